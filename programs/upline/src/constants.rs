@@ -1,0 +1,26 @@
+//! Seeds and limits. Every PDA seed is a named constant so clients and tests
+//! derive the same addresses the program checks.
+
+/// Network PDA: `[NETWORK_SEED, creator, name]`.
+pub const NETWORK_SEED: &[u8] = b"network";
+/// Ledger PDA: `[LEDGER_SEED, network, [index]]`.
+pub const LEDGER_SEED: &[u8] = b"ledger";
+/// Vault token account PDA: `[VAULT_SEED, ledger]`, owned by the ledger PDA.
+pub const VAULT_SEED: &[u8] = b"vault";
+/// Member PDA: `[MEMBER_SEED, network, wallet]`.
+pub const MEMBER_SEED: &[u8] = b"member";
+
+/// Longest network name in bytes (it is a PDA seed, so at most 32).
+pub const MAX_NETWORK_NAME_LEN: usize = 32;
+/// Longest ledger or class name in bytes.
+pub const MAX_LABEL_LEN: usize = 16;
+/// Member classes per network (user, provider, account, node...).
+pub const MAX_CLASSES: usize = 4;
+/// Ledgers per network; each member carries one slot per ledger.
+pub const MAX_LEDGERS: usize = 4;
+/// Levels of upline a commission schedule can pay (DESIGN.md §3).
+pub const MAX_REFERRAL_DEPTH: usize = 3;
+/// Days of rolling credit history kept per member and ledger.
+pub const HISTORY_DAYS: usize = 30;
+/// Seconds in a history day.
+pub const SECONDS_PER_DAY: i64 = 86_400;

@@ -1,0 +1,109 @@
+//! Every refusal has a name. The first eighteen are the names DESIGN.md §8
+//! prints; their order is fixed so their codes (6000 + n) stay stable.
+
+use crate::math::MathError;
+use anchor_lang::prelude::*;
+
+#[error_code]
+pub enum UplineError {
+    #[msg("this wallet is already a member of the network")]
+    AlreadyMember,
+    #[msg("the account is not a member of this network")]
+    UnknownMember,
+    #[msg("the referrer is not a member of this network")]
+    UnknownReferrer,
+    #[msg("a member cannot refer itself")]
+    SelfReferral,
+    #[msg("the member's referrer is already set; links are permanent")]
+    ReferrerAlreadySet,
+    #[msg("a member with referees of its own can no longer set a referrer")]
+    HasReferees,
+    #[msg("this network only links members of the same class")]
+    ClassMismatch,
+    #[msg("the member's class cannot do this")]
+    WrongClass,
+    #[msg("the report id is not greater than the last one recorded")]
+    StaleReport,
+    #[msg("the provider's tier is below the model's minimum tier")]
+    TierTooLow,
+    #[msg("a node with this device fingerprint is already registered")]
+    DuplicateDevice,
+    #[msg("the node has no device attestation")]
+    UnattestedNode,
+    #[msg("a coefficient is outside [0, 1]")]
+    InvalidCoefficient,
+    #[msg("the demand multiplier is outside [1.0, 1.5]")]
+    InvalidDemandMultiplier,
+    #[msg("points are not withdrawable")]
+    NotWithdrawable,
+    #[msg("the amount is below the ledger's minimum withdrawal")]
+    BelowMinimum,
+    #[msg("the amount exceeds the whole base units of the balance")]
+    InsufficientBalance,
+    #[msg("the vault holds less than the amount asked for")]
+    VaultUnderfunded,
+
+    #[msg("only the network admin may do this")]
+    NotAdmin,
+    #[msg("only the proposed admin may accept the admin role")]
+    NotPendingAdmin,
+    #[msg("the network is paused")]
+    NetworkPaused,
+    #[msg("the withdrawal would exceed the ledger's outflow limit for this window")]
+    CircuitBreakerTripped,
+    #[msg("the upline accounts do not match the stored referral links")]
+    UplineMismatch,
+    #[msg("the network has no ledger with this index")]
+    UnknownLedger,
+    #[msg("the member has no slot for this ledger yet; open it first")]
+    LedgerNotOpened,
+    #[msg("the network already has the maximum number of ledgers")]
+    TooManyLedgers,
+    #[msg("the ledger does not belong to this network")]
+    WrongLedger,
+    #[msg("the reward tables are invalid")]
+    InvalidTables,
+    #[msg("a name is empty, too long or not unique")]
+    InvalidName,
+    #[msg("the class index is not one of the network's classes")]
+    UnknownClass,
+    #[msg("the promotion window is invalid: rate above 100% or start not before end")]
+    InvalidPromotion,
+    #[msg("the amount must be greater than zero")]
+    ZeroAmount,
+    #[msg("the mint has more than 18 decimals or an extension that can move, tax or freeze vault funds")]
+    UnsupportedMint,
+    #[msg("the circuit breaker needs a positive window and limit")]
+    InvalidCircuitBreaker,
+    #[msg("the ledger is a points ledger and has no vault")]
+    NotATokenLedger,
+    #[msg("arithmetic overflow")]
+    MathOverflow,
+    #[msg("the destination token account does not belong to the member's wallet")]
+    WrongDestination,
+}
+
+/// Turn a math failure into a program error, logging the caller's location
+/// (only on the failure path, so the cost is paid only when it fails).
+#[track_caller]
+pub fn math_error(error: MathError) -> Error {
+    let at = core::panic::Location::caller();
+    msg!("{} at {}:{}", error, at.file(), at.line());
+    UplineError::MathOverflow.into()
+}
+
+/// `?`-friendly conversion of math results at their call site.
+pub trait OrMathError<T> {
+    /// Map a [`MathError`] to [`UplineError::MathOverflow`], naming the call site.
+    fn or_math_error(self) -> Result<T>;
+}
+
+impl<T> OrMathError<T> for core::result::Result<T, MathError> {
+    #[track_caller]
+    fn or_math_error(self) -> Result<T> {
+        match self {
+            Ok(value) => Ok(value),
+            Err(error) => Err(math_error(error)),
+        }
+    }
+}

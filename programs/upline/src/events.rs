@@ -1,0 +1,165 @@
+//! Events, emitted with `emit_cpi!` so that they survive log truncation and
+//! reach explorers as inner instructions. Each carries every input an auditor
+//! needs to recompute the state change it reports.
+
+use crate::math::Wad;
+use crate::state::{CircuitBreaker, CommissionTier, LedgerKind, NetworkTables, PromotionWindow};
+use anchor_lang::prelude::*;
+
+#[event]
+pub struct NetworkCreated {
+    pub network: Pubkey,
+    pub creator: Pubkey,
+    pub admin: Pubkey,
+    pub name: [u8; 32],
+    pub tables: NetworkTables,
+    pub created_at: i64,
+}
+
+#[event]
+pub struct TablesUpdated {
+    pub network: Pubkey,
+    /// The version these tables carry from now on (never retroactive).
+    pub tables_version: u32,
+    pub tables: NetworkTables,
+    pub at: i64,
+}
+
+#[event]
+pub struct LedgerAdded {
+    pub network: Pubkey,
+    pub ledger: Pubkey,
+    pub index: u8,
+    pub name: [u8; 16],
+    pub kind: LedgerKind,
+    pub mint: Pubkey,
+    pub token_program: Pubkey,
+    pub vault: Pubkey,
+    pub decimals: u8,
+    pub min_withdrawal: u64,
+    pub circuit_breaker: CircuitBreaker,
+}
+
+#[event]
+pub struct LedgerUpdated {
+    pub network: Pubkey,
+    pub ledger: Pubkey,
+    pub index: u8,
+    pub min_withdrawal: u64,
+    pub circuit_breaker: CircuitBreaker,
+}
+
+#[event]
+pub struct VaultFunded {
+    pub network: Pubkey,
+    pub ledger: Pubkey,
+    pub index: u8,
+    pub funder: Pubkey,
+    /// Base units received by the vault.
+    pub amount: u64,
+    /// Total funded after this deposit.
+    pub funded: u64,
+}
+
+#[event]
+pub struct MemberJoined {
+    pub network: Pubkey,
+    pub member: Pubkey,
+    pub wallet: Pubkey,
+    pub class: u8,
+    pub join_ordinal: u32,
+    pub ledger_slots: u8,
+    pub at: i64,
+}
+
+#[event]
+pub struct MemberLedgersOpened {
+    pub network: Pubkey,
+    pub member: Pubkey,
+    pub wallet: Pubkey,
+    pub ledger_slots: u8,
+}
+
+#[event]
+pub struct ReferrerLinked {
+    pub network: Pubkey,
+    pub wallet: Pubkey,
+    /// Level 1: the referrer's wallet.
+    pub referrer: Pubkey,
+    /// Level 2 and 3 wallets whose downline counts grew; `Pubkey::default()` where none.
+    pub upline2: Pubkey,
+    pub upline3: Pubkey,
+    /// This member's ordinal among its referrer's referees.
+    pub referee_ordinal: u32,
+    /// Whether it counts as an early referee (Aether early node).
+    pub early_referee: bool,
+    pub at: i64,
+}
+
+#[event]
+pub struct DirectBonusCredited {
+    pub network: Pubkey,
+    pub ledger_index: u8,
+    /// The referrer that earns the bonus.
+    pub referrer: Pubkey,
+    /// The referee whose link (or first work) triggered it.
+    pub referee: Pubkey,
+    /// The referrer's class, whose table sets the bonus.
+    pub class: u8,
+    pub tables_version: u32,
+    pub amount: Wad,
+    pub at: i64,
+}
+
+#[event]
+pub struct MemberTierSet {
+    pub network: Pubkey,
+    pub wallet: Pubkey,
+    pub tier: CommissionTier,
+    pub at: i64,
+}
+
+#[event]
+pub struct PromotionSet {
+    pub network: Pubkey,
+    /// The window now in force; all zero when closed.
+    pub window: PromotionWindow,
+    pub at: i64,
+}
+
+#[event]
+pub struct PauseSet {
+    pub network: Pubkey,
+    pub paused: bool,
+    pub at: i64,
+}
+
+#[event]
+pub struct AdminProposed {
+    pub network: Pubkey,
+    pub admin: Pubkey,
+    /// `Pubkey::default()` cancels a pending proposal.
+    pub proposed: Pubkey,
+}
+
+#[event]
+pub struct AdminAccepted {
+    pub network: Pubkey,
+    pub previous: Pubkey,
+    pub admin: Pubkey,
+}
+
+#[event]
+pub struct Withdrawn {
+    pub network: Pubkey,
+    pub ledger_index: u8,
+    pub wallet: Pubkey,
+    pub destination: Pubkey,
+    /// Base units paid.
+    pub amount: u64,
+    /// The same amount in WAD, as debited from the balance.
+    pub amount_wad: Wad,
+    /// Balance left, fraction included.
+    pub balance_after: Wad,
+    pub at: i64,
+}

@@ -1,0 +1,76 @@
+//! `create_network`: a new network from rate tables.
+
+use crate::constants::{MAX_NETWORK_NAME_LEN, NETWORK_SEED};
+use crate::errors::UplineError;
+use crate::events::NetworkCreated;
+use crate::state::{label, Network, NetworkTables, PromotionWindow};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
+pub struct CreateNetworkArgs {
+    /// Network name, 1 to 32 bytes of UTF-8; a PDA seed with the creator's key.
+    pub name: String,
+    /// Wallet that administers the network (may differ from the creator, e.g. a multisig).
+    pub admin: Pubkey,
+    /// Classes, referral schedules, bonuses, tier rates and early-bonus policy.
+    pub tables: NetworkTables,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+#[instruction(args: CreateNetworkArgs)]
+pub struct CreateNetwork<'info> {
+    /// Creates and pays for the network.
+    #[account(mut)]
+    pub creator: Signer<'info>,
+    #[account(
+        init,
+        payer = creator,
+        space = Network::SPACE,
+        seeds = [NETWORK_SEED, creator.key().as_ref(), args.name.as_bytes()],
+        bump,
+    )]
+    pub network: Box<Account<'info, Network>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl CreateNetwork<'_> {
+    pub fn validate(&self, args: &CreateNetworkArgs) -> Result<()> {
+        require!(
+            !args.name.is_empty() && args.name.len() <= MAX_NETWORK_NAME_LEN,
+            UplineError::InvalidName
+        );
+        require_keys_neq!(args.admin, Pubkey::default(), UplineError::NotAdmin);
+        args.tables.validate()
+    }
+
+    pub fn create_network(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let name = label::<MAX_NETWORK_NAME_LEN>(&args.name).ok_or(UplineError::InvalidName)?;
+        let network = &mut ctx.accounts.network;
+        network.set_inner(Network {
+            bump: ctx.bumps.network,
+            creator: ctx.accounts.creator.key(),
+            name,
+            admin: args.admin,
+            pending_admin: Pubkey::default(),
+            paused: false,
+            created_at: now,
+            member_count: 0,
+            ledger_count: 0,
+            tables_version: 1,
+            tables: args.tables,
+            promotion: PromotionWindow::default(),
+        });
+        network.invariant()?;
+        emit_cpi!(NetworkCreated {
+            network: network.key(),
+            creator: network.creator,
+            admin: network.admin,
+            name,
+            tables: network.tables,
+            created_at: now,
+        });
+        Ok(())
+    }
+}

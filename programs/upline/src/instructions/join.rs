@@ -1,0 +1,185 @@
+//! `join`: a wallet becomes a member, optionally linking its referrer at once.
+
+use super::referral::{link, store_member, Upline};
+use crate::constants::MEMBER_SEED;
+use crate::errors::UplineError;
+use crate::events::MemberJoined;
+use crate::state::{CommissionTier, Member, MemberFlags, MemberLedger, Network};
+use anchor_lang::prelude::*;
+use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct JoinArgs {
+    /// Index of the member's class in the network's tables.
+    pub class: u8,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct Join<'info> {
+    /// The joining wallet; its address is its referral code.
+    pub wallet: Signer<'info>,
+    /// Pays the member account's rent (the wallet itself, or a sponsor).
+    #[account(mut)]
+    pub payer: Signer<'info>,
+    #[account(mut)]
+    pub network: Box<Account<'info, Network>>,
+    /// CHECK: the member PDA, created by the handler (so that an existing
+    /// member gets `AlreadyMember` rather than a system-program error).
+    #[account(mut, seeds = [MEMBER_SEED, network.key().as_ref(), wallet.key().as_ref()], bump)]
+    pub member: UncheckedAccount<'info>,
+    /// CHECK: the referrer's member account (level 1), validated by `Upline::load`.
+    #[account(mut)]
+    pub referrer: Option<UncheckedAccount<'info>>,
+    /// CHECK: the referrer's referrer (level 2), validated by `Upline::load`.
+    #[account(mut)]
+    pub upline2: Option<UncheckedAccount<'info>>,
+    /// CHECK: level 3, validated by `Upline::load`.
+    #[account(mut)]
+    pub upline3: Option<UncheckedAccount<'info>>,
+    pub system_program: Program<'info, System>,
+}
+
+impl Join<'_> {
+    pub fn validate(&self, args: &JoinArgs) -> Result<()> {
+        self.network.require_active()?;
+        self.network.class(args.class)?;
+        require!(
+            self.member.owner != &crate::ID && self.member.data_is_empty(),
+            UplineError::AlreadyMember
+        );
+        let upline_without_referrer =
+            self.referrer.is_none() && (self.upline2.is_some() || self.upline3.is_some());
+        require!(!upline_without_referrer, UplineError::UplineMismatch);
+        Ok(())
+    }
+
+    pub fn join<'info>(ctx: Context<'info, Join<'info>>, args: JoinArgs) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let network_key = ctx.accounts.network.key();
+        let network = &mut ctx.accounts.network;
+        let join_ordinal = network
+            .member_count
+            .checked_add(1)
+            .ok_or(UplineError::MathOverflow)?;
+        network.member_count = join_ordinal;
+        let mut member = Member {
+            network: network_key,
+            wallet: ctx.accounts.wallet.key(),
+            referrer: Pubkey::default(),
+            bump: ctx.bumps.member,
+            class: args.class,
+            commission_tier: CommissionTier::Standard,
+            device_tier: 0,
+            flags: MemberFlags::default(),
+            downline: [0; 3],
+            referee_ordinal: 0,
+            join_ordinal,
+            last_report_id: 0,
+            stable_since: 0,
+            last_report_at: 0,
+            activity_epoch: 0,
+            active_referees: [0; 2],
+            last_active_epoch: 0,
+            history_day: 0,
+            ledgers: vec![MemberLedger::default(); usize::from(network.ledger_count)],
+        };
+
+        let linked = match ctx.accounts.referrer.as_ref() {
+            Some(referrer) => {
+                let above = [
+                    ctx.accounts.upline2.as_ref().map(AsRef::as_ref),
+                    ctx.accounts.upline3.as_ref().map(AsRef::as_ref),
+                ];
+                let mut upline =
+                    Upline::load(&network_key, ctx.accounts.member.key, referrer, above)?;
+                let outcome = link(&network_key, network, &mut member, &mut upline, now)?;
+                upline.store()?;
+                Some(outcome)
+            }
+            None => None,
+        };
+
+        create_member_account(&ctx, Member::space(member.ledgers.len()))?;
+        member.invariant()?;
+        store_member(&ctx.accounts.member, &member)?;
+        ctx.accounts.network.invariant()?;
+
+        emit_cpi!(MemberJoined {
+            network: network_key,
+            member: ctx.accounts.member.key(),
+            wallet: member.wallet,
+            class: member.class,
+            join_ordinal,
+            ledger_slots: ctx.accounts.network.ledger_count,
+            at: now,
+        });
+        if let Some(outcome) = linked {
+            emit_cpi!(outcome.linked);
+            if let Some(bonus) = outcome.bonus {
+                emit_cpi!(bonus);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Create the member PDA with `space` bytes. Works even if someone sent
+/// lamports to the address beforehand (which would make `create_account` fail).
+fn create_member_account(ctx: &Context<Join>, space: usize) -> Result<()> {
+    let accounts = &ctx.accounts;
+    let network_key = accounts.network.key();
+    let wallet_key = accounts.wallet.key();
+    let bump = [ctx.bumps.member];
+    let seeds: &[&[u8]] = &[
+        MEMBER_SEED,
+        network_key.as_ref(),
+        wallet_key.as_ref(),
+        &bump,
+    ];
+    let signer = &[seeds];
+    let rent = Rent::get()?.minimum_balance(space);
+    let program = accounts.system_program.key();
+    let payer = accounts.payer.to_account_info();
+    let member = accounts.member.to_account_info();
+    let space_u64 = u64::try_from(space).map_err(|_| UplineError::MathOverflow)?;
+
+    if member.lamports() == 0 {
+        let cpi = CpiContext::new_with_signer(
+            program,
+            CreateAccount {
+                from: payer,
+                to: member,
+            },
+            signer,
+        );
+        return system_program::create_account(cpi, rent, space_u64, &crate::ID);
+    }
+    let top_up = rent.saturating_sub(member.lamports());
+    if top_up > 0 {
+        let cpi = CpiContext::new(
+            program,
+            Transfer {
+                from: payer,
+                to: member.clone(),
+            },
+        );
+        system_program::transfer(cpi, top_up)?;
+    }
+    let cpi = CpiContext::new_with_signer(
+        program,
+        Allocate {
+            account_to_allocate: member.clone(),
+        },
+        signer,
+    );
+    system_program::allocate(cpi, space_u64)?;
+    let cpi = CpiContext::new_with_signer(
+        program,
+        Assign {
+            account_to_assign: member,
+        },
+        signer,
+    );
+    system_program::assign(cpi, &crate::ID)
+}

@@ -1,0 +1,196 @@
+//! The referral graph rules of DESIGN.md §3, shared by `join` and `set_referrer`.
+//!
+//! A member sets its referrer once, and only while it has no referees. So when
+//! a link is made the new member has no downline, and the referrer's own upline
+//! can no longer change (it has a referee now). The whole chain above a member
+//! is therefore fixed at link time, and linking only adds one to the counts of
+//! the three members above it; cycles are impossible.
+
+use crate::constants::MAX_REFERRAL_DEPTH;
+use crate::errors::UplineError;
+use crate::events::{DirectBonusCredited, ReferrerLinked};
+use crate::state::{BonusTrigger, CreditSource, Member, MemberFlags, Network};
+use anchor_lang::prelude::*;
+
+/// A member account loaded by hand, so that a wrong account gets a named error
+/// (`UnknownReferrer`, `UplineMismatch`) instead of a generic constraint failure.
+pub struct LoadedMember<'a, 'info> {
+    /// The account the member was read from and is written back to.
+    pub info: &'a AccountInfo<'info>,
+    /// The decoded member.
+    pub member: Member,
+}
+
+impl<'a, 'info> LoadedMember<'a, 'info> {
+    /// Read `info` as a member of `network`, or fail with `not_member`.
+    pub fn load(
+        info: &'a AccountInfo<'info>,
+        network: &Pubkey,
+        not_member: UplineError,
+    ) -> Result<Self> {
+        if info.owner != &crate::ID || info.data_is_empty() {
+            return Err(not_member.into());
+        }
+        let member = {
+            let data = info.try_borrow_data()?;
+            Member::try_deserialize(&mut &data[..]).map_err(|_| error!(not_member))?
+        };
+        require_keys_eq!(member.network, *network, not_member);
+        require!(info.is_writable, UplineError::UplineMismatch);
+        Ok(LoadedMember { info, member })
+    }
+
+    /// Write the member back after checking its invariant.
+    pub fn store(&self) -> Result<()> {
+        self.member.invariant()?;
+        store_member(self.info, &self.member)
+    }
+}
+
+/// Serialize `member` into `info`, discriminator included.
+pub fn store_member(info: &AccountInfo, member: &Member) -> Result<()> {
+    let mut data = info.try_borrow_mut_data()?;
+    let mut writer: &mut [u8] = &mut data;
+    member.try_serialize(&mut writer)
+}
+
+/// The referrer and the members above it, as passed to `join` or `set_referrer`.
+pub struct Upline<'a, 'info> {
+    /// Levels 1, 2 and 3, as many as the chain has.
+    pub levels: Vec<LoadedMember<'a, 'info>>,
+}
+
+impl<'a, 'info> Upline<'a, 'info> {
+    /// Load the referrer and its upline, checking them against the stored links.
+    /// `member` is the account being linked (for the self-referral check).
+    pub fn load(
+        network: &Pubkey,
+        member: &Pubkey,
+        referrer: &'a AccountInfo<'info>,
+        above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH - 1],
+    ) -> Result<Self> {
+        require_keys_neq!(*referrer.key, *member, UplineError::SelfReferral);
+        let mut levels = vec![LoadedMember::load(
+            referrer,
+            network,
+            UplineError::UnknownReferrer,
+        )?];
+        for info in above {
+            let Some(next) = levels.last().map(|level| level.member.referrer) else {
+                break;
+            };
+            match (next != Pubkey::default(), info) {
+                (true, Some(info)) => {
+                    let loaded = LoadedMember::load(info, network, UplineError::UplineMismatch)?;
+                    require_keys_eq!(loaded.member.wallet, next, UplineError::UplineMismatch);
+                    levels.push(loaded);
+                }
+                (false, None) => break,
+                // A link above is stored but not passed, or passed but not stored.
+                _ => return err!(UplineError::UplineMismatch),
+            }
+        }
+        // Accounts beyond the end of the chain must not be passed either.
+        let passed = 1 + above.iter().filter(|info| info.is_some()).count();
+        require!(passed == levels.len(), UplineError::UplineMismatch);
+        Ok(Upline { levels })
+    }
+
+    /// Write every level back.
+    pub fn store(&self) -> Result<()> {
+        self.levels.iter().try_for_each(LoadedMember::store)
+    }
+
+    /// The wallet at `level` (1-based), or the default key where the chain is shorter.
+    pub fn wallet(&self, level: usize) -> Pubkey {
+        level
+            .checked_sub(1)
+            .and_then(|i| self.levels.get(i))
+            .map_or(Pubkey::default(), |l| l.member.wallet)
+    }
+}
+
+/// What linking did, for the events.
+pub struct LinkOutcome {
+    /// The `ReferrerLinked` event to emit.
+    pub linked: ReferrerLinked,
+    /// The `DirectBonusCredited` event to emit, if the bonus was paid now.
+    pub bonus: Option<DirectBonusCredited>,
+}
+
+/// Link `member` to the first level of `upline` under the rules of DESIGN.md §3.
+pub fn link(
+    network_key: &Pubkey,
+    network: &Network,
+    member: &mut Member,
+    upline: &mut Upline,
+    now: i64,
+) -> Result<LinkOutcome> {
+    require!(!member.has_referrer(), UplineError::ReferrerAlreadySet);
+    require!(member.downline[0] == 0, UplineError::HasReferees);
+    let referrer_class = upline.levels[0].member.class;
+    if network.tables.same_class_referrals {
+        require!(referrer_class == member.class, UplineError::ClassMismatch);
+    }
+
+    for (depth, level) in upline.levels.iter_mut().enumerate() {
+        let count = &mut level.member.downline[depth];
+        *count = count.checked_add(1).ok_or(UplineError::MathOverflow)?;
+    }
+    let referrer = &mut upline.levels[0].member;
+    member.referrer = referrer.wallet;
+    member.referee_ordinal = referrer.downline[0];
+
+    let policy = &network.tables.early_bonus;
+    let in_growth_phase = now
+        < network
+            .created_at
+            .saturating_add(policy.growth_phase_seconds);
+    let early = in_growth_phase && member.referee_ordinal <= policy.early_referee_limit;
+    member.flags.set(MemberFlags::EARLY_REFEREE, early);
+
+    let table = network.class(referrer_class)?;
+    let pay_now = match table.direct_bonus_trigger {
+        BonusTrigger::Never => false,
+        BonusTrigger::AtLink => true,
+        BonusTrigger::FirstWork => member.flags.has(MemberFlags::HAS_WORKED),
+    };
+    let due_later = table.direct_bonus_trigger == BonusTrigger::FirstWork && !pay_now;
+    member.flags.set(MemberFlags::BONUS_DUE, due_later);
+    let bonus = if pay_now {
+        require!(
+            network.has_ledger(table.direct_bonus_ledger),
+            UplineError::UnknownLedger
+        );
+        referrer.credit(
+            table.direct_bonus_ledger,
+            CreditSource::Bonus,
+            table.direct_bonus,
+            now,
+        )?;
+        Some(DirectBonusCredited {
+            network: *network_key,
+            ledger_index: table.direct_bonus_ledger,
+            referrer: referrer.wallet,
+            referee: member.wallet,
+            class: referrer_class,
+            tables_version: network.tables_version,
+            amount: table.direct_bonus,
+            at: now,
+        })
+    } else {
+        None
+    };
+
+    let linked = ReferrerLinked {
+        network: *network_key,
+        wallet: member.wallet,
+        referrer: member.referrer,
+        upline2: upline.wallet(2),
+        upline3: upline.wallet(3),
+        referee_ordinal: member.referee_ordinal,
+        early_referee: early,
+        at: now,
+    };
+    Ok(LinkOutcome { linked, bonus })
+}

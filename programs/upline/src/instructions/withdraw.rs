@@ -1,0 +1,128 @@
+//! `withdraw`: a member takes whole base units of its balance to its own token account.
+
+use crate::constants::LEDGER_SEED;
+use crate::errors::{OrMathError, UplineError};
+use crate::events::Withdrawn;
+use crate::math::Wad;
+use crate::state::{Ledger, Member, Network};
+use anchor_lang::prelude::*;
+use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct Withdraw<'info> {
+    /// The member's wallet.
+    pub wallet: Signer<'info>,
+    pub network: Box<Account<'info, Network>>,
+    #[account(mut, has_one = network @ UplineError::WrongLedger)]
+    pub ledger: Box<Account<'info, Ledger>>,
+    #[account(
+        mut,
+        has_one = network @ UplineError::UnknownMember,
+        has_one = wallet @ UplineError::UnknownMember,
+    )]
+    pub member: Box<Account<'info, Member>>,
+    #[account(address = ledger.mint @ UplineError::WrongLedger)]
+    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    #[account(mut, address = ledger.vault @ UplineError::WrongLedger)]
+    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    /// The member's own token account of the ledger's mint; nobody else's.
+    #[account(
+        mut,
+        token::mint = mint,
+        token::token_program = token_program,
+        constraint = destination.owner == wallet.key() @ UplineError::WrongDestination,
+    )]
+    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(address = ledger.token_program @ UplineError::WrongLedger)]
+    pub token_program: Interface<'info, TokenInterface>,
+}
+
+impl Withdraw<'_> {
+    pub fn validate(&self, amount: Option<u64>) -> Result<()> {
+        self.network.require_active()?;
+        require!(self.ledger.is_withdrawable(), UplineError::NotWithdrawable);
+        let amount = self.resolve_amount(amount)?;
+        require!(
+            amount >= self.ledger.min_withdrawal,
+            UplineError::BelowMinimum
+        );
+        require!(amount > 0, UplineError::ZeroAmount);
+        require!(
+            amount <= self.whole_units()?,
+            UplineError::InsufficientBalance
+        );
+        let accounted = self
+            .ledger
+            .funded
+            .checked_sub(self.ledger.withdrawn)
+            .ok_or(UplineError::VaultUnderfunded)?;
+        require!(
+            amount <= self.vault.amount && amount <= accounted,
+            UplineError::VaultUnderfunded
+        );
+        Ok(())
+    }
+
+    /// Whole base units of the member's balance on this ledger.
+    fn whole_units(&self) -> Result<u64> {
+        let balance = self.member.ledger(self.ledger.index)?.balance()?;
+        balance
+            .to_base_units_floor(self.ledger.decimals)
+            .or_math_error()
+    }
+
+    /// `None` means every whole base unit of the balance.
+    fn resolve_amount(&self, amount: Option<u64>) -> Result<u64> {
+        match amount {
+            Some(amount) => Ok(amount),
+            None => self.whole_units(),
+        }
+    }
+
+    pub fn withdraw(ctx: Context<Withdraw>, amount: Option<u64>) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let amount = ctx.accounts.resolve_amount(amount)?;
+        let ledger = &mut ctx.accounts.ledger;
+        ledger.circuit_breaker.record_outflow(amount, now)?;
+        ledger.withdrawn = ledger
+            .withdrawn
+            .checked_add(amount)
+            .ok_or(UplineError::MathOverflow)?;
+        let amount_wad = Wad::from_base_units(amount, ledger.decimals).or_math_error()?;
+        let member = &mut ctx.accounts.member;
+        member.debit(ledger.index, amount_wad)?;
+        let balance_after = member.ledger(ledger.index)?.balance()?;
+        ledger.invariant()?;
+        member.invariant()?;
+
+        let network_key = ctx.accounts.network.key();
+        let index = [ledger.index];
+        let bump = [ledger.bump];
+        let seeds: &[&[u8]] = &[LEDGER_SEED, network_key.as_ref(), &index, &bump];
+        let signer = &[seeds];
+        let cpi = CpiContext::new_with_signer(
+            ctx.accounts.token_program.key(),
+            TransferChecked {
+                from: ctx.accounts.vault.to_account_info(),
+                mint: ctx.accounts.mint.to_account_info(),
+                to: ctx.accounts.destination.to_account_info(),
+                authority: ctx.accounts.ledger.to_account_info(),
+            },
+            signer,
+        );
+        token_interface::transfer_checked(cpi, amount, ctx.accounts.mint.decimals)?;
+
+        emit_cpi!(Withdrawn {
+            network: network_key,
+            ledger_index: ctx.accounts.ledger.index,
+            wallet: ctx.accounts.wallet.key(),
+            destination: ctx.accounts.destination.key(),
+            amount,
+            amount_wad,
+            balance_after,
+            at: now,
+        });
+        Ok(())
+    }
+}

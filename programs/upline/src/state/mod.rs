@@ -1,0 +1,9 @@
+//! Account types. Every field is documented; sizes are checked in tests.
+
+pub mod ledger;
+pub mod member;
+pub mod network;
+
+pub use ledger::*;
+pub use member::*;
+pub use network::*;
