@@ -7,6 +7,7 @@ use crate::state::{CircuitBreaker, CommissionTier, LedgerKind, NetworkTables, Pr
 use anchor_lang::prelude::*;
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkCreated {
     pub network: Pubkey,
     pub creator: Pubkey,
@@ -17,6 +18,7 @@ pub struct NetworkCreated {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TablesUpdated {
     pub network: Pubkey,
     /// The version these tables carry from now on (never retroactive).
@@ -26,6 +28,7 @@ pub struct TablesUpdated {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerAdded {
     pub network: Pubkey,
     pub ledger: Pubkey,
@@ -41,6 +44,7 @@ pub struct LedgerAdded {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerUpdated {
     pub network: Pubkey,
     pub ledger: Pubkey,
@@ -50,6 +54,7 @@ pub struct LedgerUpdated {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VaultFunded {
     pub network: Pubkey,
     pub ledger: Pubkey,
@@ -62,6 +67,7 @@ pub struct VaultFunded {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberJoined {
     pub network: Pubkey,
     pub member: Pubkey,
@@ -73,6 +79,7 @@ pub struct MemberJoined {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberLedgersOpened {
     pub network: Pubkey,
     pub member: Pubkey,
@@ -81,6 +88,7 @@ pub struct MemberLedgersOpened {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferrerLinked {
     pub network: Pubkey,
     pub wallet: Pubkey,
@@ -97,6 +105,7 @@ pub struct ReferrerLinked {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DirectBonusCredited {
     pub network: Pubkey,
     pub ledger_index: u8,
@@ -112,6 +121,7 @@ pub struct DirectBonusCredited {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberTierSet {
     pub network: Pubkey,
     pub wallet: Pubkey,
@@ -120,6 +130,7 @@ pub struct MemberTierSet {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PromotionSet {
     pub network: Pubkey,
     /// The window now in force; all zero when closed.
@@ -128,6 +139,7 @@ pub struct PromotionSet {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PauseSet {
     pub network: Pubkey,
     pub paused: bool,
@@ -135,6 +147,7 @@ pub struct PauseSet {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminProposed {
     pub network: Pubkey,
     pub admin: Pubkey,
@@ -143,6 +156,7 @@ pub struct AdminProposed {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminAccepted {
     pub network: Pubkey,
     pub previous: Pubkey,
@@ -150,6 +164,7 @@ pub struct AdminAccepted {
 }
 
 #[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Withdrawn {
     pub network: Pubkey,
     pub ledger_index: u8,

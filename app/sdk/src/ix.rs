@@ -1,0 +1,378 @@
+//! One builder per program instruction, for the ordinary case: every address
+//! derived from the wallets and indices given. Attack tests build the
+//! `upline::accounts::*` structs themselves to pass anything else.
+
+use crate::pda;
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::{system_program, InstructionData, ToAccountMetas};
+use upline::instructions::{
+    AddPointsLedgerArgs, AddTokenLedgerArgs, CreateNetworkArgs, JoinArgs, OpenPromotionArgs,
+    UpdateLedgerArgs,
+};
+use upline::math::Ppm;
+use upline::state::{CircuitBreakerConfig, CommissionTier, NetworkTables};
+use upline::{accounts, instruction};
+
+fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instruction {
+    Instruction {
+        program_id: upline::ID,
+        accounts: accounts.to_account_metas(None),
+        data: data.data(),
+    }
+}
+
+/// `create_network`: `creator` pays and signs; the network PDA comes from (creator, name).
+pub fn create_network(
+    creator: &Pubkey,
+    name: &str,
+    admin: &Pubkey,
+    tables: NetworkTables,
+) -> Instruction {
+    build(
+        accounts::CreateNetwork {
+            creator: *creator,
+            network: pda::network(creator, name),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::CreateNetwork {
+            args: CreateNetworkArgs {
+                name: name.to_string(),
+                admin: *admin,
+                tables,
+            },
+        },
+    )
+}
+
+/// `update_tables`, signed by the admin.
+pub fn update_tables(admin: &Pubkey, network: &Pubkey, tables: NetworkTables) -> Instruction {
+    build(
+        accounts::UpdateTables {
+            admin: *admin,
+            network: *network,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::UpdateTables { tables },
+    )
+}
+
+/// What a token ledger is made of.
+#[derive(Clone, Debug)]
+pub struct TokenLedgerSpec {
+    /// Ledger name, 1 to 16 bytes.
+    pub name: String,
+    /// The mint.
+    pub mint: Pubkey,
+    /// SPL Token or Token-2022.
+    pub token_program: Pubkey,
+    /// Smallest withdrawal in base units.
+    pub min_withdrawal: u64,
+    /// Optional outflow limit.
+    pub circuit_breaker: Option<CircuitBreakerConfig>,
+}
+
+/// `add_token_ledger` as ledger number `index` (the network's current ledger count).
+pub fn add_token_ledger(
+    admin: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    index: u8,
+    spec: &TokenLedgerSpec,
+) -> Instruction {
+    let ledger = pda::ledger(network, index);
+    build(
+        accounts::AddTokenLedger {
+            admin: *admin,
+            payer: *payer,
+            network: *network,
+            ledger,
+            mint: spec.mint,
+            vault: pda::vault(&ledger),
+            token_program: spec.token_program,
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AddTokenLedger {
+            args: AddTokenLedgerArgs {
+                name: spec.name.clone(),
+                min_withdrawal: spec.min_withdrawal,
+                circuit_breaker: spec.circuit_breaker,
+            },
+        },
+    )
+}
+
+/// `add_points_ledger` as ledger number `index`.
+pub fn add_points_ledger(
+    admin: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    index: u8,
+    name: &str,
+) -> Instruction {
+    build(
+        accounts::AddPointsLedger {
+            admin: *admin,
+            payer: *payer,
+            network: *network,
+            ledger: pda::ledger(network, index),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AddPointsLedger {
+            args: AddPointsLedgerArgs {
+                name: name.to_string(),
+            },
+        },
+    )
+}
+
+/// `update_ledger`: minimum withdrawal and circuit breaker of ledger `index`.
+pub fn update_ledger(
+    admin: &Pubkey,
+    network: &Pubkey,
+    index: u8,
+    min_withdrawal: u64,
+    circuit_breaker: Option<CircuitBreakerConfig>,
+) -> Instruction {
+    build(
+        accounts::UpdateLedger {
+            admin: *admin,
+            network: *network,
+            ledger: pda::ledger(network, index),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::UpdateLedger {
+            args: UpdateLedgerArgs {
+                min_withdrawal,
+                circuit_breaker,
+            },
+        },
+    )
+}
+
+/// `fund_vault` of ledger `index` from the funder's token account `source`.
+pub fn fund_vault(
+    funder: &Pubkey,
+    network: &Pubkey,
+    index: u8,
+    mint: &Pubkey,
+    source: &Pubkey,
+    token_program: &Pubkey,
+    amount: u64,
+) -> Instruction {
+    let ledger = pda::ledger(network, index);
+    build(
+        accounts::FundVault {
+            funder: *funder,
+            network: *network,
+            ledger,
+            mint: *mint,
+            vault: pda::vault(&ledger),
+            source: *source,
+            token_program: *token_program,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::FundVault { amount },
+    )
+}
+
+/// The member accounts of up to three upline wallets (referrer first).
+fn upline_members(network: &Pubkey, upline: &[Pubkey]) -> [Option<Pubkey>; 3] {
+    let mut out = [None; 3];
+    for (slot, wallet) in out.iter_mut().zip(upline) {
+        *slot = Some(pda::member(network, wallet));
+    }
+    out
+}
+
+/// `join` in `class`, linking to `upline` (referrer wallet first, then its
+/// referrer, then the next: as many as the chain has, up to three), or to nobody.
+pub fn join(
+    wallet: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    class: u8,
+    upline: &[Pubkey],
+) -> Instruction {
+    let [referrer, upline2, upline3] = upline_members(network, upline);
+    build(
+        accounts::Join {
+            wallet: *wallet,
+            payer: *payer,
+            network: *network,
+            member: pda::member(network, wallet),
+            referrer,
+            upline2,
+            upline3,
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::Join {
+            args: JoinArgs { class },
+        },
+    )
+}
+
+/// `set_referrer` to `upline[0]`, with the rest of its chain (up to three wallets).
+pub fn set_referrer(wallet: &Pubkey, network: &Pubkey, upline: &[Pubkey]) -> Instruction {
+    let [referrer, upline2, upline3] = upline_members(network, upline);
+    build(
+        accounts::SetReferrer {
+            wallet: *wallet,
+            network: *network,
+            member: pda::member(network, wallet),
+            referrer: referrer.unwrap_or_default(),
+            upline2,
+            upline3,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::SetReferrer {},
+    )
+}
+
+/// `open_member_ledgers` for `wallet`'s member account.
+pub fn open_member_ledgers(payer: &Pubkey, network: &Pubkey, wallet: &Pubkey) -> Instruction {
+    build(
+        accounts::OpenMemberLedgers {
+            payer: *payer,
+            network: *network,
+            member: pda::member(network, wallet),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::OpenMemberLedgers {},
+    )
+}
+
+/// `set_member_tier` of `wallet`'s member account.
+pub fn set_member_tier(
+    admin: &Pubkey,
+    network: &Pubkey,
+    wallet: &Pubkey,
+    tier: CommissionTier,
+) -> Instruction {
+    build(
+        accounts::SetMemberTier {
+            admin: *admin,
+            network: *network,
+            member: pda::member(network, wallet),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::SetMemberTier { tier },
+    )
+}
+
+fn promotion_accounts(admin: &Pubkey, network: &Pubkey) -> accounts::SetPromotion {
+    accounts::SetPromotion {
+        admin: *admin,
+        network: *network,
+        event_authority: pda::event_authority(),
+        program: upline::ID,
+    }
+}
+
+/// `open_promotion`: `rate` from `start` (inclusive) to `end` (exclusive), unix time.
+pub fn open_promotion(
+    admin: &Pubkey,
+    network: &Pubkey,
+    rate: Ppm,
+    start: i64,
+    end: i64,
+) -> Instruction {
+    build(
+        promotion_accounts(admin, network),
+        instruction::OpenPromotion {
+            args: OpenPromotionArgs { rate, start, end },
+        },
+    )
+}
+
+/// `close_promotion`.
+pub fn close_promotion(admin: &Pubkey, network: &Pubkey) -> Instruction {
+    build(
+        promotion_accounts(admin, network),
+        instruction::ClosePromotion {},
+    )
+}
+
+/// `set_paused`.
+pub fn set_paused(admin: &Pubkey, network: &Pubkey, paused: bool) -> Instruction {
+    build(
+        accounts::SetPaused {
+            admin: *admin,
+            network: *network,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::SetPaused { paused },
+    )
+}
+
+/// `propose_admin`; `Pubkey::default()` cancels a proposal.
+pub fn propose_admin(admin: &Pubkey, network: &Pubkey, proposed: &Pubkey) -> Instruction {
+    build(
+        accounts::ProposeAdmin {
+            admin: *admin,
+            network: *network,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::ProposeAdmin {
+            proposed: *proposed,
+        },
+    )
+}
+
+/// `accept_admin`, signed by the proposed admin.
+pub fn accept_admin(pending_admin: &Pubkey, network: &Pubkey) -> Instruction {
+    build(
+        accounts::AcceptAdmin {
+            pending_admin: *pending_admin,
+            network: *network,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AcceptAdmin {},
+    )
+}
+
+/// `withdraw` from ledger `index` to `destination`; `None` takes every whole base unit.
+pub fn withdraw(
+    wallet: &Pubkey,
+    network: &Pubkey,
+    index: u8,
+    mint: &Pubkey,
+    destination: &Pubkey,
+    token_program: &Pubkey,
+    amount: Option<u64>,
+) -> Instruction {
+    let ledger = pda::ledger(network, index);
+    build(
+        accounts::Withdraw {
+            wallet: *wallet,
+            network: *network,
+            ledger,
+            member: pda::member(network, wallet),
+            mint: *mint,
+            vault: pda::vault(&ledger),
+            destination: *destination,
+            token_program: *token_program,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::Withdraw { amount },
+    )
+}

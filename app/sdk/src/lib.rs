@@ -1,0 +1,21 @@
+//! Client SDK for the Upline program.
+//!
+//! - [`pda`]: every program address, derived from the same seed constants the program checks;
+//! - [`ix`]: one builder per instruction;
+//! - [`events`]: decoding of `emit_cpi!` events from inner instructions;
+//! - [`preset`]: network presets (data under `migrations/presets/`) as program tables.
+
+pub mod events;
+pub mod ix;
+pub mod pda;
+pub mod preset;
+
+pub use upline;
+pub use upline::ID as PROGRAM_ID;
+
+use anchor_lang::AccountDeserialize;
+
+/// Decode an Upline account (network, ledger, member) from its raw data.
+pub fn decode_account<T: AccountDeserialize>(mut data: &[u8]) -> anchor_lang::Result<T> {
+    T::try_deserialize(&mut data)
+}

@@ -1,0 +1,37 @@
+//! Program-derived addresses, from the program's own seed constants.
+
+use anchor_lang::prelude::Pubkey;
+use upline::constants::{LEDGER_SEED, MEMBER_SEED, NETWORK_SEED, VAULT_SEED};
+
+/// The network created by `creator` under `name`.
+pub fn network(creator: &Pubkey, name: &str) -> Pubkey {
+    Pubkey::find_program_address(
+        &[NETWORK_SEED, creator.as_ref(), name.as_bytes()],
+        &upline::ID,
+    )
+    .0
+}
+
+/// Ledger number `index` of `network`.
+pub fn ledger(network: &Pubkey, index: u8) -> Pubkey {
+    Pubkey::find_program_address(&[LEDGER_SEED, network.as_ref(), &[index]], &upline::ID).0
+}
+
+/// The vault token account of a token ledger.
+pub fn vault(ledger: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(&[VAULT_SEED, ledger.as_ref()], &upline::ID).0
+}
+
+/// The member account of `wallet` in `network`.
+pub fn member(network: &Pubkey, wallet: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[MEMBER_SEED, network.as_ref(), wallet.as_ref()],
+        &upline::ID,
+    )
+    .0
+}
+
+/// The authority that signs `emit_cpi!` event instructions.
+pub fn event_authority() -> Pubkey {
+    Pubkey::find_program_address(&[b"__event_authority"], &upline::ID).0
+}

@@ -1,0 +1,254 @@
+//! The chain: a solana-program-test bank with the Upline program as a native processor.
+
+use anchor_lang::prelude::{AccountInfo, Pubkey};
+use anchor_lang::solana_program::entrypoint::ProgramResult;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::AccountDeserialize;
+use solana_keypair::Keypair;
+use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestContext};
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+
+use solana_transaction::{InstructionError, TransactionError};
+use std::collections::HashSet;
+use upline::errors::UplineError;
+use upline_sdk::events::{decode_event, UplineEvent};
+
+/// Adapter from the runtime's processor shape to Anchor's `entry`, which ties
+/// every argument to one lifetime. The copies share the accounts' `RefCell`s,
+/// so writes reach the runtime; the leaked bytes are a few hundred per call.
+fn process_instruction<'a>(
+    program_id: &Pubkey,
+    accounts: &[AccountInfo<'a>],
+    data: &[u8],
+) -> ProgramResult {
+    let accounts: &'a [AccountInfo<'a>] = Box::leak(accounts.to_vec().into_boxed_slice());
+    let program_id: &'a Pubkey = Box::leak(Box::new(*program_id));
+    let data: &'a [u8] = Box::leak(data.to_vec().into_boxed_slice());
+    upline::entry(program_id, accounts, data)
+}
+
+/// Why a transaction failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxFailure {
+    /// The program (or a program it called) returned custom error `code`.
+    Custom { instruction: u8, code: u32 },
+    /// Any other failure, as text.
+    Other(String),
+}
+
+impl TxFailure {
+    /// Whether this is the Upline error `error`.
+    pub fn is(&self, error: UplineError) -> bool {
+        matches!(self, TxFailure::Custom { code, .. } if *code == u32::from(error))
+    }
+}
+
+/// The Upline program on a local bank, with a clock the tests set.
+pub struct Chain {
+    pub ctx: ProgramTestContext,
+    /// Unix time every transaction sees (set with [`Chain::warp_to`]).
+    pub now: i64,
+    sent: HashSet<Vec<u8>>,
+}
+
+/// Start of 2026 (unix seconds): the default clock.
+pub const START: i64 = 1_767_225_600;
+
+impl Chain {
+    /// A fresh bank with the program loaded natively and the clock at [`START`].
+    pub async fn start() -> Chain {
+        let mut test = ProgramTest::new("upline", upline::ID, processor!(process_instruction));
+        test.prefer_bpf(false);
+        let ctx = test.start_with_context().await;
+        let mut chain = Chain {
+            ctx,
+            now: START,
+            sent: HashSet::new(),
+        };
+        chain.warp_to(START).await;
+        chain
+    }
+
+    /// The fee payer that funds everything else.
+    pub fn payer(&self) -> Keypair {
+        self.ctx.payer.insecure_clone()
+    }
+
+    /// Move to the next slot and set the clock to `unix` seconds.
+    pub async fn warp_to(&mut self, unix: i64) {
+        let slot = self.ctx.banks_client.get_root_slot().await.expect("slot") + 1;
+        self.ctx.warp_to_slot(slot).expect("warp");
+        let mut clock: anchor_lang::prelude::Clock =
+            self.ctx.banks_client.get_sysvar().await.expect("clock");
+        clock.unix_timestamp = unix;
+        self.ctx.set_sysvar(&clock);
+        self.now = unix;
+        self.ctx.last_blockhash = self
+            .ctx
+            .banks_client
+            .get_latest_blockhash()
+            .await
+            .expect("blockhash");
+    }
+
+    /// Sign and process `instructions` (paid by the payer, signed by `signers` too).
+    /// On success, the events the program emitted, in order.
+    pub async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<UplineEvent>, TxFailure> {
+        let payer = self.payer();
+        let mut all: Vec<&Keypair> = vec![&payer];
+        all.extend(
+            signers
+                .iter()
+                .copied()
+                .filter(|k| k.pubkey() != payer.pubkey()),
+        );
+        let mut tx = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+        if !self.sent.insert(tx.message_data()) {
+            // The same message again (a replay test): give it a new blockhash.
+            let now = self.now;
+            self.warp_to(now).await;
+        }
+        tx.try_sign(&all, self.ctx.last_blockhash)
+            .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
+
+        let simulated = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(|e| TxFailure::Other(e.to_string()))?;
+        let events = simulated
+            .simulation_details
+            .and_then(|d| d.inner_instructions)
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|inner| inner.iter())
+            .filter(|inner| {
+                let program =
+                    tx.message.account_keys[usize::from(inner.instruction.program_id_index)];
+                program == upline::ID
+            })
+            .filter_map(|inner| decode_event(&inner.instruction.data))
+            .collect();
+
+        match self.ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(events),
+            Err(BanksClientError::TransactionError(err)) => Err(classify(err)),
+            Err(other) => Err(TxFailure::Other(other.to_string())),
+        }
+    }
+
+    /// Raw account data, if the account exists.
+    pub async fn data(&mut self, key: &Pubkey) -> Option<Vec<u8>> {
+        self.ctx
+            .banks_client
+            .get_account(*key)
+            .await
+            .expect("get_account")
+            .map(|a| a.data)
+    }
+
+    /// Decode an Anchor account; panics if it does not exist or does not decode.
+    pub async fn account<T: AccountDeserialize>(&mut self, key: &Pubkey) -> T {
+        let data = self
+            .data(key)
+            .await
+            .unwrap_or_else(|| panic!("account {key} does not exist"));
+        T::try_deserialize(&mut data.as_slice()).unwrap_or_else(|e| panic!("account {key}: {e}"))
+    }
+
+    /// Lamports of `key` (0 if absent).
+    pub async fn lamports(&mut self, key: &Pubkey) -> u64 {
+        self.ctx
+            .banks_client
+            .get_balance(*key)
+            .await
+            .expect("balance")
+    }
+
+    /// A new wallet with 10 SOL.
+    pub async fn wallet(&mut self) -> Keypair {
+        let wallet = Keypair::new();
+        let payer = self.payer();
+        let ix = solana_system_interface::instruction::transfer(
+            &payer.pubkey(),
+            &wallet.pubkey(),
+            10_000_000_000,
+        );
+        self.send(&[ix], &[]).await.expect("fund wallet");
+        wallet
+    }
+
+    /// Snapshot of the given accounts, to show that a refused transaction changed nothing.
+    pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<(u64, Vec<u8>)>> {
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            let account = self
+                .ctx
+                .banks_client
+                .get_account(*key)
+                .await
+                .expect("get_account");
+            out.push(account.map(|a| (a.lamports, a.data)));
+        }
+        out
+    }
+
+    /// Send, expect the Upline error `error`, and check that none of `watched` changed.
+    pub async fn expect_refusal(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        error: UplineError,
+        watched: &[Pubkey],
+    ) {
+        let before = self.snapshot(watched).await;
+        let result = self.send(instructions, signers).await;
+        match &result {
+            Err(failure) if failure.is(error) => {}
+            other => panic!("expected {error:?} ({}), got {other:?}", u32::from(error)),
+        }
+        let after = self.snapshot(watched).await;
+        for ((key, b), a) in watched.iter().zip(&before).zip(&after) {
+            assert_eq!(
+                b, a,
+                "account {key} changed although the transaction failed"
+            );
+        }
+    }
+
+    /// Send and expect any failure (for refusals the runtime or Anchor makes
+    /// before Upline's own checks), then check that none of `watched` changed.
+    pub async fn expect_failure(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        watched: &[Pubkey],
+    ) -> TxFailure {
+        let before = self.snapshot(watched).await;
+        let failure = self
+            .send(instructions, signers)
+            .await
+            .expect_err("transaction should fail");
+        let after = self.snapshot(watched).await;
+        assert_eq!(
+            before, after,
+            "an account changed although the transaction failed"
+        );
+        failure
+    }
+}
+
+fn classify(err: TransactionError) -> TxFailure {
+    match err {
+        TransactionError::InstructionError(instruction, InstructionError::Custom(code)) => {
+            TxFailure::Custom { instruction, code }
+        }
+        other => TxFailure::Other(format!("{other:?}")),
+    }
+}

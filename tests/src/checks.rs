@@ -1,0 +1,90 @@
+//! Whole-network checks that end every multi-step test.
+
+use crate::{Chain, TestNetwork};
+use anchor_lang::prelude::Pubkey;
+use std::collections::HashMap;
+use upline::math::Wad;
+use upline::state::Member;
+
+/// DESIGN.md §6, per ledger: the credits the test expects (computed by the test
+/// from the rules, independently of the program) equal what the members hold
+/// plus what they withdrew, exactly; members' withdrawals match the ledger's;
+/// and a token vault holds exactly funded - withdrawn.
+pub async fn assert_accounting(
+    chain: &mut Chain,
+    network: &TestNetwork,
+    wallets: &[Pubkey],
+    expected_credits: &[Wad],
+) {
+    assert_eq!(
+        expected_credits.len(),
+        network.ledgers.len(),
+        "one expected total per ledger"
+    );
+    let mut members = Vec::new();
+    for wallet in wallets {
+        members.push(network.member_state(chain, wallet).await);
+    }
+    for (ledger, expected) in network.ledgers.iter().zip(expected_credits) {
+        let state = network.ledger_state(chain, ledger.index).await;
+        let mut balances = Wad::ZERO;
+        let mut withdrawn = Wad::ZERO;
+        for member in &members {
+            let slot = &member.ledgers[usize::from(ledger.index)];
+            balances = balances
+                .checked_add(slot.balance().expect("balance"))
+                .expect("sum");
+            withdrawn = withdrawn.checked_add(slot.withdrawn).expect("sum");
+        }
+        let held = balances.checked_add(withdrawn).expect("sum");
+        assert_eq!(
+            held, *expected,
+            "ledger {}: balances + withdrawals != credits",
+            ledger.index
+        );
+        let ledger_withdrawn = Wad::from_base_units(state.withdrawn, state.decimals).expect("wad");
+        assert_eq!(
+            withdrawn, ledger_withdrawn,
+            "ledger {}: members' withdrawals != ledger's",
+            ledger.index
+        );
+        if ledger.mint.is_some() {
+            let vault = chain.token_balance(&state.vault).await;
+            assert_eq!(
+                vault,
+                state.funded - state.withdrawn,
+                "ledger {}: vault != funded - withdrawn",
+                ledger.index
+            );
+        }
+    }
+}
+
+/// The stored downline counts equal a recount of the stored links.
+pub async fn assert_downline_matches_graph(
+    chain: &mut Chain,
+    network: &TestNetwork,
+    wallets: &[Pubkey],
+) {
+    let mut members: HashMap<Pubkey, Member> = HashMap::new();
+    for wallet in wallets {
+        members.insert(*wallet, network.member_state(chain, wallet).await);
+    }
+    let mut counted: HashMap<Pubkey, [u32; 3]> = wallets.iter().map(|w| (*w, [0; 3])).collect();
+    for member in members.values() {
+        let mut above = member.referrer;
+        for level in 0..3 {
+            if above == Pubkey::default() {
+                break;
+            }
+            assert_ne!(above, member.wallet, "a member is in its own upline");
+            counted
+                .get_mut(&above)
+                .expect("referrer is a listed member")[level] += 1;
+            above = members[&above].referrer;
+        }
+    }
+    for (wallet, member) in &members {
+        assert_eq!(member.downline, counted[wallet], "downline of {wallet}");
+    }
+}
