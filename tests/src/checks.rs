@@ -16,16 +16,34 @@ pub async fn assert_accounting(
     wallets: &[Pubkey],
     expected_credits: &[Wad],
 ) {
+    let no_strays = vec![0; network.ledgers.len()];
+    assert_accounting_with_strays(chain, network, wallets, expected_credits, &no_strays).await;
+}
+
+/// [`assert_accounting`] for a vault that also received `strays` base units by
+/// plain transfers (not funding, not withdrawable): vault = funded - withdrawn + strays.
+pub async fn assert_accounting_with_strays(
+    chain: &mut Chain,
+    network: &TestNetwork,
+    wallets: &[Pubkey],
+    expected_credits: &[Wad],
+    strays: &[u64],
+) {
     assert_eq!(
         expected_credits.len(),
         network.ledgers.len(),
         "one expected total per ledger"
     );
+    assert_eq!(
+        strays.len(),
+        network.ledgers.len(),
+        "one stray amount per ledger"
+    );
     let mut members = Vec::new();
     for wallet in wallets {
         members.push(network.member_state(chain, wallet).await);
     }
-    for (ledger, expected) in network.ledgers.iter().zip(expected_credits) {
+    for ((ledger, expected), stray) in network.ledgers.iter().zip(expected_credits).zip(strays) {
         let state = network.ledger_state(chain, ledger.index).await;
         let mut balances = Wad::ZERO;
         let mut withdrawn = Wad::ZERO;
@@ -52,7 +70,7 @@ pub async fn assert_accounting(
             let vault = chain.token_balance(&state.vault).await;
             assert_eq!(
                 vault,
-                state.funded - state.withdrawn,
+                state.funded - state.withdrawn + stray,
                 "ledger {}: vault != funded - withdrawn",
                 ledger.index
             );

@@ -349,14 +349,25 @@ pub fn accept_admin(pending_admin: &Pubkey, network: &Pubkey) -> Instruction {
     )
 }
 
-/// `withdraw` from ledger `index` to `destination`; `None` takes every whole base unit.
+/// Where a token withdrawal pays: the ledger's mint and token program, and
+/// the member's own token account.
+#[derive(Clone, Copy, Debug)]
+pub struct TokenDestination {
+    /// The ledger's mint.
+    pub mint: Pubkey,
+    /// The member's token account of that mint.
+    pub destination: Pubkey,
+    /// SPL Token or Token-2022, as the ledger records.
+    pub token_program: Pubkey,
+}
+
+/// `withdraw` from ledger `index`; `None` as amount takes every whole base unit.
+/// `to` is `None` for a points ledger (which the program refuses by name).
 pub fn withdraw(
     wallet: &Pubkey,
     network: &Pubkey,
     index: u8,
-    mint: &Pubkey,
-    destination: &Pubkey,
-    token_program: &Pubkey,
+    to: Option<&TokenDestination>,
     amount: Option<u64>,
 ) -> Instruction {
     let ledger = pda::ledger(network, index);
@@ -366,10 +377,10 @@ pub fn withdraw(
             network: *network,
             ledger,
             member: pda::member(network, wallet),
-            mint: *mint,
-            vault: pda::vault(&ledger),
-            destination: *destination,
-            token_program: *token_program,
+            mint: to.map(|t| t.mint),
+            vault: to.map(|_| pda::vault(&ledger)),
+            destination: to.map(|t| t.destination),
+            token_program: to.map(|t| t.token_program),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },

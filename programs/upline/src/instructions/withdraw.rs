@@ -22,26 +22,43 @@ pub struct Withdraw<'info> {
         has_one = wallet @ UplineError::UnknownMember,
     )]
     pub member: Box<Account<'info, Member>>,
+    /// The ledger's mint (token ledgers; omitted for points).
     #[account(address = ledger.mint @ UplineError::WrongLedger)]
-    pub mint: Box<InterfaceAccount<'info, Mint>>,
+    pub mint: Option<Box<InterfaceAccount<'info, Mint>>>,
+    /// The ledger's vault (token ledgers; omitted for points).
     #[account(mut, address = ledger.vault @ UplineError::WrongLedger)]
-    pub vault: Box<InterfaceAccount<'info, TokenAccount>>,
+    pub vault: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     /// The member's own token account of the ledger's mint; nobody else's.
-    #[account(
-        mut,
-        token::mint = mint,
-        token::token_program = token_program,
-        constraint = destination.owner == wallet.key() @ UplineError::WrongDestination,
-    )]
-    pub destination: Box<InterfaceAccount<'info, TokenAccount>>,
+    #[account(mut)]
+    pub destination: Option<Box<InterfaceAccount<'info, TokenAccount>>>,
     #[account(address = ledger.token_program @ UplineError::WrongLedger)]
-    pub token_program: Interface<'info, TokenInterface>,
+    pub token_program: Option<Interface<'info, TokenInterface>>,
 }
 
-impl Withdraw<'_> {
+/// The token side of a withdrawal.
+struct TokenAccounts<'a, 'info> {
+    mint: &'a InterfaceAccount<'info, Mint>,
+    vault: &'a InterfaceAccount<'info, TokenAccount>,
+    destination: &'a InterfaceAccount<'info, TokenAccount>,
+    token_program: &'a Interface<'info, TokenInterface>,
+}
+
+impl<'info> Withdraw<'info> {
     pub fn validate(&self, amount: Option<u64>) -> Result<()> {
         self.network.require_active()?;
+        // Checked before the token accounts, which a points ledger does not have.
         require!(self.ledger.is_withdrawable(), UplineError::NotWithdrawable);
+        let token = self.token_accounts()?;
+        require_keys_eq!(
+            token.destination.mint,
+            self.ledger.mint,
+            UplineError::WrongDestination
+        );
+        require_keys_eq!(
+            token.destination.owner,
+            self.wallet.key(),
+            UplineError::WrongDestination
+        );
         let amount = self.resolve_amount(amount)?;
         require!(
             amount >= self.ledger.min_withdrawal,
@@ -58,10 +75,30 @@ impl Withdraw<'_> {
             .checked_sub(self.ledger.withdrawn)
             .ok_or(UplineError::VaultUnderfunded)?;
         require!(
-            amount <= self.vault.amount && amount <= accounted,
+            amount <= token.vault.amount && amount <= accounted,
             UplineError::VaultUnderfunded
         );
         Ok(())
+    }
+
+    /// The token accounts a token ledger's withdrawal needs, all of them.
+    fn token_accounts(&self) -> Result<TokenAccounts<'_, 'info>> {
+        match (
+            &self.mint,
+            &self.vault,
+            &self.destination,
+            &self.token_program,
+        ) {
+            (Some(mint), Some(vault), Some(destination), Some(token_program)) => {
+                Ok(TokenAccounts {
+                    mint,
+                    vault,
+                    destination,
+                    token_program,
+                })
+            }
+            _ => err!(UplineError::WrongLedger),
+        }
     }
 
     /// Whole base units of the member's balance on this ledger.
@@ -101,23 +138,25 @@ impl Withdraw<'_> {
         let bump = [ledger.bump];
         let seeds: &[&[u8]] = &[LEDGER_SEED, network_key.as_ref(), &index, &bump];
         let signer = &[seeds];
+        let token = ctx.accounts.token_accounts()?;
+        let destination = token.destination.key();
         let cpi = CpiContext::new_with_signer(
-            ctx.accounts.token_program.key(),
+            token.token_program.key(),
             TransferChecked {
-                from: ctx.accounts.vault.to_account_info(),
-                mint: ctx.accounts.mint.to_account_info(),
-                to: ctx.accounts.destination.to_account_info(),
+                from: token.vault.to_account_info(),
+                mint: token.mint.to_account_info(),
+                to: token.destination.to_account_info(),
                 authority: ctx.accounts.ledger.to_account_info(),
             },
             signer,
         );
-        token_interface::transfer_checked(cpi, amount, ctx.accounts.mint.decimals)?;
+        token_interface::transfer_checked(cpi, amount, token.mint.decimals)?;
 
         emit_cpi!(Withdrawn {
             network: network_key,
             ledger_index: ctx.accounts.ledger.index,
             wallet: ctx.accounts.wallet.key(),
-            destination: ctx.accounts.destination.key(),
+            destination,
             amount,
             amount_wad,
             balance_after,

@@ -1,0 +1,487 @@
+//! The wallet side of the referral graph: join, set_referrer, open_member_ledgers.
+#![allow(deprecated)]
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use upline::errors::UplineError;
+use upline::math::Wad;
+use upline::state::{BonusTrigger, MemberFlags};
+use upline_sdk::events::UplineEvent;
+use upline_sdk::ix;
+use upline_tests::checks::{assert_accounting, assert_downline_matches_graph};
+use upline_tests::network::{class, tables, LedgerSetup};
+use upline_tests::{Chain, TestNetwork};
+
+const USER: u8 = 0;
+const PROVIDER: u8 = 1;
+
+fn wad(text: &str) -> Wad {
+    Wad::from_decimal_str(text).expect("amount")
+}
+
+fn keys(wallets: &[&Keypair]) -> Vec<Pubkey> {
+    wallets.iter().map(|k| k.pubkey()).collect()
+}
+
+#[tokio::test]
+async fn join_without_referrer_records_ordinal_and_slots() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let wallet = chain.wallet().await;
+    let events = chain
+        .send(
+            &[ix::join(
+                &wallet.pubkey(),
+                &wallet.pubkey(),
+                &net.key,
+                USER,
+                &[],
+            )],
+            &[&wallet],
+        )
+        .await
+        .expect("join");
+    let member = net.member_state(&mut chain, &wallet.pubkey()).await;
+    assert_eq!(member.wallet, wallet.pubkey());
+    assert_eq!(member.network, net.key);
+    assert_eq!(member.class, USER);
+    assert_eq!(member.join_ordinal, 1);
+    assert_eq!(member.referrer, Pubkey::default());
+    assert_eq!(member.ledgers.len(), 2);
+    assert_eq!(net.state(&mut chain).await.member_count, 1);
+    match &events[..] {
+        [UplineEvent::MemberJoined(e)] => {
+            assert_eq!(
+                (e.wallet, e.join_ordinal, e.class, e.ledger_slots),
+                (wallet.pubkey(), 1, USER, 2)
+            );
+        }
+        other => panic!("unexpected events {other:?}"),
+    }
+    let second = net.join(&mut chain, PROVIDER, &[]).await;
+    assert_eq!(
+        net.member_state(&mut chain, &second.pubkey())
+            .await
+            .join_ordinal,
+        2
+    );
+}
+
+#[tokio::test]
+async fn a_sponsor_may_pay_for_the_join_but_the_wallet_must_sign() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let sponsor = chain.wallet().await;
+    let wallet = Keypair::new();
+    let join = ix::join(&wallet.pubkey(), &sponsor.pubkey(), &net.key, USER, &[]);
+    chain
+        .send(&[join.clone()], &[&sponsor, &wallet])
+        .await
+        .expect("sponsored join");
+    assert_eq!(
+        net.member_state(&mut chain, &wallet.pubkey()).await.wallet,
+        wallet.pubkey()
+    );
+
+    // Without the wallet's signature nobody can make it a member.
+    let victim = Keypair::new();
+    let mut forged = ix::join(&victim.pubkey(), &sponsor.pubkey(), &net.key, USER, &[]);
+    forged.accounts[0].is_signer = false;
+    let member = net.member(&victim.pubkey());
+    chain
+        .expect_failure(&[forged], &[&sponsor], &[member, net.key])
+        .await;
+}
+
+#[tokio::test]
+async fn join_with_referrer_pays_the_direct_bonus_and_counts_three_levels() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let p0 = net.join(&mut chain, PROVIDER, &[]).await;
+    let p1 = net.join(&mut chain, PROVIDER, &[&p0]).await;
+    let p2 = net.join(&mut chain, PROVIDER, &[&p1, &p0]).await;
+    let p3 = net.join(&mut chain, PROVIDER, &[&p2, &p1, &p0]).await;
+    let p4 = net.join(&mut chain, PROVIDER, &[&p3, &p2, &p1]).await;
+
+    let m0 = net.member_state(&mut chain, &p0.pubkey()).await;
+    assert_eq!(m0.downline, [1, 1, 1], "p4 is below level 3 of p0");
+    assert_eq!(
+        net.member_state(&mut chain, &p1.pubkey()).await.downline,
+        [1, 1, 1]
+    );
+    assert_eq!(
+        net.member_state(&mut chain, &p3.pubkey()).await.downline,
+        [1, 0, 0]
+    );
+    let m4 = net.member_state(&mut chain, &p4.pubkey()).await;
+    assert_eq!((m4.referrer, m4.referee_ordinal), (p3.pubkey(), 1));
+    // Providers' bonus is 50 points, on ledger 1 (POINTS), to the referrer only.
+    assert_eq!(m0.ledgers[1].bonus, wad("50"));
+    assert_eq!(m0.ledgers[0].credited(), Ok(Wad::ZERO));
+
+    // Users earn 25 for each referee.
+    let u0 = net.join(&mut chain, USER, &[]).await;
+    let u1 = net.join(&mut chain, USER, &[&u0]).await;
+    let u2 = net.join(&mut chain, USER, &[&u0]).await;
+    let mu0 = net.member_state(&mut chain, &u0.pubkey()).await;
+    assert_eq!(mu0.ledgers[1].bonus, wad("50"));
+    assert_eq!(
+        net.member_state(&mut chain, &u2.pubkey())
+            .await
+            .referee_ordinal,
+        2
+    );
+
+    let all = keys(&[&p0, &p1, &p2, &p3, &p4, &u0, &u1, &u2]);
+    assert_downline_matches_graph(&mut chain, &net, &all).await;
+    // 4 provider links × 50 + 2 user links × 25.
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, wad("250")]).await;
+}
+
+#[tokio::test]
+async fn late_linking_updates_downline_counts_through_three_levels() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let a = net.join(&mut chain, USER, &[]).await;
+    let b = net.join(&mut chain, USER, &[]).await;
+    let c = net.join(&mut chain, USER, &[]).await;
+    let d = net.join(&mut chain, USER, &[]).await;
+    let e = net.join(&mut chain, USER, &[]).await;
+
+    // Link bottom-up is impossible (c would have a referee); top-down works.
+    chain
+        .send(
+            &[ix::set_referrer(&b.pubkey(), &net.key, &[a.pubkey()])],
+            &[&b],
+        )
+        .await
+        .expect("b -> a");
+    let events = chain
+        .send(
+            &[ix::set_referrer(
+                &c.pubkey(),
+                &net.key,
+                &[b.pubkey(), a.pubkey()],
+            )],
+            &[&c],
+        )
+        .await
+        .expect("c -> b");
+    match &events[..] {
+        [UplineEvent::ReferrerLinked(l), UplineEvent::DirectBonusCredited(bonus)] => {
+            assert_eq!(
+                (l.referrer, l.upline2, l.upline3),
+                (b.pubkey(), a.pubkey(), Pubkey::default())
+            );
+            assert_eq!(
+                (bonus.referrer, bonus.referee, bonus.amount),
+                (b.pubkey(), c.pubkey(), wad("25"))
+            );
+        }
+        other => panic!("unexpected events {other:?}"),
+    }
+    let upline = [c.pubkey(), b.pubkey(), a.pubkey()];
+    chain
+        .send(&[ix::set_referrer(&d.pubkey(), &net.key, &upline)], &[&d])
+        .await
+        .expect("d -> c");
+    chain
+        .send(
+            &[ix::set_referrer(
+                &e.pubkey(),
+                &net.key,
+                &[d.pubkey(), c.pubkey(), b.pubkey()],
+            )],
+            &[&e],
+        )
+        .await
+        .expect("e -> d");
+
+    assert_eq!(
+        net.member_state(&mut chain, &a.pubkey()).await.downline,
+        [1, 1, 1]
+    );
+    assert_eq!(
+        net.member_state(&mut chain, &b.pubkey()).await.downline,
+        [1, 1, 1]
+    );
+    assert_eq!(
+        net.member_state(&mut chain, &c.pubkey()).await.downline,
+        [1, 1, 0]
+    );
+    assert_eq!(
+        net.member_state(&mut chain, &d.pubkey()).await.downline,
+        [1, 0, 0]
+    );
+    let all = keys(&[&a, &b, &c, &d, &e]);
+    assert_downline_matches_graph(&mut chain, &net, &all).await;
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, wad("100")]).await;
+}
+
+#[tokio::test]
+async fn graph_refusals_change_nothing() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let a = net.join(&mut chain, USER, &[]).await;
+    let b = net.join(&mut chain, USER, &[&a]).await;
+    let loner = net.join(&mut chain, USER, &[]).await;
+    let provider = net.join(&mut chain, PROVIDER, &[]).await;
+    let watched = [
+        net.key,
+        net.member(&a.pubkey()),
+        net.member(&b.pubkey()),
+        net.member(&loner.pubkey()),
+    ];
+
+    // Second referrer: links are permanent.
+    let again = ix::set_referrer(&b.pubkey(), &net.key, &[loner.pubkey()]);
+    chain
+        .expect_refusal(&[again], &[&b], UplineError::ReferrerAlreadySet, &watched)
+        .await;
+    // A member with referees can no longer link (this is what prevents cycles).
+    let cycle = ix::set_referrer(&a.pubkey(), &net.key, &[b.pubkey(), a.pubkey()]);
+    chain
+        .expect_refusal(&[cycle], &[&a], UplineError::HasReferees, &watched)
+        .await;
+    let up = ix::set_referrer(&a.pubkey(), &net.key, &[loner.pubkey()]);
+    chain
+        .expect_refusal(&[up], &[&a], UplineError::HasReferees, &watched)
+        .await;
+    // Self-referral, at link and at join.
+    let own = ix::set_referrer(&loner.pubkey(), &net.key, &[loner.pubkey()]);
+    chain
+        .expect_refusal(&[own], &[&loner], UplineError::SelfReferral, &watched)
+        .await;
+    let newcomer = chain.wallet().await;
+    let self_join = ix::join(
+        &newcomer.pubkey(),
+        &newcomer.pubkey(),
+        &net.key,
+        USER,
+        &[newcomer.pubkey()],
+    );
+    chain
+        .expect_refusal(
+            &[self_join],
+            &[&newcomer],
+            UplineError::SelfReferral,
+            &watched,
+        )
+        .await;
+    // Users refer users, providers refer providers.
+    let mismatch = ix::set_referrer(&loner.pubkey(), &net.key, &[provider.pubkey()]);
+    chain
+        .expect_refusal(&[mismatch], &[&loner], UplineError::ClassMismatch, &watched)
+        .await;
+    let mismatch_join = ix::join(
+        &newcomer.pubkey(),
+        &newcomer.pubkey(),
+        &net.key,
+        PROVIDER,
+        &[a.pubkey()],
+    );
+    chain
+        .expect_refusal(
+            &[mismatch_join],
+            &[&newcomer],
+            UplineError::ClassMismatch,
+            &watched,
+        )
+        .await;
+    // A referrer that is not a member.
+    let stranger = Keypair::new();
+    let unknown = ix::set_referrer(&loner.pubkey(), &net.key, &[stranger.pubkey()]);
+    chain
+        .expect_refusal(
+            &[unknown],
+            &[&loner],
+            UplineError::UnknownReferrer,
+            &watched,
+        )
+        .await;
+    // A class the network does not have.
+    let bad_class = ix::join(&newcomer.pubkey(), &newcomer.pubkey(), &net.key, 2, &[]);
+    chain
+        .expect_refusal(
+            &[bad_class],
+            &[&newcomer],
+            UplineError::UnknownClass,
+            &watched,
+        )
+        .await;
+    assert!(chain.data(&net.member(&newcomer.pubkey())).await.is_none());
+}
+
+#[tokio::test]
+async fn the_upline_passed_must_match_the_stored_links() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let a = net.join(&mut chain, USER, &[]).await;
+    let b = net.join(&mut chain, USER, &[&a]).await;
+    let x = net.join(&mut chain, USER, &[]).await;
+    let c = net.join(&mut chain, USER, &[]).await;
+    let watched = [
+        net.member(&a.pubkey()),
+        net.member(&b.pubkey()),
+        net.member(&x.pubkey()),
+        net.member(&c.pubkey()),
+    ];
+
+    // Level 2 missing, level 2 wrong, and an account beyond the end of the chain.
+    for upline in [
+        vec![b.pubkey()],
+        vec![b.pubkey(), x.pubkey()],
+        vec![b.pubkey(), a.pubkey(), x.pubkey()],
+    ] {
+        let link = ix::set_referrer(&c.pubkey(), &net.key, &upline);
+        chain
+            .expect_refusal(&[link], &[&c], UplineError::UplineMismatch, &watched)
+            .await;
+    }
+    // A member of another network as referrer.
+    let other = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let foreign = other.join(&mut chain, USER, &[]).await;
+    let mut cross = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    cross.accounts[3].pubkey = other.member(&foreign.pubkey());
+    chain
+        .expect_refusal(&[cross], &[&c], UplineError::UnknownReferrer, &watched)
+        .await;
+    // A program account of another type (the network itself) as referrer.
+    let mut cosplay = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    cosplay.accounts[3].pubkey = net.key;
+    chain
+        .expect_refusal(&[cosplay], &[&c], UplineError::UnknownReferrer, &watched)
+        .await;
+    // Someone else signing for the member.
+    let mut forged = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    forged.accounts[0].pubkey = x.pubkey();
+    chain
+        .expect_refusal(&[forged], &[&x], UplineError::UnknownMember, &watched)
+        .await;
+    let mut unsigned = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    unsigned.accounts[0].is_signer = false;
+    chain.expect_failure(&[unsigned], &[], &watched).await;
+}
+
+#[tokio::test]
+async fn first_work_bonus_waits_for_work_and_early_referees_are_flagged() {
+    let mut chain = Chain::start().await;
+    let mut t = tables(
+        &[class(
+            "node",
+            &[120_000],
+            Some(("3", 0, BonusTrigger::FirstWork)),
+        )],
+        false,
+    );
+    t.early_bonus.growth_phase_seconds = 1_000;
+    t.early_bonus.early_referee_limit = 2;
+    let net = TestNetwork::create(
+        &mut chain,
+        "aether-like",
+        t,
+        &[LedgerSetup::Points { name: "PTS" }],
+    )
+    .await;
+    let r = net.join(&mut chain, 0, &[]).await;
+    let n1 = net.join(&mut chain, 0, &[&r]).await;
+    let n2 = net.join(&mut chain, 0, &[&r]).await;
+    let n3 = net.join(&mut chain, 0, &[&r]).await;
+    let start = chain.now;
+    chain.warp_to(start + 1_000).await;
+    let late = net.join(&mut chain, 0, &[&r]).await;
+
+    let m = net.member_state(&mut chain, &n1.pubkey()).await;
+    assert!(
+        m.flags.has(MemberFlags::BONUS_DUE),
+        "bonus waits for the first work report"
+    );
+    assert!(m.flags.has(MemberFlags::EARLY_REFEREE));
+    assert!(net
+        .member_state(&mut chain, &n2.pubkey())
+        .await
+        .flags
+        .has(MemberFlags::EARLY_REFEREE));
+    assert!(
+        !net.member_state(&mut chain, &n3.pubkey())
+            .await
+            .flags
+            .has(MemberFlags::EARLY_REFEREE),
+        "third referee"
+    );
+    assert!(
+        !net.member_state(&mut chain, &late.pubkey())
+            .await
+            .flags
+            .has(MemberFlags::EARLY_REFEREE),
+        "after growth"
+    );
+    let all = keys(&[&r, &n1, &n2, &n3, &late]);
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO]).await;
+}
+
+#[tokio::test]
+async fn members_open_slots_for_ledgers_added_after_they_joined() {
+    let mut chain = Chain::start().await;
+    let t = tables(
+        &[class("account", &[], Some(("2", 1, BonusTrigger::AtLink)))],
+        false,
+    );
+    let mut net = TestNetwork::create(
+        &mut chain,
+        "late-ledger",
+        t,
+        &[LedgerSetup::Points { name: "PTS" }],
+    )
+    .await;
+    let a = net.join(&mut chain, 0, &[]).await;
+    let before = chain.lamports(&net.member(&a.pubkey())).await;
+    net.add_ledger(&mut chain, &LedgerSetup::Points { name: "LATE" })
+        .await;
+
+    // The bonus ledger did not exist for `a`: linking under it is refused until it opens a slot.
+    let b = chain.wallet().await;
+    let join = ix::join(&b.pubkey(), &b.pubkey(), &net.key, 0, &[a.pubkey()]);
+    chain
+        .expect_refusal(
+            &[join.clone()],
+            &[&b],
+            UplineError::LedgerNotOpened,
+            &[net.key, net.member(&a.pubkey())],
+        )
+        .await;
+
+    let anyone = chain.wallet().await;
+    let open = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &a.pubkey());
+    let events = chain.send(&[open.clone()], &[&anyone]).await.expect("open");
+    assert!(matches!(&events[..], [UplineEvent::MemberLedgersOpened(e)] if e.ledger_slots == 2));
+    let member = net.member_state(&mut chain, &a.pubkey()).await;
+    assert_eq!(member.ledgers.len(), 2);
+    assert!(
+        chain.lamports(&net.member(&a.pubkey())).await > before,
+        "rent topped up"
+    );
+    // Opening again is a no-op.
+    assert!(chain
+        .send(&[open], &[&anyone])
+        .await
+        .expect("idempotent")
+        .is_empty());
+
+    chain.send(&[join], &[&b]).await.expect("join now works");
+    let all = keys(&[&a, &b]);
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, wad("2")]).await;
+}
+
+#[tokio::test]
+async fn same_class_rule_is_off_where_the_network_says_so() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "aether").await;
+    let user = net.join(&mut chain, 0, &[]).await;
+    let node = net.join(&mut chain, 1, &[&user]).await;
+    assert_eq!(
+        net.member_state(&mut chain, &node.pubkey()).await.referrer,
+        user.pubkey()
+    );
+}
