@@ -88,8 +88,9 @@ impl TestNetwork {
         ledgers: &[LedgerSetup],
     ) -> TestNetwork {
         let admin = chain.wallet().await;
-        let key = pda::network(&admin.pubkey(), name);
-        let ix = ix::create_network(&admin.pubkey(), name, &admin.pubkey(), tables);
+        let name = pda::network_name(name).expect("network name");
+        let key = pda::network(&admin.pubkey(), &name);
+        let ix = ix::create_network(&admin.pubkey(), &name, &admin.pubkey(), tables);
         chain.send(&[ix], &[&admin]).await.expect("create network");
         let mut network = TestNetwork {
             admin,

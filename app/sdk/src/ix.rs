@@ -22,10 +22,11 @@ fn build(accounts: impl ToAccountMetas, data: impl InstructionData) -> Instructi
     }
 }
 
-/// `create_network`: `creator` pays and signs; the network PDA comes from (creator, name).
+/// `create_network`: `creator` pays and signs; the network PDA comes from
+/// (creator, name), the name padded as [`pda::network_name`] makes it.
 pub fn create_network(
     creator: &Pubkey,
-    name: &str,
+    name: &[u8; 32],
     admin: &Pubkey,
     tables: NetworkTables,
 ) -> Instruction {
@@ -39,7 +40,7 @@ pub fn create_network(
         },
         instruction::CreateNetwork {
             args: CreateNetworkArgs {
-                name: name.to_string(),
+                name: *name,
                 admin: *admin,
                 tables,
             },

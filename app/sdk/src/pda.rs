@@ -1,15 +1,18 @@
 //! Program-derived addresses, from the program's own seed constants.
 
 use anchor_lang::prelude::Pubkey;
-use upline::constants::{LEDGER_SEED, MEMBER_SEED, NETWORK_SEED, VAULT_SEED};
+use upline::constants::{LEDGER_SEED, MAX_NETWORK_NAME_LEN, MEMBER_SEED, NETWORK_SEED, VAULT_SEED};
+use upline::state::label;
 
-/// The network created by `creator` under `name`.
-pub fn network(creator: &Pubkey, name: &str) -> Pubkey {
-    Pubkey::find_program_address(
-        &[NETWORK_SEED, creator.as_ref(), name.as_bytes()],
-        &upline::ID,
-    )
-    .0
+/// A network name as the program stores and seeds it: 1 to 32 bytes of
+/// UTF-8, zero-padded; `None` for an empty or over-long name.
+pub fn network_name(name: &str) -> Option<[u8; MAX_NETWORK_NAME_LEN]> {
+    label(name)
+}
+
+/// The network created by `creator` under the padded `name` (see [`network_name`]).
+pub fn network(creator: &Pubkey, name: &[u8; MAX_NETWORK_NAME_LEN]) -> Pubkey {
+    Pubkey::find_program_address(&[NETWORK_SEED, creator.as_ref(), name], &upline::ID).0
 }
 
 /// Ledger number `index` of `network`.

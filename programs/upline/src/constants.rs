@@ -1,7 +1,7 @@
 //! Seeds and limits. Every PDA seed is a named constant so clients and tests
 //! derive the same addresses the program checks.
 
-/// Network PDA: `[NETWORK_SEED, creator, name]`.
+/// Network PDA: `[NETWORK_SEED, creator, name]`, the name zero-padded to 32 bytes.
 pub const NETWORK_SEED: &[u8] = b"network";
 /// Ledger PDA: `[LEDGER_SEED, network, [index]]`.
 pub const LEDGER_SEED: &[u8] = b"ledger";

@@ -1,15 +1,16 @@
 //! `create_network`: a new network from rate tables.
 
-use crate::constants::{MAX_NETWORK_NAME_LEN, NETWORK_SEED};
+use crate::constants::NETWORK_SEED;
 use crate::errors::UplineError;
 use crate::events::NetworkCreated;
-use crate::state::{label, Network, NetworkTables, PromotionWindow};
+use crate::state::{validate_label, Network, NetworkTables, PromotionWindow};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
 pub struct CreateNetworkArgs {
-    /// Network name, 1 to 32 bytes of UTF-8; a PDA seed with the creator's key.
-    pub name: String,
+    /// Network name: 1 to 32 bytes of UTF-8, zero-padded to 32 bytes. The padded
+    /// form is the PDA seed, so the seed is always exactly 32 bytes long.
+    pub name: [u8; 32],
     /// Wallet that administers the network (may differ from the creator, e.g. a multisig).
     pub admin: Pubkey,
     /// Classes, referral schedules, bonuses, tier rates and early-bonus policy.
@@ -27,7 +28,7 @@ pub struct CreateNetwork<'info> {
         init,
         payer = creator,
         space = Network::SPACE,
-        seeds = [NETWORK_SEED, creator.key().as_ref(), args.name.as_bytes()],
+        seeds = [NETWORK_SEED, creator.key().as_ref(), args.name.as_ref()],
         bump,
     )]
     pub network: Box<Account<'info, Network>>,
@@ -36,17 +37,14 @@ pub struct CreateNetwork<'info> {
 
 impl CreateNetwork<'_> {
     pub fn validate(&self, args: &CreateNetworkArgs) -> Result<()> {
-        require!(
-            !args.name.is_empty() && args.name.len() <= MAX_NETWORK_NAME_LEN,
-            UplineError::InvalidName
-        );
+        validate_label(&args.name)?;
         require_keys_neq!(args.admin, Pubkey::default(), UplineError::NotAdmin);
         args.tables.validate()
     }
 
     pub fn create_network(ctx: Context<CreateNetwork>, args: CreateNetworkArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let name = label::<MAX_NETWORK_NAME_LEN>(&args.name).ok_or(UplineError::InvalidName)?;
+        let name = args.name;
         let network = &mut ctx.accounts.network;
         network.set_inner(Network {
             bump: ctx.bumps.network,
