@@ -233,7 +233,7 @@ async fn pause_stops_members_but_not_the_admin() {
     let join = ix::join(&newcomer.pubkey(), &newcomer.pubkey(), &net.key, 0, &[]);
     chain
         .expect_refusal(
-            &[join.clone()],
+            std::slice::from_ref(&join),
             &[&newcomer],
             UplineError::NetworkPaused,
             &[net.key],
@@ -242,7 +242,7 @@ async fn pause_stops_members_but_not_the_admin() {
     let link = ix::set_referrer(&b.pubkey(), &net.key, &[a.pubkey()]);
     chain
         .expect_refusal(
-            &[link.clone()],
+            std::slice::from_ref(&link),
             &[&b],
             UplineError::NetworkPaused,
             &[net.member(&b.pubkey())],

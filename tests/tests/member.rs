@@ -76,7 +76,7 @@ async fn a_sponsor_may_pay_for_the_join_but_the_wallet_must_sign() {
     let wallet = Keypair::new();
     let join = ix::join(&wallet.pubkey(), &sponsor.pubkey(), &net.key, USER, &[]);
     chain
-        .send(&[join.clone()], &[&sponsor, &wallet])
+        .send(std::slice::from_ref(&join), &[&sponsor, &wallet])
         .await
         .expect("sponsored join");
     assert_eq!(
@@ -445,7 +445,7 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
     let join = ix::join(&b.pubkey(), &b.pubkey(), &net.key, 0, &[a.pubkey()]);
     chain
         .expect_refusal(
-            &[join.clone()],
+            std::slice::from_ref(&join),
             &[&b],
             UplineError::LedgerNotOpened,
             &[net.key, net.member(&a.pubkey())],
@@ -454,7 +454,10 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
 
     let anyone = chain.wallet().await;
     let open = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &a.pubkey());
-    let events = chain.send(&[open.clone()], &[&anyone]).await.expect("open");
+    let events = chain
+        .send(std::slice::from_ref(&open), &[&anyone])
+        .await
+        .expect("open");
     assert!(matches!(&events[..], [UplineEvent::MemberLedgersOpened(e)] if e.ledger_slots == 2));
     let member = net.member_state(&mut chain, &a.pubkey()).await;
     assert_eq!(member.ledgers.len(), 2);

@@ -111,7 +111,7 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
     let all = withdraw_ix(&net, &earner.pubkey(), &destination, None);
     chain
         .expect_refusal(
-            &[all.clone()],
+            std::slice::from_ref(&all),
             &[&earner],
             UplineError::BelowMinimum,
             &[net.member(&earner.pubkey())],
@@ -363,7 +363,7 @@ async fn circuit_breaker_limits_outflow_per_window() {
     let over = withdraw_ix(&net, &b.pubkey(), &dest_b, Some(3 * UNIT));
     chain
         .expect_refusal(
-            &[over.clone()],
+            std::slice::from_ref(&over),
             &[&b],
             UplineError::CircuitBreakerTripped,
             &watched,
@@ -382,7 +382,7 @@ async fn circuit_breaker_limits_outflow_per_window() {
     chain.warp_to(now + 3_599).await;
     chain
         .expect_refusal(
-            &[over.clone()],
+            std::slice::from_ref(&over),
             &[&b],
             UplineError::CircuitBreakerTripped,
             &watched,
