@@ -96,16 +96,8 @@ impl Chain {
                 other => panic!("fixture does not build {other:?}"),
             });
         }
-        ixs.push(if token_program == TOKEN {
-            spl_token::instruction::initialize_mint2(
-                &token_program,
-                &mint.pubkey(),
-                &authority.pubkey(),
-                None,
-                decimals,
-            )
-            .expect("init mint")
-        } else {
+        // Token-2022's builders accept either program id, so one builder serves both.
+        ixs.push(
             spl_token_2022::instruction::initialize_mint2(
                 &token_program,
                 &mint.pubkey(),
@@ -113,8 +105,8 @@ impl Chain {
                 None,
                 decimals,
             )
-            .expect("init mint")
-        });
+            .expect("init mint"),
+        );
         self.send(&ixs, &[&mint]).await.expect("create mint");
         TestMint {
             address: mint.pubkey(),
@@ -154,21 +146,12 @@ impl Chain {
             .await
             .expect("rent")
             .minimum_balance(space);
-        let init = if mint.token_program == TOKEN {
-            spl_token::instruction::initialize_account3(
-                &mint.token_program,
-                &account.pubkey(),
-                &mint.address,
-                owner,
-            )
-        } else {
-            spl_token_2022::instruction::initialize_account3(
-                &mint.token_program,
-                &account.pubkey(),
-                &mint.address,
-                owner,
-            )
-        }
+        let init = spl_token_2022::instruction::initialize_account3(
+            &mint.token_program,
+            &account.pubkey(),
+            &mint.address,
+            owner,
+        )
         .expect("init account");
         let ixs = [
             create_account(
@@ -188,25 +171,14 @@ impl Chain {
 
     /// Mint `amount` base units to `account`.
     pub async fn mint_to(&mut self, mint: &TestMint, account: &Pubkey, amount: u64) {
-        let ix = if mint.token_program == TOKEN {
-            spl_token::instruction::mint_to(
-                &mint.token_program,
-                &mint.address,
-                account,
-                &mint.authority.pubkey(),
-                &[],
-                amount,
-            )
-        } else {
-            spl_token_2022::instruction::mint_to(
-                &mint.token_program,
-                &mint.address,
-                account,
-                &mint.authority.pubkey(),
-                &[],
-                amount,
-            )
-        }
+        let ix = spl_token_2022::instruction::mint_to(
+            &mint.token_program,
+            &mint.address,
+            account,
+            &mint.authority.pubkey(),
+            &[],
+            amount,
+        )
         .expect("mint_to");
         let authority = mint.authority.insecure_clone();
         self.send(&[ix], &[&authority]).await.expect("mint to");

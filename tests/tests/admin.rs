@@ -9,6 +9,7 @@ use upline::math::{Ppm, Wad};
 use upline::state::{BonusTrigger, CommissionTier, Network, PromotionWindow};
 use upline_sdk::events::UplineEvent;
 use upline_sdk::{ix, pda};
+use upline_tests::checks::assert_accounting;
 use upline_tests::network::{class, tables, LedgerSetup};
 use upline_tests::{Chain, TestNetwork};
 
@@ -62,6 +63,17 @@ async fn create_network_stores_tables_and_emits_them() {
     // The same creator and name again.
     let again = ix::create_network(&creator.pubkey(), &name, &admin.pubkey(), t);
     chain.expect_failure(&[again], &[&creator], &[key]).await;
+    // The creator must sign (it pays and seeds the address).
+    let other_name = pda::network_name("unsigned").expect("name");
+    let mut unsigned = ix::create_network(&creator.pubkey(), &other_name, &admin.pubkey(), t);
+    unsigned.accounts[0].is_signer = false;
+    chain
+        .expect_failure(
+            &[unsigned],
+            &[],
+            &[pda::network(&creator.pubkey(), &other_name)],
+        )
+        .await;
 }
 
 #[tokio::test]
@@ -155,7 +167,7 @@ async fn update_tables_applies_from_now_on_and_keeps_classes() {
     let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
     let admin = net.admin.pubkey();
     let u0 = net.join(&mut chain, 0, &[]).await;
-    net.join(&mut chain, 0, &[&u0]).await;
+    let u1 = net.join(&mut chain, 0, &[&u0]).await;
 
     let mut next = cxmpute_tables();
     next.classes[0].direct_bonus = Wad::from_decimal_str("30").expect("30");

@@ -69,6 +69,50 @@ async fn join_without_referrer_records_ordinal_and_slots() {
 }
 
 #[tokio::test]
+async fn joining_twice_is_refused_and_a_prefunded_address_still_joins() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let a = net.join(&mut chain, USER, &[]).await;
+    let again = ix::join(&a.pubkey(), &a.pubkey(), &net.key, PROVIDER, &[]);
+    let watched = [net.key, net.member(&a.pubkey())];
+    chain
+        .expect_refusal(&[again], &[&a], UplineError::AlreadyMember, &watched)
+        .await;
+
+    // Lamports sent to a future member address beforehand cannot block the join.
+    let wallet = chain.wallet().await;
+    let address = net.member(&wallet.pubkey());
+    let gift = solana_system_interface::instruction::transfer(
+        &chain.payer().pubkey(),
+        &address,
+        1_000_000,
+    );
+    chain.send(&[gift], &[]).await.expect("prefund");
+    chain
+        .send(
+            &[ix::join(
+                &wallet.pubkey(),
+                &wallet.pubkey(),
+                &net.key,
+                USER,
+                &[a.pubkey()],
+            )],
+            &[&wallet],
+        )
+        .await
+        .expect("join at a prefunded address");
+    let member = net.member_state(&mut chain, &wallet.pubkey()).await;
+    assert_eq!((member.join_ordinal, member.referrer), (2, a.pubkey()));
+    let rent = chain.ctx.banks_client.get_rent().await.expect("rent");
+    assert_eq!(
+        chain.lamports(&address).await,
+        rent.minimum_balance(upline::state::Member::space(2))
+    );
+    let all = keys(&[&a, &wallet]);
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, wad("25")]).await;
+}
+
+#[tokio::test]
 async fn a_sponsor_may_pay_for_the_join_but_the_wallet_must_sign() {
     let mut chain = Chain::start().await;
     let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
@@ -473,6 +517,19 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
         .is_empty());
 
     chain.send(&[join], &[&b]).await.expect("join now works");
+    // Another network's member cannot be grown through this network.
+    let other = TestNetwork::from_preset(&mut chain, "aether").await;
+    let stranger = other.join(&mut chain, 0, &[]).await;
+    let mut foreign = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &a.pubkey());
+    foreign.accounts[2].pubkey = other.member(&stranger.pubkey());
+    chain
+        .expect_refusal(
+            &[foreign],
+            &[&anyone],
+            UplineError::UnknownMember,
+            &[other.member(&stranger.pubkey())],
+        )
+        .await;
     let all = keys(&[&a, &b]);
     assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, wad("2")]).await;
 }

@@ -3,7 +3,9 @@
 //! needs to recompute the state change it reports.
 
 use crate::math::Wad;
-use crate::state::{CircuitBreaker, CommissionTier, LedgerKind, NetworkTables, PromotionWindow};
+use crate::state::{
+    CircuitBreaker, CommissionTier, Ledger, LedgerKind, NetworkTables, PromotionWindow,
+};
 use anchor_lang::prelude::*;
 
 #[event]
@@ -41,6 +43,25 @@ pub struct LedgerAdded {
     pub decimals: u8,
     pub min_withdrawal: u64,
     pub circuit_breaker: CircuitBreaker,
+}
+
+impl LedgerAdded {
+    /// The event for `ledger`, just added at address `key`.
+    pub fn of(key: Pubkey, ledger: &Ledger) -> LedgerAdded {
+        LedgerAdded {
+            network: ledger.network,
+            ledger: key,
+            index: ledger.index,
+            name: ledger.name,
+            kind: ledger.kind,
+            mint: ledger.mint,
+            token_program: ledger.token_program,
+            vault: ledger.vault,
+            decimals: ledger.decimals,
+            min_withdrawal: ledger.min_withdrawal,
+            circuit_breaker: ledger.circuit_breaker,
+        }
+    }
 }
 
 #[event]

@@ -47,13 +47,12 @@ impl AddPointsLedger<'_> {
     ) -> Result<()> {
         let name = label::<MAX_LABEL_LEN>(&args.name).ok_or(UplineError::InvalidName)?;
         let network = &mut ctx.accounts.network;
-        let index = network.ledger_count;
         let ledger = &mut ctx.accounts.ledger;
         ledger.set_inner(Ledger {
             bump: ctx.bumps.ledger,
             vault_bump: 0,
             network: network.key(),
-            index,
+            index: 0,
             name,
             kind: LedgerKind::Points,
             mint: Pubkey::default(),
@@ -66,22 +65,8 @@ impl AddPointsLedger<'_> {
             funded: 0,
             withdrawn: 0,
         });
-        network.ledger_count = index.checked_add(1).ok_or(UplineError::TooManyLedgers)?;
-        ledger.invariant()?;
-        network.invariant()?;
-        emit_cpi!(LedgerAdded {
-            network: network.key(),
-            ledger: ledger.key(),
-            index,
-            name,
-            kind: LedgerKind::Points,
-            mint: Pubkey::default(),
-            token_program: Pubkey::default(),
-            vault: Pubkey::default(),
-            decimals: 0,
-            min_withdrawal: 0,
-            circuit_breaker: CircuitBreaker::default(),
-        });
+        network.append_ledger(ledger)?;
+        emit_cpi!(LedgerAdded::of(ledger.key(), ledger));
         Ok(())
     }
 }

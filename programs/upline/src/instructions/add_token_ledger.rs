@@ -106,7 +106,6 @@ impl AddTokenLedger<'_> {
     pub fn add_token_ledger(ctx: Context<AddTokenLedger>, args: AddTokenLedgerArgs) -> Result<()> {
         let name = label::<MAX_LABEL_LEN>(&args.name).ok_or(UplineError::InvalidName)?;
         let network = &mut ctx.accounts.network;
-        let index = network.ledger_count;
         let circuit_breaker = args
             .circuit_breaker
             .map_or_else(CircuitBreaker::default, |config| CircuitBreaker {
@@ -120,7 +119,7 @@ impl AddTokenLedger<'_> {
             bump: ctx.bumps.ledger,
             vault_bump: ctx.bumps.vault,
             network: network.key(),
-            index,
+            index: 0,
             name,
             kind: LedgerKind::Token,
             mint: ctx.accounts.mint.key(),
@@ -132,22 +131,8 @@ impl AddTokenLedger<'_> {
             funded: 0,
             withdrawn: 0,
         });
-        network.ledger_count = index.checked_add(1).ok_or(UplineError::TooManyLedgers)?;
-        ledger.invariant()?;
-        network.invariant()?;
-        emit_cpi!(LedgerAdded {
-            network: network.key(),
-            ledger: ledger.key(),
-            index,
-            name,
-            kind: LedgerKind::Token,
-            mint: ledger.mint,
-            token_program: ledger.token_program,
-            vault: ledger.vault,
-            decimals: ledger.decimals,
-            min_withdrawal: ledger.min_withdrawal,
-            circuit_breaker,
-        });
+        network.append_ledger(ledger)?;
+        emit_cpi!(LedgerAdded::of(ledger.key(), ledger));
         Ok(())
     }
 }

@@ -4,7 +4,7 @@ use super::referral::{link, store_member, Upline};
 use crate::constants::MEMBER_SEED;
 use crate::errors::UplineError;
 use crate::events::MemberJoined;
-use crate::state::{CommissionTier, Member, MemberFlags, MemberLedger, Network};
+use crate::state::{Member, Network};
 use anchor_lang::prelude::*;
 use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
 
@@ -63,27 +63,14 @@ impl Join<'_> {
             .checked_add(1)
             .ok_or(UplineError::MathOverflow)?;
         network.member_count = join_ordinal;
-        let mut member = Member {
-            network: network_key,
-            wallet: ctx.accounts.wallet.key(),
-            referrer: Pubkey::default(),
-            bump: ctx.bumps.member,
-            class: args.class,
-            commission_tier: CommissionTier::Standard,
-            device_tier: 0,
-            flags: MemberFlags::default(),
-            downline: [0; 3],
-            referee_ordinal: 0,
+        let mut member = Member::new(
+            network_key,
+            ctx.accounts.wallet.key(),
+            ctx.bumps.member,
+            args.class,
             join_ordinal,
-            last_report_id: 0,
-            stable_since: 0,
-            last_report_at: 0,
-            activity_epoch: 0,
-            active_referees: [0; 2],
-            last_active_epoch: 0,
-            history_day: 0,
-            ledgers: vec![MemberLedger::default(); usize::from(network.ledger_count)],
-        };
+            usize::from(network.ledger_count),
+        );
 
         let linked = match ctx.accounts.referrer.as_ref() {
             Some(referrer) => {

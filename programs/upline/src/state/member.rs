@@ -183,6 +183,38 @@ impl Member {
     pub const BASE_SPACE: usize =
         8 + 3 * 32 + 5 + 4 * MAX_REFERRAL_DEPTH + 4 + 4 + 8 + 8 + 8 + 2 + 8 + 2 + 4 + 4;
 
+    /// A member that has just joined: no referrer, no downline, nothing credited.
+    pub fn new(
+        network: Pubkey,
+        wallet: Pubkey,
+        bump: u8,
+        class: u8,
+        join_ordinal: u32,
+        ledgers: usize,
+    ) -> Member {
+        Member {
+            network,
+            wallet,
+            referrer: Pubkey::default(),
+            bump,
+            class,
+            commission_tier: CommissionTier::Standard,
+            device_tier: 0,
+            flags: MemberFlags::default(),
+            downline: [0; MAX_REFERRAL_DEPTH],
+            referee_ordinal: 0,
+            join_ordinal,
+            last_report_id: 0,
+            stable_since: 0,
+            last_report_at: 0,
+            activity_epoch: 0,
+            active_referees: [0; 2],
+            last_active_epoch: 0,
+            history_day: 0,
+            ledgers: vec![MemberLedger::default(); ledgers],
+        }
+    }
+
     /// Account size of a member with `ledgers` ledger slots.
     pub const fn space(ledgers: usize) -> usize {
         Self::BASE_SPACE + ledgers * MemberLedger::SPACE
@@ -291,27 +323,14 @@ mod tests {
     use super::*;
 
     fn member(ledgers: usize) -> Member {
-        Member {
-            network: Pubkey::new_unique(),
-            wallet: Pubkey::new_unique(),
-            referrer: Pubkey::default(),
-            bump: 255,
-            class: 0,
-            commission_tier: CommissionTier::Standard,
-            device_tier: 0,
-            flags: MemberFlags::default(),
-            downline: [0; 3],
-            referee_ordinal: 0,
-            join_ordinal: 1,
-            last_report_id: 0,
-            stable_since: 0,
-            last_report_at: 0,
-            activity_epoch: 0,
-            active_referees: [0; 2],
-            last_active_epoch: 0,
-            history_day: 0,
-            ledgers: vec![MemberLedger::default(); ledgers],
-        }
+        Member::new(
+            Pubkey::new_unique(),
+            Pubkey::new_unique(),
+            255,
+            0,
+            1,
+            ledgers,
+        )
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::constants::{MAX_CLASSES, MAX_LABEL_LEN, MAX_LEDGERS, MAX_REFERRAL_DEPTH};
 use crate::errors::UplineError;
 use crate::math::{Ppm, Wad};
+use crate::state::Ledger;
 use anchor_lang::prelude::*;
 
 /// When a class's direct bonus is paid to the referrer.
@@ -137,6 +138,17 @@ impl Network {
     pub fn require_active(&self) -> Result<()> {
         require!(!self.paused, UplineError::NetworkPaused);
         Ok(())
+    }
+
+    /// Give `ledger` the next ledger index and count it, checking both invariants.
+    pub fn append_ledger(&mut self, ledger: &mut Ledger) -> Result<()> {
+        ledger.index = self.ledger_count;
+        self.ledger_count = self
+            .ledger_count
+            .checked_add(1)
+            .ok_or(UplineError::TooManyLedgers)?;
+        ledger.invariant()?;
+        self.invariant()
     }
 
     /// Whether `ledger` is one of this network's ledger indices.
