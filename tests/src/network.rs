@@ -42,9 +42,11 @@ impl TestLedger {
     }
 }
 
-/// A network created on the chain, with its admin and ledgers.
+/// A network created on the chain, with its admin, one oracle and its ledgers.
 pub struct TestNetwork {
     pub admin: Keypair,
+    /// An authorised oracle.
+    pub oracle: Keypair,
     pub key: Pubkey,
     pub ledgers: Vec<TestLedger>,
 }
@@ -92,8 +94,12 @@ impl TestNetwork {
         let key = pda::network(&admin.pubkey(), &name);
         let ix = ix::create_network(&admin.pubkey(), &name, &admin.pubkey(), tables);
         chain.send(&[ix], &[&admin]).await.expect("create network");
+        let oracle = Keypair::new();
+        let add = ix::add_oracle(&admin.pubkey(), &admin.pubkey(), &key, &oracle.pubkey());
+        chain.send(&[add], &[&admin]).await.expect("add oracle");
         let mut network = TestNetwork {
             admin,
+            oracle,
             key,
             ledgers: Vec::new(),
         };
@@ -125,7 +131,44 @@ impl TestNetwork {
                 }
             })
             .collect();
-        TestNetwork::create(chain, &preset.name, tables, &setups).await
+        let network = TestNetwork::create(chain, &preset.name, tables, &setups).await;
+        let admin = network.admin.pubkey();
+        let data = preset.reward_tables().expect("reward tables");
+        chain
+            .send(
+                &[ix::set_reward_tables(&admin, &network.key, data)],
+                &[&network.admin],
+            )
+            .await
+            .expect("set reward tables");
+        for model in preset.models().expect("models") {
+            let register = ix::register_model(&admin, &admin, &network.key, model);
+            chain
+                .send(&[register], &[&network.admin])
+                .await
+                .expect("register model");
+        }
+        network
+    }
+
+    /// The wallets above `wallet`, referrer first, up to `depth` levels, as stored.
+    pub async fn upline(&self, chain: &mut Chain, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
+        let mut out = Vec::new();
+        let mut next = self.member_state(chain, wallet).await.referrer;
+        while out.len() < depth && next != Pubkey::default() {
+            out.push(next);
+            next = self.member_state(chain, &next).await.referrer;
+        }
+        out
+    }
+
+    /// Attest `wallet` as a provider with `vram_gb` GiB of VRAM.
+    pub async fn attest_provider(&self, chain: &mut Chain, wallet: &Pubkey, vram_gb: u32) {
+        let ix = ix::attest_provider(&self.oracle.pubkey(), &self.key, wallet, vram_gb * 1024);
+        chain
+            .send(&[ix], &[&self.oracle])
+            .await
+            .expect("attest provider");
     }
 
     /// Add one more ledger.

@@ -54,6 +54,16 @@ upline_events!(
     AdminProposed,
     AdminAccepted,
     Withdrawn,
+    OracleAdded,
+    OracleRemoved,
+    RewardTablesSet,
+    ModelSet,
+    ProviderAttested,
+    NodeAttested,
+    ComputeReported,
+    UsageReported,
+    RentalReported,
+    BandwidthReported,
 );
 
 /// Decode the data of one inner instruction of the program, if it is an event.

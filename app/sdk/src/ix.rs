@@ -7,10 +7,12 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::{system_program, InstructionData, ToAccountMetas};
 use upline::instructions::{
-    AddPointsLedgerArgs, AddTokenLedgerArgs, CreateNetworkArgs, JoinArgs, OpenPromotionArgs,
-    UpdateLedgerArgs,
+    AddPointsLedgerArgs, AddTokenLedgerArgs, AttestNodeArgs, BandwidthReportArgs,
+    ComputeReportArgs, CreateNetworkArgs, JoinArgs, ModelArgs, OpenPromotionArgs, RentalReportArgs,
+    UpdateLedgerArgs, UsageReportArgs,
 };
 use upline::math::Ppm;
+use upline::state::RewardTablesData;
 use upline::state::{CircuitBreakerConfig, CommissionTier, NetworkTables};
 use upline::{accounts, instruction};
 
@@ -34,6 +36,7 @@ pub fn create_network(
         accounts::CreateNetwork {
             creator: *creator,
             network: pda::network(creator, name),
+            reward_tables: pda::reward_tables(&pda::network(creator, name)),
             system_program: system_program::ID,
             event_authority: pda::event_authority(),
             program: upline::ID,
@@ -386,5 +389,246 @@ pub fn withdraw(
             program: upline::ID,
         },
         instruction::Withdraw { amount },
+    )
+}
+
+/// `add_oracle`: authorise `authority` to report and attest.
+pub fn add_oracle(
+    admin: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    authority: &Pubkey,
+) -> Instruction {
+    build(
+        accounts::AddOracle {
+            admin: *admin,
+            payer: *payer,
+            network: *network,
+            oracle: pda::oracle(network, authority),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AddOracle {
+            authority: *authority,
+        },
+    )
+}
+
+/// `remove_oracle`: the rent goes back to the admin.
+pub fn remove_oracle(admin: &Pubkey, network: &Pubkey, authority: &Pubkey) -> Instruction {
+    build(
+        accounts::RemoveOracle {
+            admin: *admin,
+            network: *network,
+            oracle: pda::oracle(network, authority),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::RemoveOracle {},
+    )
+}
+
+/// `set_reward_tables`.
+pub fn set_reward_tables(admin: &Pubkey, network: &Pubkey, data: RewardTablesData) -> Instruction {
+    build(
+        accounts::SetRewardTables {
+            admin: *admin,
+            network: *network,
+            reward_tables: pda::reward_tables(network),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::SetRewardTables { data },
+    )
+}
+
+/// `register_model`.
+pub fn register_model(
+    admin: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    args: ModelArgs,
+) -> Instruction {
+    build(
+        accounts::RegisterModel {
+            admin: *admin,
+            payer: *payer,
+            network: *network,
+            model: pda::model(network, &args.name),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::RegisterModel { args },
+    )
+}
+
+/// `update_model`.
+pub fn update_model(admin: &Pubkey, network: &Pubkey, args: ModelArgs) -> Instruction {
+    build(
+        accounts::UpdateModel {
+            admin: *admin,
+            network: *network,
+            model: pda::model(network, &args.name),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::UpdateModel { args },
+    )
+}
+
+/// The accounts every report and attestation starts with.
+fn oracle_context(oracle: &Pubkey, network: &Pubkey) -> accounts::OracleContext {
+    accounts::OracleContext {
+        oracle_authority: *oracle,
+        oracle: pda::oracle(network, oracle),
+        network: *network,
+        reward_tables: pda::reward_tables(network),
+    }
+}
+
+/// `attest_provider`: `wallet`'s device has `vram_mb` MiB of VRAM.
+pub fn attest_provider(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    wallet: &Pubkey,
+    vram_mb: u32,
+) -> Instruction {
+    build(
+        accounts::AttestProvider {
+            oracle: oracle_context(oracle, network),
+            member: pda::member(network, wallet),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AttestProvider { vram_mb },
+    )
+}
+
+/// `attest_node`: `wallet`'s device fingerprint and subnet (hashes).
+pub fn attest_node(
+    oracle: &Pubkey,
+    payer: &Pubkey,
+    network: &Pubkey,
+    wallet: &Pubkey,
+    args: AttestNodeArgs,
+) -> Instruction {
+    build(
+        accounts::AttestNode {
+            oracle: oracle_context(oracle, network),
+            payer: *payer,
+            member: pda::member(network, wallet),
+            device: pda::device(network, &args.fingerprint),
+            subnet: pda::subnet(network, &args.subnet),
+            system_program: system_program::ID,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::AttestNode { args },
+    )
+}
+
+/// `report_compute` about `provider`, with its upline wallets (referrer first)
+/// as far as the provider class's schedule pays.
+pub fn report_compute(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    provider: &Pubkey,
+    model: &[u8; 32],
+    upline: &[Pubkey],
+    args: ComputeReportArgs,
+) -> Instruction {
+    let [upline1, upline2, upline3] = upline_members(network, upline);
+    build(
+        accounts::ReportCompute {
+            oracle: oracle_context(oracle, network),
+            provider: pda::member(network, provider),
+            model: pda::model(network, model),
+            upline1,
+            upline2,
+            upline3,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::ReportCompute { args },
+    )
+}
+
+/// `report_usage` about `user`, with its upline wallets (referrer first).
+pub fn report_usage(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    user: &Pubkey,
+    upline: &[Pubkey],
+    args: UsageReportArgs,
+) -> Instruction {
+    let [upline1, upline2, upline3] = upline_members(network, upline);
+    build(
+        accounts::ReportUsage {
+            oracle: oracle_context(oracle, network),
+            user: pda::member(network, user),
+            upline1,
+            upline2,
+            upline3,
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::ReportUsage { args },
+    )
+}
+
+/// The wallets of a rental: both sides and each one's referrer, if any.
+#[derive(Clone, Copy, Debug)]
+pub struct RentalParties {
+    pub renter: Pubkey,
+    pub host: Pubkey,
+    pub renter_referrer: Option<Pubkey>,
+    pub host_referrer: Option<Pubkey>,
+}
+
+/// `report_rental`.
+pub fn report_rental(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    parties: &RentalParties,
+    args: RentalReportArgs,
+) -> Instruction {
+    build(
+        accounts::ReportRental {
+            oracle: oracle_context(oracle, network),
+            ledger: pda::ledger(network, args.ledger),
+            renter: pda::member(network, &parties.renter),
+            host: pda::member(network, &parties.host),
+            renter_referrer: parties.renter_referrer.map(|w| pda::member(network, &w)),
+            host_referrer: parties.host_referrer.map(|w| pda::member(network, &w)),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::ReportRental { args },
+    )
+}
+
+/// `report_bandwidth` about `node` (attested with `fingerprint` in `subnet`).
+pub fn report_bandwidth(
+    oracle: &Pubkey,
+    network: &Pubkey,
+    node: &Pubkey,
+    device: (&[u8; 32], &[u8; 32]),
+    referrer: Option<&Pubkey>,
+    args: BandwidthReportArgs,
+) -> Instruction {
+    let (fingerprint, subnet) = device;
+    build(
+        accounts::ReportBandwidth {
+            oracle: oracle_context(oracle, network),
+            node: pda::member(network, node),
+            device: pda::device(network, fingerprint),
+            subnet: pda::subnet(network, subnet),
+            referrer: referrer.map(|w| pda::member(network, w)),
+            event_authority: pda::event_authority(),
+            program: upline::ID,
+        },
+        instruction::ReportBandwidth { args },
     )
 }

@@ -9,6 +9,7 @@ pub mod events;
 pub mod ix;
 pub mod pda;
 pub mod preset;
+pub mod rewards_spec;
 
 pub use upline;
 pub use upline::ID as PROGRAM_ID;

@@ -38,3 +38,56 @@ pub fn member(network: &Pubkey, wallet: &Pubkey) -> Pubkey {
 pub fn event_authority() -> Pubkey {
     Pubkey::find_program_address(&[b"__event_authority"], &upline::ID).0
 }
+
+/// The reward tables of `network`.
+pub fn reward_tables(network: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[upline::constants::REWARD_TABLES_SEED, network.as_ref()],
+        &upline::ID,
+    )
+    .0
+}
+
+/// The registration of oracle key `authority` in `network`.
+pub fn oracle(network: &Pubkey, authority: &Pubkey) -> Pubkey {
+    Pubkey::find_program_address(
+        &[
+            upline::constants::ORACLE_SEED,
+            network.as_ref(),
+            authority.as_ref(),
+        ],
+        &upline::ID,
+    )
+    .0
+}
+
+/// The model called `name` (zero-padded to 32 bytes, see [`network_name`] for the rule).
+pub fn model(network: &Pubkey, name: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[upline::constants::MODEL_SEED, network.as_ref(), name],
+        &upline::ID,
+    )
+    .0
+}
+
+/// The device with fingerprint hash `fingerprint`.
+pub fn device(network: &Pubkey, fingerprint: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[
+            upline::constants::DEVICE_SEED,
+            network.as_ref(),
+            fingerprint,
+        ],
+        &upline::ID,
+    )
+    .0
+}
+
+/// The subnet with hash `subnet`.
+pub fn subnet(network: &Pubkey, subnet: &[u8; 32]) -> Pubkey {
+    Pubkey::find_program_address(
+        &[upline::constants::SUBNET_SEED, network.as_ref(), subnet],
+        &upline::ID,
+    )
+    .0
+}

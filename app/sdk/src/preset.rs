@@ -2,6 +2,7 @@
 //! program's tables. The three seed presets are embedded so that tools work
 //! from any directory; any other tables file is read the same way.
 
+use crate::rewards_spec::RewardsSpec;
 use serde::Deserialize;
 use std::fmt;
 use upline::constants::{MAX_CLASSES, MAX_LABEL_LEN, MAX_LEDGERS, MAX_REFERRAL_DEPTH};
@@ -62,6 +63,9 @@ pub struct Preset {
     pub early_bonus: Option<EarlyBonusSpec>,
     /// Ledgers, in index order.
     pub ledgers: Vec<LedgerSpec>,
+    /// Report tables and the model registry; every report kind is disabled when absent.
+    #[serde(default)]
+    pub rewards: Option<RewardsSpec>,
 }
 
 /// One member class.
@@ -239,7 +243,14 @@ impl Preset {
         let tables = self.tables()?;
         tables
             .validate()
-            .map_err(|e| PresetError(format!("the program would refuse these tables: {e}")))
+            .map_err(|e| PresetError(format!("the program would refuse these tables: {e}")))?;
+        self.reward_tables()?
+            .validate(self.ledgers.len() as u8, tables.class_count)
+            .map_err(|e| {
+                PresetError(format!("the program would refuse these reward tables: {e}"))
+            })?;
+        self.models()?;
+        Ok(())
     }
 
     /// The program's tables for this preset.
@@ -361,7 +372,42 @@ mod tests {
         let aether = Preset::builtin("aether").expect("aether");
         let t = aether.tables().expect("tables");
         assert_eq!(t.early_bonus.growth_phase_seconds, 180 * 86_400);
-        assert_eq!(t.classes[1].paid_rates(), &[Ppm(120_000)]);
+        assert_eq!(t.classes[1].paid_rates(), &[] as &[Ppm]);
+        let bw = aether.reward_tables().expect("reward tables").bandwidth;
+        assert!(bw.enabled);
+        assert_eq!(
+            (bw.base_rate, bw.rate_cap, bw.subnet_limit),
+            (Ppm(120_000), Ppm(220_000), 3)
+        );
+        assert_eq!((bw.max_gap_seconds, bw.epoch_seconds), (86_400, 7 * 86_400));
+        assert_eq!(bw.growth_steps[3].at_least, 101);
+        assert_eq!(bw.stability_steps[1].at_least, 30 * 86_400);
+
+        let compute = cx.reward_tables().expect("reward tables").compute;
+        assert_eq!(
+            compute.tiers.map(|t| t.max_vram_mb),
+            [4096, 8192, 22527, u32::MAX]
+        );
+        assert_eq!(
+            compute.tiers[3].base,
+            Wad::from_decimal_str("0.075").expect("base")
+        );
+        let models = cx.models().expect("models");
+        assert_eq!(models.len(), 7);
+        assert_eq!(
+            (models[0].complexity, models[0].min_tier),
+            (Ppm(3_000_000), 4)
+        );
+        assert_eq!(
+            (models[6].complexity, models[6].min_tier),
+            (Ppm(300_000), 1)
+        );
+        let clore_tables = clore.reward_tables().expect("reward tables");
+        assert!(
+            clore_tables.rental.enabled
+                && !clore_tables.compute.enabled
+                && !clore_tables.bandwidth.enabled
+        );
     }
 
     #[test]
@@ -375,9 +421,13 @@ mod tests {
         bad.classes[0].commission_rates = vec!["0.6".into(), "0.3".into(), "0.2".into()];
         let err = bad.validate().expect_err("over 100%");
         assert!(err.0.contains("refuse"), "{err}");
-        let json = include_str!("../../../migrations/presets/cxmpute.json")
-            .replace("POINTS\", \"trigger", "PTS\", \"trigger");
+        let cxmpute = include_str!("../../../migrations/presets/cxmpute.json");
+        // The first ledger reference is the user class's direct bonus.
+        let json = cxmpute.replacen("\"ledger\": \"POINTS\"", "\"ledger\": \"PTS\"", 1);
         let err = Preset::parse(&json, "x.json").expect_err("unknown ledger");
         assert!(err.0.contains("no ledger named \"PTS\""), "{err}");
+        let json = cxmpute.replace("\"min_tier\": \"mariana-depth\"", "\"min_tier\": \"abyss\"");
+        let err = Preset::parse(&json, "m.json").expect_err("unknown tier");
+        assert!(err.0.contains("no compute tier named \"abyss\""), "{err}");
     }
 }

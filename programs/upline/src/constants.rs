@@ -9,6 +9,16 @@ pub const LEDGER_SEED: &[u8] = b"ledger";
 pub const VAULT_SEED: &[u8] = b"vault";
 /// Member PDA: `[MEMBER_SEED, network, wallet]`.
 pub const MEMBER_SEED: &[u8] = b"member";
+/// Reward tables PDA: `[REWARD_TABLES_SEED, network]`.
+pub const REWARD_TABLES_SEED: &[u8] = b"rewards";
+/// Oracle PDA: `[ORACLE_SEED, network, authority]`.
+pub const ORACLE_SEED: &[u8] = b"oracle";
+/// Model PDA: `[MODEL_SEED, network, name]`, the name zero-padded to 32 bytes.
+pub const MODEL_SEED: &[u8] = b"model";
+/// Device PDA: `[DEVICE_SEED, network, fingerprint hash]`.
+pub const DEVICE_SEED: &[u8] = b"device";
+/// Subnet PDA: `[SUBNET_SEED, network, subnet hash]`.
+pub const SUBNET_SEED: &[u8] = b"subnet";
 
 /// Longest network name in bytes (it is a PDA seed, so at most 32).
 pub const MAX_NETWORK_NAME_LEN: usize = 32;

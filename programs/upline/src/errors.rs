@@ -81,6 +81,18 @@ pub enum UplineError {
     MathOverflow,
     #[msg("the destination token account does not belong to the member's wallet")]
     WrongDestination,
+    #[msg("the signer is not an oracle of this network")]
+    NotOracle,
+    #[msg("this network does not accept reports of this kind")]
+    ReportKindDisabled,
+    #[msg("the provider has no attested device")]
+    UnattestedProvider,
+    #[msg("the node already has an attested device")]
+    AlreadyAttested,
+    #[msg("the model is invalid: empty name, zero complexity or unknown minimum tier")]
+    InvalidModel,
+    #[msg("the ledger account does not match the report's ledger")]
+    LedgerMismatch,
 }
 
 /// Turn a math failure into a program error, logging the caller's location

@@ -3,6 +3,7 @@
 //! needs to recompute the state change it reports.
 
 use crate::math::Wad;
+pub use crate::rewards::bandwidth::RateParts;
 use crate::state::{
     CircuitBreaker, CommissionTier, Ledger, LedgerKind, NetworkTables, PromotionWindow,
 };
@@ -197,5 +198,169 @@ pub struct Withdrawn {
     pub amount_wad: Wad,
     /// Balance left, fraction included.
     pub balance_after: Wad,
+    pub at: i64,
+}
+
+/// One commission paid up the chain by a report.
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Commission {
+    /// The wallet credited.
+    pub wallet: Pubkey,
+    /// 1, 2 or 3 (rentals: 1 for both sides' referrers).
+    pub level: u8,
+    /// The rate applied to the earner's rounded amount.
+    pub rate: crate::math::Ppm,
+    /// `floor(amount × rate)`.
+    pub amount: Wad,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleAdded {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleRemoved {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RewardTablesSet {
+    pub network: Pubkey,
+    /// The version these tables carry from now on (never retroactive).
+    pub version: u32,
+    pub data: crate::state::RewardTablesData,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ModelSet {
+    pub network: Pubkey,
+    pub model: Pubkey,
+    pub name: [u8; 32],
+    pub complexity: crate::math::Ppm,
+    pub min_tier: u8,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderAttested {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub wallet: Pubkey,
+    pub vram_mb: u32,
+    /// 1-based compute tier the VRAM falls in.
+    pub tier: u8,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeAttested {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub wallet: Pubkey,
+    pub fingerprint: [u8; 32],
+    pub subnet: [u8; 32],
+    /// Nodes in the subnet, this one included.
+    pub subnet_nodes: u32,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComputeReported {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub id: u64,
+    pub provider: Pubkey,
+    pub service: crate::state::Service,
+    pub model: [u8; 32],
+    pub complexity: crate::math::Ppm,
+    /// The provider's 1-based compute tier.
+    pub tier: u8,
+    pub tokens: u64,
+    pub latency_ms: u32,
+    /// The performance multiplier the latency earned.
+    pub performance: crate::math::Ppm,
+    pub ledger_index: u8,
+    pub tables_version: u32,
+    pub reward: Wad,
+    pub commissions: Vec<Commission>,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UsageReported {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub id: u64,
+    pub user: Pubkey,
+    pub endpoint: crate::state::Endpoint,
+    pub tokens: u64,
+    pub ledger_index: u8,
+    pub tables_version: u32,
+    pub points: Wad,
+    pub commissions: Vec<Commission>,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RentalReported {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub id: u64,
+    pub renter: Pubkey,
+    pub host: Pubkey,
+    pub ledger_index: u8,
+    pub renter_base_fee: u64,
+    pub renter_extra_fee: u64,
+    pub host_base_fee: u64,
+    pub host_extra_fee: u64,
+    /// Whether the promotion rate applied.
+    pub promotion: bool,
+    /// The renter's referrer's commission, if it has one.
+    pub renter_commission: Option<Commission>,
+    /// The host's referrer's commission, if it has one.
+    pub host_commission: Option<Commission>,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BandwidthReported {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub id: u64,
+    pub node: Pubkey,
+    pub bytes: u64,
+    pub quality: crate::math::Ppm,
+    pub stability: crate::math::Ppm,
+    pub demand: crate::math::Ppm,
+    pub suppressed: bool,
+    pub ledger_index: u8,
+    pub tables_version: u32,
+    pub node_reward: Wad,
+    /// Start of the node's stable streak after this report.
+    pub stable_since: i64,
+    /// The referrer's active referrals, this report included.
+    pub active_referrals: u32,
+    /// The effective rate and its parts.
+    pub rate_parts: RateParts,
+    pub effective_rate: crate::math::Ppm,
+    /// Nodes in the node's subnet.
+    pub subnet_nodes: u32,
+    pub referral: Option<Commission>,
     pub at: i64,
 }

@@ -14,10 +14,11 @@ pub mod errors;
 pub mod events;
 pub mod instructions;
 pub mod math;
+pub mod rewards;
 pub mod state;
 
 pub use instructions::*;
-pub use state::{CircuitBreakerConfig, CommissionTier, NetworkTables};
+pub use state::{CircuitBreakerConfig, CommissionTier, NetworkTables, RewardTablesData};
 
 declare_id!("HJpGoALVznQnHTKxx5oJJZ7p3Lcog1wNgJbD2vjzo9jU");
 
@@ -117,5 +118,81 @@ pub mod upline {
     #[access_control(ctx.accounts.validate(amount))]
     pub fn withdraw(ctx: Context<Withdraw>, amount: Option<u64>) -> Result<()> {
         Withdraw::withdraw(ctx, amount)
+    }
+
+    /// Authorise an oracle key to report and attest (admin).
+    pub fn add_oracle(ctx: Context<AddOracle>, authority: Pubkey) -> Result<()> {
+        AddOracle::add_oracle(ctx, authority)
+    }
+
+    /// Remove an oracle; its reports fail from now on (admin).
+    pub fn remove_oracle(ctx: Context<RemoveOracle>) -> Result<()> {
+        RemoveOracle::remove_oracle(ctx)
+    }
+
+    /// Replace the report kinds' tables from now on (admin).
+    #[access_control(ctx.accounts.validate(&data))]
+    pub fn set_reward_tables(ctx: Context<SetRewardTables>, data: RewardTablesData) -> Result<()> {
+        SetRewardTables::set_reward_tables(ctx, data)
+    }
+
+    /// Add a model to the compute registry (admin).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn register_model(ctx: Context<RegisterModel>, args: ModelArgs) -> Result<()> {
+        RegisterModel::register_model(ctx, args)
+    }
+
+    /// Change a model's complexity or minimum tier from now on (admin).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn update_model(ctx: Context<UpdateModel>, args: ModelArgs) -> Result<()> {
+        UpdateModel::update_model(ctx, args)
+    }
+
+    /// Attest a provider's VRAM, which sets its compute tier (oracle).
+    #[access_control(ctx.accounts.validate())]
+    pub fn attest_provider(ctx: Context<AttestProvider>, vram_mb: u32) -> Result<()> {
+        AttestProvider::attest_provider(ctx, vram_mb)
+    }
+
+    /// Register a node's device fingerprint and subnet (oracle).
+    #[access_control(ctx.accounts.validate())]
+    pub fn attest_node(ctx: Context<AttestNode>, args: AttestNodeArgs) -> Result<()> {
+        AttestNode::attest_node(ctx, args)
+    }
+
+    /// Record a compute report and pay the provider and its upline (oracle).
+    #[access_control(ctx.accounts.validate())]
+    pub fn report_compute<'info>(
+        ctx: Context<'info, ReportCompute<'info>>,
+        args: ComputeReportArgs,
+    ) -> Result<()> {
+        ReportCompute::report_compute(ctx, args)
+    }
+
+    /// Record a usage report and pay the user and its upline in points (oracle).
+    #[access_control(ctx.accounts.validate())]
+    pub fn report_usage<'info>(
+        ctx: Context<'info, ReportUsage<'info>>,
+        args: UsageReportArgs,
+    ) -> Result<()> {
+        ReportUsage::report_usage(ctx, args)
+    }
+
+    /// Record a rental and pay both sides' referrers (oracle).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn report_rental<'info>(
+        ctx: Context<'info, ReportRental<'info>>,
+        args: RentalReportArgs,
+    ) -> Result<()> {
+        ReportRental::report_rental(ctx, args)
+    }
+
+    /// Record a bandwidth report and pay the node and its referrer (oracle).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn report_bandwidth<'info>(
+        ctx: Context<'info, ReportBandwidth<'info>>,
+        args: BandwidthReportArgs,
+    ) -> Result<()> {
+        ReportBandwidth::report_bandwidth(ctx, args)
     }
 }

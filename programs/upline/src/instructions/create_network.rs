@@ -1,9 +1,11 @@
 //! `create_network`: a new network from rate tables.
 
-use crate::constants::NETWORK_SEED;
+use crate::constants::{NETWORK_SEED, REWARD_TABLES_SEED};
 use crate::errors::UplineError;
 use crate::events::NetworkCreated;
-use crate::state::{validate_label, Network, NetworkTables, PromotionWindow};
+use crate::state::{
+    validate_label, Network, NetworkTables, PromotionWindow, RewardTables, RewardTablesData,
+};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Debug)]
@@ -32,6 +34,15 @@ pub struct CreateNetwork<'info> {
         bump,
     )]
     pub network: Box<Account<'info, Network>>,
+    /// The network's report tables, created with every kind disabled.
+    #[account(
+        init,
+        payer = creator,
+        space = RewardTables::SPACE,
+        seeds = [REWARD_TABLES_SEED, network.key().as_ref()],
+        bump,
+    )]
+    pub reward_tables: Box<Account<'info, RewardTables>>,
     pub system_program: Program<'info, System>,
 }
 
@@ -61,6 +72,11 @@ impl CreateNetwork<'_> {
             promotion: PromotionWindow::default(),
         });
         network.invariant()?;
+        let tables = &mut ctx.accounts.reward_tables;
+        tables.bump = ctx.bumps.reward_tables;
+        tables.network = network.key();
+        tables.version = 0;
+        tables.data = RewardTablesData::default();
         emit_cpi!(NetworkCreated {
             network: network.key(),
             creator: network.creator,

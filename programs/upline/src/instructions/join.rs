@@ -1,12 +1,12 @@
 //! `join`: a wallet becomes a member, optionally linking its referrer at once.
 
+use super::pda_account::{create_pda, exists};
 use super::referral::{link, store_member, Upline};
 use crate::constants::MEMBER_SEED;
 use crate::errors::UplineError;
 use crate::events::MemberJoined;
 use crate::state::{Member, Network};
 use anchor_lang::prelude::*;
-use anchor_lang::system_program::{self, Allocate, Assign, CreateAccount, Transfer};
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
 pub struct JoinArgs {
@@ -44,10 +44,7 @@ impl Join<'_> {
     pub fn validate(&self, args: &JoinArgs) -> Result<()> {
         self.network.require_active()?;
         self.network.class(args.class)?;
-        require!(
-            self.member.owner != &crate::ID && self.member.data_is_empty(),
-            UplineError::AlreadyMember
-        );
+        require!(!exists(&self.member), UplineError::AlreadyMember);
         let upline_without_referrer =
             self.referrer.is_none() && (self.upline2.is_some() || self.upline3.is_some());
         require!(!upline_without_referrer, UplineError::UplineMismatch);
@@ -111,8 +108,7 @@ impl Join<'_> {
     }
 }
 
-/// Create the member PDA with `space` bytes. Works even if someone sent
-/// lamports to the address beforehand (which would make `create_account` fail).
+/// Create the member PDA with `space` bytes.
 fn create_member_account(ctx: &Context<Join>, space: usize) -> Result<()> {
     let accounts = &ctx.accounts;
     let network_key = accounts.network.key();
@@ -124,49 +120,11 @@ fn create_member_account(ctx: &Context<Join>, space: usize) -> Result<()> {
         wallet_key.as_ref(),
         &bump,
     ];
-    let signer = &[seeds];
-    let rent = Rent::get()?.minimum_balance(space);
-    let program = accounts.system_program.key();
-    let payer = accounts.payer.to_account_info();
-    let member = accounts.member.to_account_info();
-    let space_u64 = u64::try_from(space).map_err(|_| UplineError::MathOverflow)?;
-
-    if member.lamports() == 0 {
-        let cpi = CpiContext::new_with_signer(
-            program,
-            CreateAccount {
-                from: payer,
-                to: member,
-            },
-            signer,
-        );
-        return system_program::create_account(cpi, rent, space_u64, &crate::ID);
-    }
-    let top_up = rent.saturating_sub(member.lamports());
-    if top_up > 0 {
-        let cpi = CpiContext::new(
-            program,
-            Transfer {
-                from: payer,
-                to: member.clone(),
-            },
-        );
-        system_program::transfer(cpi, top_up)?;
-    }
-    let cpi = CpiContext::new_with_signer(
-        program,
-        Allocate {
-            account_to_allocate: member.clone(),
-        },
-        signer,
-    );
-    system_program::allocate(cpi, space_u64)?;
-    let cpi = CpiContext::new_with_signer(
-        program,
-        Assign {
-            account_to_assign: member,
-        },
-        signer,
-    );
-    system_program::assign(cpi, &crate::ID)
+    create_pda(
+        &accounts.payer,
+        &accounts.member,
+        &accounts.system_program,
+        space,
+        seeds,
+    )
 }

@@ -61,8 +61,8 @@ pub struct Upline<'a, 'info> {
 }
 
 impl<'a, 'info> Upline<'a, 'info> {
-    /// Load the referrer and its upline, checking them against the stored links.
-    /// `member` is the account being linked (for the self-referral check).
+    /// Load a chosen referrer and its upline (for linking), checking the
+    /// levels above it against the stored links.
     pub fn load(
         network: &Pubkey,
         member: &Pubkey,
@@ -70,30 +70,53 @@ impl<'a, 'info> Upline<'a, 'info> {
         above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH - 1],
     ) -> Result<Self> {
         require_keys_neq!(*referrer.key, *member, UplineError::SelfReferral);
-        let mut levels = vec![LoadedMember::load(
-            referrer,
-            network,
-            UplineError::UnknownReferrer,
-        )?];
-        for info in above {
-            let Some(next) = levels.last().map(|level| level.member.referrer) else {
-                break;
-            };
-            match (next != Pubkey::default(), info) {
+        let first = LoadedMember::load(referrer, network, UplineError::UnknownReferrer)?;
+        let next = first.member.referrer;
+        let mut upline = Upline {
+            levels: vec![first],
+        };
+        upline.extend(network, next, &above, MAX_REFERRAL_DEPTH - 1)?;
+        Ok(upline)
+    }
+
+    /// Load `depth` levels of the stored upline of a member whose referrer is
+    /// `referrer` (the default key for none). Exactly the levels that exist up to
+    /// `depth` must be passed, in order, and nothing beyond them.
+    pub fn of_member(
+        network: &Pubkey,
+        referrer: Pubkey,
+        infos: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
+        depth: usize,
+    ) -> Result<Self> {
+        let mut upline = Upline {
+            levels: Vec::with_capacity(depth),
+        };
+        upline.extend(network, referrer, &infos, depth)?;
+        Ok(upline)
+    }
+
+    fn extend(
+        &mut self,
+        network: &Pubkey,
+        mut expected: Pubkey,
+        infos: &[Option<&'a AccountInfo<'info>>],
+        depth: usize,
+    ) -> Result<()> {
+        for (i, info) in infos.iter().enumerate() {
+            let wanted = i < depth && expected != Pubkey::default();
+            match (wanted, info) {
                 (true, Some(info)) => {
                     let loaded = LoadedMember::load(info, network, UplineError::UplineMismatch)?;
-                    require_keys_eq!(loaded.member.wallet, next, UplineError::UplineMismatch);
-                    levels.push(loaded);
+                    require_keys_eq!(loaded.member.wallet, expected, UplineError::UplineMismatch);
+                    expected = loaded.member.referrer;
+                    self.levels.push(loaded);
                 }
-                (false, None) => break,
-                // A link above is stored but not passed, or passed but not stored.
+                (false, None) => {}
+                // A stored link not passed, or an account passed beyond the chain.
                 _ => return err!(UplineError::UplineMismatch),
             }
         }
-        // Accounts beyond the end of the chain must not be passed either.
-        let passed = 1 + above.iter().filter(|info| info.is_some()).count();
-        require!(passed == levels.len(), UplineError::UplineMismatch);
-        Ok(Upline { levels })
+        Ok(())
     }
 
     /// Write every level back.

@@ -24,7 +24,31 @@ pub fn mul_div_floor(a: u128, b: u128, d: u128) -> Result<u128, MathError> {
     if d == 0 {
         return Err(MathError::DivisionByZero);
     }
-    to_u128((U256::from(a) * U256::from(b)) / U256::from(d))
+    div_floor(product(&[a, b])?, U256::from(d))
+}
+
+/// The product of `factors` in 256 bits, refusing overflow (the `*` operator
+/// of `U256` panics instead, which the program must never do on input).
+pub fn product(factors: &[u128]) -> Result<U256, MathError> {
+    factors
+        .iter()
+        .try_fold(U256::one(), |acc, factor| {
+            acc.checked_mul(U256::from(*factor))
+        })
+        .ok_or(MathError::Overflow)
+}
+
+/// `a + b` in 256 bits, refusing overflow.
+pub fn sum(a: U256, b: U256) -> Result<U256, MathError> {
+    a.checked_add(b).ok_or(MathError::Overflow)
+}
+
+/// `floor(numerator / denominator)` narrowed to u128.
+pub fn div_floor(numerator: U256, denominator: U256) -> Result<u128, MathError> {
+    if denominator.is_zero() {
+        return Err(MathError::DivisionByZero);
+    }
+    to_u128(numerator / denominator)
 }
 
 /// Narrow a 256-bit value back to u128, or report overflow.
@@ -60,6 +84,20 @@ mod tests {
     fn rounds_down() {
         assert_eq!(mul_div_floor(10, 1, 3), Ok(3));
         assert_eq!(mul_div_floor(2, 1, 3), Ok(0));
+    }
+
+    #[test]
+    fn products_refuse_overflow_instead_of_panicking() {
+        assert_eq!(product(&[u128::MAX, u128::MAX]).map(|p| p.bits()), Ok(256));
+        assert_eq!(
+            product(&[u128::MAX, u128::MAX, 2]),
+            Err(MathError::Overflow)
+        );
+        assert_eq!(sum(U256::MAX, U256::one()), Err(MathError::Overflow));
+        assert_eq!(
+            div_floor(U256::one(), U256::zero()),
+            Err(MathError::DivisionByZero)
+        );
     }
 
     #[test]

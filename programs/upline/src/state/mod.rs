@@ -7,3 +7,8 @@ pub mod network;
 pub use ledger::*;
 pub use member::*;
 pub use network::*;
+pub mod registry;
+pub mod reward_tables;
+
+pub use registry::*;
+pub use reward_tables::*;

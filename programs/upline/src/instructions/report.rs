@@ -1,0 +1,133 @@
+//! What every work report and attestation shares: the oracle that signs it,
+//! the network and tables it reads (never writes), replay protection, the
+//! commissions paid up the chain and the direct bonus on first work.
+
+use super::referral::Upline;
+use crate::errors::{OrMathError, UplineError};
+use crate::events::{Commission, DirectBonusCredited};
+use crate::math::{Ppm, Wad};
+use crate::rewards::commission;
+use crate::state::{
+    BonusTrigger, CreditSource, Member, MemberFlags, Network, Oracle, RewardTables,
+};
+use anchor_lang::prelude::*;
+
+/// The accounts every report and attestation starts with. None is written.
+#[derive(Accounts)]
+pub struct OracleContext<'info> {
+    /// The oracle's signing key.
+    pub oracle_authority: Signer<'info>,
+    /// CHECK: the oracle's registration, checked by `validate` so that a
+    /// non-oracle or a removed one fails with `NotOracle`.
+    pub oracle: UncheckedAccount<'info>,
+    pub network: Box<Account<'info, Network>>,
+    #[account(has_one = network @ UplineError::InvalidTables)]
+    pub reward_tables: Box<Account<'info, RewardTables>>,
+}
+
+impl OracleContext<'_> {
+    /// The signer is a registered oracle of this network and the network is active.
+    pub fn validate(&self) -> Result<()> {
+        self.network.require_active()?;
+        let info = self.oracle.to_account_info();
+        require!(info.owner == &crate::ID, UplineError::NotOracle);
+        let oracle = {
+            let data = info.try_borrow_data()?;
+            Oracle::try_deserialize(&mut &data[..]).map_err(|_| error!(UplineError::NotOracle))?
+        };
+        require_keys_eq!(oracle.network, self.network.key(), UplineError::NotOracle);
+        require_keys_eq!(
+            oracle.authority,
+            self.oracle_authority.key(),
+            UplineError::NotOracle
+        );
+        Ok(())
+    }
+}
+
+/// Refuse a report whose id is not greater than the last one recorded for
+/// `member`, then record it: a retried or replayed report counts once.
+pub fn record_report_id(member: &mut Member, id: u64) -> Result<()> {
+    require!(id > member.last_report_id, UplineError::StaleReport);
+    member.last_report_id = id;
+    Ok(())
+}
+
+/// Pay `rates[level]` of `amount` to each level of `upline` that the schedule covers.
+pub fn pay_commissions(
+    upline: &mut Upline,
+    ledger: u8,
+    amount: Wad,
+    rates: &[Ppm],
+    now: i64,
+) -> Result<Vec<Commission>> {
+    let mut paid = Vec::with_capacity(rates.len());
+    for (depth, (level, rate)) in upline.levels.iter_mut().zip(rates).enumerate() {
+        let level_number = depth + 1;
+        let source = CreditSource::of_level(level_number).ok_or(UplineError::UplineMismatch)?;
+        let value = commission(amount, *rate).or_math_error()?;
+        level.member.credit(ledger, source, value, now)?;
+        paid.push(Commission {
+            wallet: level.member.wallet,
+            level: level_number as u8,
+            rate: *rate,
+            amount: value,
+        });
+    }
+    Ok(paid)
+}
+
+/// Mark `earner` as having worked. If its referrer's direct bonus waited for
+/// this first work report, pay it to `referrer` now.
+pub fn settle_first_work(
+    network_key: &Pubkey,
+    network: &Network,
+    earner: &mut Member,
+    referrer: Option<&mut Member>,
+    now: i64,
+) -> Result<Option<DirectBonusCredited>> {
+    if earner.flags.has(MemberFlags::HAS_WORKED) {
+        return Ok(None);
+    }
+    earner.flags.set(MemberFlags::HAS_WORKED, true);
+    if !earner.flags.has(MemberFlags::BONUS_DUE) {
+        return Ok(None);
+    }
+    let referrer = referrer.ok_or(UplineError::UplineMismatch)?;
+    earner.flags.set(MemberFlags::BONUS_DUE, false);
+    let table = network.class(referrer.class)?;
+    // A bonus owed under tables that no longer pay one is not paid.
+    if table.direct_bonus_trigger != BonusTrigger::FirstWork {
+        return Ok(None);
+    }
+    require!(
+        network.has_ledger(table.direct_bonus_ledger),
+        UplineError::UnknownLedger
+    );
+    referrer.credit(
+        table.direct_bonus_ledger,
+        CreditSource::Bonus,
+        table.direct_bonus,
+        now,
+    )?;
+    Ok(Some(DirectBonusCredited {
+        network: *network_key,
+        ledger_index: table.direct_bonus_ledger,
+        referrer: referrer.wallet,
+        referee: earner.wallet,
+        class: referrer.class,
+        tables_version: network.tables_version,
+        amount: table.direct_bonus,
+        at: now,
+    }))
+}
+
+/// Levels of upline a report must pass: the schedule's depth, and at least the
+/// referrer (for the first-work bonus) when the member has one.
+pub fn upline_depth(schedule_depth: usize, member: &Member) -> usize {
+    if member.has_referrer() {
+        schedule_depth.max(1)
+    } else {
+        0
+    }
+}

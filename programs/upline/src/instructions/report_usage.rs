@@ -1,0 +1,104 @@
+//! `report_usage`: a user made an API request (Cxmpute points, DESIGN.md §4.2).
+
+use super::referral::{LoadedMember, Upline};
+// The composite `OracleContext` needs its generated client and bump types in scope.
+use super::report::*;
+use crate::errors::{OrMathError, UplineError};
+use crate::events::UsageReported;
+use crate::rewards::usage::usage_points;
+use crate::state::{CreditSource, Endpoint};
+use anchor_lang::prelude::*;
+
+#[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
+pub struct UsageReportArgs {
+    /// Greater than the user's last report id.
+    pub id: u64,
+    pub endpoint: Endpoint,
+    pub tokens: u64,
+}
+
+#[event_cpi]
+#[derive(Accounts)]
+pub struct ReportUsage<'info> {
+    pub oracle: OracleContext<'info>,
+    /// CHECK: the user's member account, loaded and checked by the handler.
+    #[account(mut)]
+    pub user: UncheckedAccount<'info>,
+    /// CHECK: levels 1-3 of the user's upline, as the schedule pays them; checked against the stored links.
+    #[account(mut)]
+    pub upline1: Option<UncheckedAccount<'info>>,
+    /// CHECK: see `upline1`.
+    #[account(mut)]
+    pub upline2: Option<UncheckedAccount<'info>>,
+    /// CHECK: see `upline1`.
+    #[account(mut)]
+    pub upline3: Option<UncheckedAccount<'info>>,
+}
+
+impl<'info> ReportUsage<'info> {
+    pub fn validate(&self) -> Result<()> {
+        self.oracle.validate()?;
+        require!(
+            self.oracle.reward_tables.data.usage.enabled,
+            UplineError::ReportKindDisabled
+        );
+        Ok(())
+    }
+
+    pub fn report_usage(
+        ctx: Context<'info, ReportUsage<'info>>,
+        args: UsageReportArgs,
+    ) -> Result<()> {
+        let now = Clock::get()?.unix_timestamp;
+        let accounts = &ctx.accounts;
+        let network_key = accounts.oracle.network.key();
+        let network = &accounts.oracle.network;
+        let tables = &accounts.oracle.reward_tables;
+        let usage = &tables.data.usage;
+
+        let mut user =
+            LoadedMember::load(&accounts.user, &network_key, UplineError::UnknownMember)?;
+        require!(
+            user.member.class == usage.user_class,
+            UplineError::WrongClass
+        );
+        record_report_id(&mut user.member, args.id)?;
+        let endpoint = usage.endpoints[args.endpoint as usize];
+        let points =
+            usage_points(endpoint.base, endpoint.per_token, args.tokens).or_math_error()?;
+        user.member
+            .credit(usage.ledger, CreditSource::Own, points, now)?;
+
+        let schedule = network.class(user.member.class)?.paid_rates();
+        let above = [
+            accounts.upline1.as_ref().map(AsRef::as_ref),
+            accounts.upline2.as_ref().map(AsRef::as_ref),
+            accounts.upline3.as_ref().map(AsRef::as_ref),
+        ];
+        let depth = upline_depth(schedule.len(), &user.member);
+        let mut upline = Upline::of_member(&network_key, user.member.referrer, above, depth)?;
+        let commissions = pay_commissions(&mut upline, usage.ledger, points, schedule, now)?;
+        let referrer = upline.levels.first_mut().map(|level| &mut level.member);
+        let bonus = settle_first_work(&network_key, network, &mut user.member, referrer, now)?;
+        user.store()?;
+        upline.store()?;
+
+        emit_cpi!(UsageReported {
+            network: network_key,
+            oracle: accounts.oracle.oracle_authority.key(),
+            id: args.id,
+            user: user.member.wallet,
+            endpoint: args.endpoint,
+            tokens: args.tokens,
+            ledger_index: usage.ledger,
+            tables_version: tables.version,
+            points,
+            commissions,
+            at: now,
+        });
+        if let Some(bonus) = bonus {
+            emit_cpi!(bonus);
+        }
+        Ok(())
+    }
+}
