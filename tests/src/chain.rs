@@ -50,7 +50,15 @@ pub struct Chain {
     /// Unix time every transaction sees (set with [`Chain::warp_to`]).
     pub now: i64,
     sent: HashSet<Vec<u8>>,
+    /// Transactions sent in the current slot.
+    in_slot: usize,
 }
+
+/// Transactions per slot before the chain moves to the next one. A bank caps
+/// the compute cost per block and per writable account in a block; without new
+/// slots a long run (an upline written by every report) would exceed the caps
+/// and the bank would drop transactions.
+const TRANSACTIONS_PER_SLOT: usize = 8;
 
 /// Start of 2026 (unix seconds): the default clock.
 pub const START: i64 = 1_767_225_600;
@@ -65,6 +73,7 @@ impl Chain {
             ctx,
             now: START,
             sent: HashSet::new(),
+            in_slot: 0,
         };
         chain.warp_to(START).await;
         chain
@@ -84,6 +93,7 @@ impl Chain {
         clock.unix_timestamp = unix;
         self.ctx.set_sysvar(&clock);
         self.now = unix;
+        self.in_slot = 0;
         self.ctx.last_blockhash = self
             .ctx
             .banks_client
@@ -92,13 +102,12 @@ impl Chain {
             .expect("blockhash");
     }
 
-    /// Sign and process `instructions` (paid by the payer, signed by `signers` too).
-    /// On success, the events the program emitted, in order.
-    pub async fn send(
+    /// Sign `instructions`, in a new slot if this one is full or has seen the same message.
+    async fn sign(
         &mut self,
         instructions: &[Instruction],
         signers: &[&Keypair],
-    ) -> Result<Vec<UplineEvent>, TxFailure> {
+    ) -> Result<Transaction, TxFailure> {
         let payer = self.payer();
         let mut all: Vec<&Keypair> = vec![&payer];
         all.extend(
@@ -108,14 +117,25 @@ impl Chain {
                 .filter(|k| k.pubkey() != payer.pubkey()),
         );
         let mut tx = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
-        if !self.sent.insert(tx.message_data()) {
-            // The same message again (a replay test): give it a new blockhash.
+        // The same message again (a replay test) needs a new blockhash to be a new transaction.
+        if !self.sent.insert(tx.message_data()) || self.in_slot >= TRANSACTIONS_PER_SLOT {
             let now = self.now;
             self.warp_to(now).await;
         }
+        self.in_slot += 1;
         tx.try_sign(&all, self.ctx.last_blockhash)
             .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
+        Ok(tx)
+    }
 
+    /// Sign and process `instructions` (paid by the payer, signed by `signers` too).
+    /// On success, the events the program emitted, in order.
+    pub async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Vec<UplineEvent>, TxFailure> {
+        let tx = self.sign(instructions, signers).await?;
         let simulated = self
             .ctx
             .banks_client
@@ -138,6 +158,20 @@ impl Chain {
 
         match self.ctx.banks_client.process_transaction(tx).await {
             Ok(()) => Ok(events),
+            Err(BanksClientError::TransactionError(err)) => Err(classify(err)),
+            Err(other) => Err(TxFailure::Other(other.to_string())),
+        }
+    }
+
+    /// Sign and process without simulating first: for long runs that need no events.
+    pub async fn send_quiet(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TxFailure> {
+        let tx = self.sign(instructions, signers).await?;
+        match self.ctx.banks_client.process_transaction(tx).await {
+            Ok(()) => Ok(()),
             Err(BanksClientError::TransactionError(err)) => Err(classify(err)),
             Err(other) => Err(TxFailure::Other(other.to_string())),
         }

@@ -6,6 +6,7 @@
 pub mod chain;
 pub mod checks;
 pub mod network;
+pub mod reports;
 pub mod tokens;
 
 pub use chain::{Chain, TxFailure};

@@ -183,12 +183,12 @@ async fn update_tables_applies_from_now_on_and_keeps_classes() {
     let state = net.state(&mut chain).await;
     assert_eq!((state.tables, state.tables_version), (next, 2));
     // Already credited bonuses stay as they were; the new rate pays from now on.
-    net.join(&mut chain, 0, &[&u0]).await;
+    let u2 = net.join(&mut chain, 0, &[&u0]).await;
     let m = net.member_state(&mut chain, &u0.pubkey()).await;
-    assert_eq!(
-        m.ledgers[1].bonus,
-        Wad::from_decimal_str("55").expect("25 + 30")
-    );
+    let fifty_five = Wad::from_decimal_str("55").expect("25 + 30");
+    assert_eq!(m.ledgers[1].bonus, fifty_five);
+    let all = [u0.pubkey(), u1.pubkey(), u2.pubkey()];
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, fifty_five]).await;
 
     let watched = [net.key];
     let mut removed = next;
@@ -286,6 +286,9 @@ async fn pause_stops_members_but_not_the_admin() {
         .send(&[link], &[&b])
         .await
         .expect("link after unpause");
+    let all = [a.pubkey(), b.pubkey(), newcomer.pubkey()];
+    let bonus = Wad::from_decimal_str("25").expect("one user link");
+    assert_accounting(&mut chain, &net, &all, &[Wad::ZERO, bonus]).await;
 }
 
 #[tokio::test]
