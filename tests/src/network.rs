@@ -94,7 +94,7 @@ impl TestNetwork {
         let key = pda::network(&admin.pubkey(), &name);
         let ix = ix::create_network(&admin.pubkey(), &name, &admin.pubkey(), tables);
         chain.send(&[ix], &[&admin]).await.expect("create network");
-        let oracle = Keypair::new();
+        let oracle = chain.wallet().await;
         let add = ix::add_oracle(&admin.pubkey(), &admin.pubkey(), &key, &oracle.pubkey());
         chain.send(&[add], &[&admin]).await.expect("add oracle");
         let mut network = TestNetwork {
@@ -111,7 +111,17 @@ impl TestNetwork {
 
     /// Create a network from a built-in preset, its token ledgers on SPL Token.
     pub async fn from_preset(chain: &mut Chain, preset: &str) -> TestNetwork {
-        let preset = Preset::builtin(preset).expect("preset");
+        TestNetwork::from_preset_with(chain, preset, |_| {}).await
+    }
+
+    /// Create a network from a built-in preset changed by `edit` (to isolate one rule).
+    pub async fn from_preset_with(
+        chain: &mut Chain,
+        preset: &str,
+        edit: impl FnOnce(&mut Preset),
+    ) -> TestNetwork {
+        let mut preset = Preset::builtin(preset).expect("preset");
+        edit(&mut preset);
         let tables = preset.tables().expect("tables");
         let setups: Vec<LedgerSetup> = preset
             .ledgers

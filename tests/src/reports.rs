@@ -107,21 +107,23 @@ impl TestNetwork {
         ix::report_rental(&self.oracle.pubkey(), &self.key, &parties, args)
     }
 
-    /// `report_bandwidth` about `node` (attested as `fingerprint` in `subnet`), with its referrer.
+    /// `report_bandwidth` about `node`, attested as (fingerprint, subnet) labels
+    /// or not at all, with its stored referrer.
     pub async fn bandwidth_ix(
         &self,
         chain: &mut Chain,
         node: &Pubkey,
-        device: (&str, &str),
+        device: Option<(&str, &str)>,
         args: BandwidthReportArgs,
     ) -> Instruction {
         let referrer = self.upline(chain, node, 1).await.first().copied();
-        let (fingerprint, subnet) = (hash32(device.0), hash32(device.1));
+        let hashes = device.map(|(fingerprint, subnet)| (hash32(fingerprint), hash32(subnet)));
+        let device = hashes.as_ref().map(|(f, s)| (f, s));
         ix::report_bandwidth(
             &self.oracle.pubkey(),
             &self.key,
             node,
-            (&fingerprint, &subnet),
+            device,
             referrer.as_ref(),
             args,
         )

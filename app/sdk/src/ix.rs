@@ -609,22 +609,22 @@ pub fn report_rental(
     )
 }
 
-/// `report_bandwidth` about `node` (attested with `fingerprint` in `subnet`).
+/// `report_bandwidth` about `node`, attested with `device` = (fingerprint, subnet)
+/// hashes, or `None` for a node without an attested device (refused by name).
 pub fn report_bandwidth(
     oracle: &Pubkey,
     network: &Pubkey,
     node: &Pubkey,
-    device: (&[u8; 32], &[u8; 32]),
+    device: Option<(&[u8; 32], &[u8; 32])>,
     referrer: Option<&Pubkey>,
     args: BandwidthReportArgs,
 ) -> Instruction {
-    let (fingerprint, subnet) = device;
     build(
         accounts::ReportBandwidth {
             oracle: oracle_context(oracle, network),
             node: pda::member(network, node),
-            device: pda::device(network, fingerprint),
-            subnet: pda::subnet(network, subnet),
+            device: device.map(|(fingerprint, _)| pda::device(network, fingerprint)),
+            subnet: device.map(|(_, subnet)| pda::subnet(network, subnet)),
             referrer: referrer.map(|w| pda::member(network, w)),
             event_authority: pda::event_authority(),
             program: upline::ID,

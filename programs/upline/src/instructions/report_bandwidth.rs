@@ -45,18 +45,16 @@ pub struct ReportBandwidth<'info> {
     /// CHECK: the node's member account, loaded and checked by the handler.
     #[account(mut)]
     pub node: UncheckedAccount<'info>,
-    /// The node's attested device.
+    /// The node's attested device (omitted for a node without one, which is
+    /// then refused by name).
     #[account(
         constraint = device.network == oracle.network.key() @ UplineError::UnattestedNode,
         constraint = device.member == node.key() @ UplineError::UnattestedNode,
     )]
-    pub device: Box<Account<'info, Device>>,
+    pub device: Option<Box<Account<'info, Device>>>,
     /// The device's subnet, for the referral weight.
-    #[account(
-        constraint = subnet.network == oracle.network.key() @ UplineError::UnattestedNode,
-        constraint = subnet.subnet == device.subnet @ UplineError::UnattestedNode,
-    )]
-    pub subnet: Box<Account<'info, Subnet>>,
+    #[account(constraint = subnet.network == oracle.network.key() @ UplineError::UnattestedNode)]
+    pub subnet: Option<Box<Account<'info, Subnet>>>,
     /// CHECK: the node's referrer, required exactly when it has one.
     #[account(mut)]
     pub referrer: Option<UncheckedAccount<'info>>,
@@ -105,6 +103,10 @@ impl<'info> ReportBandwidth<'info> {
             node.member.flags.has(MemberFlags::ATTESTED),
             UplineError::UnattestedNode
         );
+        let subnet_nodes = match (&accounts.device, &accounts.subnet) {
+            (Some(device), Some(subnet)) if subnet.subnet == device.subnet => subnet.nodes,
+            _ => return err!(UplineError::UnattestedNode),
+        };
         record_report_id(&mut node.member, args.id)?;
         let referrer = [accounts.referrer.as_ref().map(AsRef::as_ref), None, None];
         let mut upline = Upline::of_member(&network_key, node.member.referrer, referrer, 1)?;
@@ -126,7 +128,7 @@ impl<'info> ReportBandwidth<'info> {
             active_referrals: 0,
             rate_parts: RateParts::default(),
             effective_rate: Ppm::ZERO,
-            subnet_nodes: accounts.subnet.nodes,
+            subnet_nodes,
             referral: None,
             at: now,
         };
@@ -196,8 +198,8 @@ impl<'info> ReportBandwidth<'info> {
                 },
             };
             let rate = effective_rate(&parts).or_math_error()?;
-            let amount = referral_reward(reward, rate, accounts.subnet.nodes, bw.subnet_limit)
-                .or_math_error()?;
+            let amount =
+                referral_reward(reward, rate, subnet_nodes, bw.subnet_limit).or_math_error()?;
             referrer.credit(bw.ledger, CreditSource::Level1, amount, now)?;
             event.active_referrals = active;
             event.rate_parts = parts;
