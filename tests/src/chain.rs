@@ -50,15 +50,16 @@ pub struct Chain {
     /// Unix time every transaction sees (set with [`Chain::warp_to`]).
     pub now: i64,
     sent: HashSet<Vec<u8>>,
-    /// Transactions sent in the current slot.
+    /// Instructions sent in the current slot.
     in_slot: usize,
 }
 
-/// Transactions per slot before the chain moves to the next one. A bank caps
-/// the compute cost per block and per writable account in a block; without new
-/// slots a long run (an upline written by every report) would exceed the caps
-/// and the bank would drop transactions.
-const TRANSACTIONS_PER_SLOT: usize = 8;
+/// Instructions per slot before the chain moves to the next one. A bank caps
+/// the compute cost per block and per writable account in a block (12M units,
+/// counted at 200k requested units per instruction); without new slots a long
+/// run (an upline written by every report) would exceed the caps and the bank
+/// would drop transactions.
+const INSTRUCTIONS_PER_SLOT: usize = 32;
 
 /// Start of 2026 (unix seconds): the default clock.
 pub const START: i64 = 1_767_225_600;
@@ -102,14 +103,25 @@ impl Chain {
             .expect("blockhash");
     }
 
-    /// Sign `instructions`, in a new slot if this one is full or has seen the same message.
+    /// Sign `instructions` paid by the chain's payer (see [`Chain::sign_paid_by`]).
     async fn sign(
         &mut self,
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<Transaction, TxFailure> {
         let payer = self.payer();
-        let mut all: Vec<&Keypair> = vec![&payer];
+        self.sign_paid_by(&payer, instructions, signers).await
+    }
+
+    /// Sign `instructions` with `payer` as fee payer, in a new slot if this one is
+    /// full or has seen the same message.
+    async fn sign_paid_by(
+        &mut self,
+        payer: &Keypair,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<Transaction, TxFailure> {
+        let mut all: Vec<&Keypair> = vec![payer];
         all.extend(
             signers
                 .iter()
@@ -118,14 +130,27 @@ impl Chain {
         );
         let mut tx = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
         // The same message again (a replay test) needs a new blockhash to be a new transaction.
-        if !self.sent.insert(tx.message_data()) || self.in_slot >= TRANSACTIONS_PER_SLOT {
+        if !self.sent.insert(tx.message_data())
+            || self.in_slot + instructions.len() > INSTRUCTIONS_PER_SLOT
+        {
             let now = self.now;
             self.warp_to(now).await;
         }
-        self.in_slot += 1;
+        self.in_slot += instructions.len();
         tx.try_sign(&all, self.ctx.last_blockhash)
             .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
         Ok(tx)
+    }
+
+    /// Process `instructions` with `payer` as the only signer and fee payer (an
+    /// oracle paying for its own reports, as it does on a real cluster).
+    pub async fn send_paid_by(
+        &mut self,
+        payer: &Keypair,
+        instructions: &[Instruction],
+    ) -> Result<(), TxFailure> {
+        let tx = self.sign_paid_by(payer, instructions, &[]).await?;
+        self.process(tx).await
     }
 
     /// Sign and process `instructions` (paid by the payer, signed by `signers` too).
@@ -156,11 +181,7 @@ impl Chain {
             .filter_map(|inner| decode_event(&inner.instruction.data))
             .collect();
 
-        match self.ctx.banks_client.process_transaction(tx).await {
-            Ok(()) => Ok(events),
-            Err(BanksClientError::TransactionError(err)) => Err(classify(err)),
-            Err(other) => Err(TxFailure::Other(other.to_string())),
-        }
+        self.process(tx).await.map(|()| events)
     }
 
     /// Sign and process without simulating first: for long runs that need no events.
@@ -170,6 +191,10 @@ impl Chain {
         signers: &[&Keypair],
     ) -> Result<(), TxFailure> {
         let tx = self.sign(instructions, signers).await?;
+        self.process(tx).await
+    }
+
+    async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
         match self.ctx.banks_client.process_transaction(tx).await {
             Ok(()) => Ok(()),
             Err(BanksClientError::TransactionError(err)) => Err(classify(err)),

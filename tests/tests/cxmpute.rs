@@ -487,3 +487,75 @@ async fn user_network_example_pays_165_points() {
     assert_accounting(&mut chain, &net, &everyone, &[Wad::ZERO, wad("3700")]).await;
     assert_downline_matches_graph(&mut chain, &net, &everyone).await;
 }
+
+/// Seed "Example 2: High-End Provider Network": 3 Mariana Depth referrals with
+/// 1000 requests a month at 0.375, 6 below them with 500, 6 below those with
+/// 300: 7,800 compute reports. 10% × 1125 + 5% × 1125 + 2.5% × 675 = 185.625.
+#[tokio::test]
+async fn provider_network_example_pays_185_625() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let you = provider(&mut chain, &net, 24, &[]).await;
+    let mut everyone = vec![you.pubkey()];
+    let mut work: Vec<(Keypair, u64)> = Vec::new();
+    for _ in 0..3 {
+        let l1 = provider(&mut chain, &net, 24, &[&you]).await;
+        for _ in 0..2 {
+            let l2 = provider(&mut chain, &net, 24, &[&l1, &you]).await;
+            let l3 = provider(&mut chain, &net, 24, &[&l2, &l1, &you]).await;
+            everyone.extend([l2.pubkey(), l3.pubkey()]);
+            work.push((l2, 500));
+            work.push((l3, 300));
+        }
+        everyone.push(l1.pubkey());
+        work.push((l1, 1000));
+    }
+    let oracle = net.oracle.insecure_clone();
+    let mut reports = 0;
+    for (member, requests) in &work {
+        let template = net
+            .compute_ix(
+                &mut chain,
+                &member.pubkey(),
+                "llama3-70b",
+                compute(1, Service::Chat, 1000, NORMAL),
+            )
+            .await;
+        let ids: Vec<u64> = (1..=*requests).collect();
+        for chunk in ids.chunks(16) {
+            let batch: Vec<_> = chunk
+                .iter()
+                .map(|id| {
+                    let mut ix = template.clone();
+                    ix.data =
+                        anchor_lang::InstructionData::data(&upline::instruction::ReportCompute {
+                            args: compute(*id, Service::Chat, 1000, NORMAL),
+                        });
+                    ix
+                })
+                .collect();
+            reports += batch.len();
+            chain
+                .send_paid_by(&oracle, &batch)
+                .await
+                .expect("compute batch");
+        }
+    }
+    assert_eq!(reports, 7_800);
+    let m = net.member_state(&mut chain, &you.pubkey()).await;
+    let cxpt = &m.ledgers[0];
+    assert_eq!(
+        (cxpt.level1, cxpt.level2, cxpt.level3),
+        (wad("112.5"), wad("56.25"), wad("16.875"))
+    );
+    let referral = cxpt
+        .level1
+        .checked_add(cxpt.level2)
+        .and_then(|s| s.checked_add(cxpt.level3));
+    assert_eq!(referral, Ok(wad("185.625")));
+    assert_eq!(m.downline, [3, 6, 6]);
+    // CXPT by hand: own 3 × 375 + 6 × 187.5 + 6 × 112.5 = 2925; commissions
+    // 3000 × 0.0375 + 3000 × 0.05625 + 1800 × 0.065625 = 399.375. POINTS: 15 links × 50.
+    assert_accounting(&mut chain, &net, &everyone, &[wad("3324.375"), wad("750")]).await;
+    assert_downline_matches_graph(&mut chain, &net, &everyone).await;
+}
