@@ -10,6 +10,9 @@ use upline::events::*;
 macro_rules! upline_events {
     ($($name:ident),* $(,)?) => {
         /// Any event the program emits.
+        // Decoded events are short-lived values; boxing the larger report events
+        // would only add an allocation per event.
+        #[allow(clippy::large_enum_variant)]
         #[derive(Debug)]
         pub enum UplineEvent {
             $(

@@ -1,8 +1,10 @@
 //! Aether bandwidth rewards (DESIGN.md §4.4).
 //!
-//!     node_reward     = B / 10^9 × Q × S × DDM × reward_per_gb
-//!     referral_reward = node_reward × ER × subnet_weight
-//!     ER = min(base + stability_bonus + growth_bonus, cap) + early_node + early_member
+//! ```text
+//! node_reward     = B / 10^9 × Q × S × DDM × reward_per_gb
+//! referral_reward = node_reward × ER × subnet_weight
+//! ER = min(base + stability_bonus + growth_bonus, cap) + early_node + early_member
+//! ```
 
 use super::{PPM, WAD};
 use crate::math::wide::{div_floor, product};

@@ -1,6 +1,8 @@
 //! Cxmpute compute rewards (DESIGN.md §4.1).
 //!
-//!     reward = (base × service × complexity + tokens × per_token × service) × perf
+//! ```text
+//! reward = (base × service × complexity + tokens × per_token × service) × perf
+//! ```
 
 use super::{PPM, WAD};
 use crate::math::wide::{div_floor, product, sum, U256};
