@@ -2,7 +2,8 @@
 //! the network and tables it reads (never writes), replay protection, the
 //! commissions paid up the chain and the direct bonus on first work.
 
-use super::referral::Upline;
+use super::referral::{LoadedMember, Upline};
+use crate::constants::MAX_REFERRAL_DEPTH;
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{Commission, DirectBonusCredited};
 use crate::math::{Ppm, Wad};
@@ -120,6 +121,37 @@ pub fn settle_first_work(
         amount: table.direct_bonus,
         at: now,
     }))
+}
+
+/// What a report paid above its earner.
+pub struct UplinePayout {
+    /// Commissions per level, in order.
+    pub commissions: Vec<Commission>,
+    /// The direct bonus, if this was the earner's first work and one was due.
+    pub bonus: Option<DirectBonusCredited>,
+}
+
+/// After `earner` was credited `amount` on `ledger`: pay its stored upline
+/// (`above`, referrer first) under its class's schedule, settle its first work,
+/// and write the earner and every level back.
+pub fn pay_up_the_chain<'a, 'info>(
+    network_key: &Pubkey,
+    network: &Network,
+    earner: &mut LoadedMember<'a, 'info>,
+    above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
+    ledger: u8,
+    amount: Wad,
+    now: i64,
+) -> Result<UplinePayout> {
+    let schedule = network.class(earner.member.class)?.paid_rates();
+    let depth = upline_depth(schedule.len(), &earner.member);
+    let mut upline = Upline::of_member(network_key, earner.member.referrer, above, depth)?;
+    let commissions = pay_commissions(&mut upline, ledger, amount, schedule, now)?;
+    let referrer = upline.levels.first_mut().map(|level| &mut level.member);
+    let bonus = settle_first_work(network_key, network, &mut earner.member, referrer, now)?;
+    earner.store()?;
+    upline.store()?;
+    Ok(UplinePayout { commissions, bonus })
 }
 
 /// Levels of upline a report must pass: the schedule's depth, and at least the

@@ -1,6 +1,6 @@
 //! `report_compute`: a provider served a request (Cxmpute, DESIGN.md §4.1).
 
-use super::referral::{LoadedMember, Upline};
+use super::referral::LoadedMember;
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
@@ -96,19 +96,20 @@ impl<'info> ReportCompute<'info> {
             .member
             .credit(compute.ledger, CreditSource::Own, reward, now)?;
 
-        let schedule = network.class(provider.member.class)?.paid_rates();
         let above = [
             accounts.upline1.as_ref().map(AsRef::as_ref),
             accounts.upline2.as_ref().map(AsRef::as_ref),
             accounts.upline3.as_ref().map(AsRef::as_ref),
         ];
-        let depth = upline_depth(schedule.len(), &provider.member);
-        let mut upline = Upline::of_member(&network_key, provider.member.referrer, above, depth)?;
-        let commissions = pay_commissions(&mut upline, compute.ledger, reward, schedule, now)?;
-        let referrer = upline.levels.first_mut().map(|level| &mut level.member);
-        let bonus = settle_first_work(&network_key, network, &mut provider.member, referrer, now)?;
-        provider.store()?;
-        upline.store()?;
+        let payout = pay_up_the_chain(
+            &network_key,
+            network,
+            &mut provider,
+            above,
+            compute.ledger,
+            reward,
+            now,
+        )?;
 
         emit_cpi!(ComputeReported {
             network: network_key,
@@ -125,10 +126,10 @@ impl<'info> ReportCompute<'info> {
             ledger_index: compute.ledger,
             tables_version: tables.version,
             reward,
-            commissions,
+            commissions: payout.commissions,
             at: now,
         });
-        if let Some(bonus) = bonus {
+        if let Some(bonus) = payout.bonus {
             emit_cpi!(bonus);
         }
         Ok(())

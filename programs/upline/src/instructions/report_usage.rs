@@ -1,6 +1,6 @@
 //! `report_usage`: a user made an API request (Cxmpute points, DESIGN.md §4.2).
 
-use super::referral::{LoadedMember, Upline};
+use super::referral::LoadedMember;
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
@@ -69,19 +69,20 @@ impl<'info> ReportUsage<'info> {
         user.member
             .credit(usage.ledger, CreditSource::Own, points, now)?;
 
-        let schedule = network.class(user.member.class)?.paid_rates();
         let above = [
             accounts.upline1.as_ref().map(AsRef::as_ref),
             accounts.upline2.as_ref().map(AsRef::as_ref),
             accounts.upline3.as_ref().map(AsRef::as_ref),
         ];
-        let depth = upline_depth(schedule.len(), &user.member);
-        let mut upline = Upline::of_member(&network_key, user.member.referrer, above, depth)?;
-        let commissions = pay_commissions(&mut upline, usage.ledger, points, schedule, now)?;
-        let referrer = upline.levels.first_mut().map(|level| &mut level.member);
-        let bonus = settle_first_work(&network_key, network, &mut user.member, referrer, now)?;
-        user.store()?;
-        upline.store()?;
+        let payout = pay_up_the_chain(
+            &network_key,
+            network,
+            &mut user,
+            above,
+            usage.ledger,
+            points,
+            now,
+        )?;
 
         emit_cpi!(UsageReported {
             network: network_key,
@@ -93,10 +94,10 @@ impl<'info> ReportUsage<'info> {
             ledger_index: usage.ledger,
             tables_version: tables.version,
             points,
-            commissions,
+            commissions: payout.commissions,
             at: now,
         });
-        if let Some(bonus) = bonus {
+        if let Some(bonus) = payout.bonus {
             emit_cpi!(bonus);
         }
         Ok(())
