@@ -1,6 +1,5 @@
 //! A network under test: its admin, its ledgers and helpers to add members.
 
-use crate::tokens::{TestMint, TOKEN};
 use crate::Chain;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
@@ -12,6 +11,7 @@ use upline::state::{
 use upline_sdk::ix::{self, TokenLedgerSpec};
 use upline_sdk::pda;
 use upline_sdk::preset::Preset;
+use upline_sdk::sandbox::tokens::{TestMint, TOKEN};
 
 /// A ledger to add when building a network.
 pub enum LedgerSetup {

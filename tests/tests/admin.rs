@@ -11,6 +11,7 @@ use upline_sdk::events::UplineEvent;
 use upline_sdk::{ix, pda};
 use upline_tests::checks::assert_accounting;
 use upline_tests::network::{class, tables, LedgerSetup};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 fn cxmpute_tables() -> upline::state::NetworkTables {

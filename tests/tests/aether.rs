@@ -11,6 +11,7 @@ use upline_sdk::events::UplineEvent;
 use upline_sdk::preset::Preset;
 use upline_tests::checks::assert_accounting;
 use upline_tests::reports::bandwidth;
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 const USER: u8 = 0;

@@ -11,6 +11,7 @@ use upline::errors::UplineError;
 use upline::instructions::RentalReportArgs;
 use upline::state::{Endpoint, Service};
 use upline_tests::reports::{bandwidth, compute, usage};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 /// Solana's packet limit: the most a legacy transaction may take on the wire.

@@ -11,6 +11,7 @@ use upline::state::CommissionTier;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, TokenDestination};
 use upline_tests::checks::assert_accounting;
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 const CLORE: u64 = 100_000_000;

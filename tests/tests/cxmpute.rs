@@ -10,6 +10,7 @@ use upline::state::{Endpoint, Service};
 use upline_sdk::events::UplineEvent;
 use upline_tests::checks::{assert_accounting, assert_downline_matches_graph};
 use upline_tests::reports::{compute, usage};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 const USER: u8 = 0;

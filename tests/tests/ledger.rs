@@ -12,6 +12,7 @@ use upline_sdk::ix::{self, TokenLedgerSpec};
 use upline_sdk::pda;
 use upline_tests::network::{class, tables, LedgerSetup};
 use upline_tests::tokens::{TestMint, TOKEN, TOKEN_2022};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 async fn empty_network(chain: &mut Chain) -> TestNetwork {

@@ -11,6 +11,7 @@ use upline_sdk::events::UplineEvent;
 use upline_sdk::ix;
 use upline_tests::checks::{assert_accounting, assert_downline_matches_graph};
 use upline_tests::network::{class, tables, LedgerSetup};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 const USER: u8 = 0;

@@ -12,6 +12,7 @@ use upline_sdk::{ix, pda};
 use upline_tests::checks::assert_accounting;
 use upline_tests::network::{class, tables, LedgerSetup};
 use upline_tests::reports::{compute, model, usage};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 fn wad(text: &str) -> Wad {

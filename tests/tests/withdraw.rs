@@ -12,6 +12,7 @@ use upline_sdk::ix::{self, TokenDestination};
 use upline_tests::checks::{assert_accounting, assert_accounting_with_strays};
 use upline_tests::network::{class, tables, LedgerSetup};
 use upline_tests::tokens::{TOKEN, TOKEN_2022};
+use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
 /// 6 decimals: one token is 1_000_000 base units.

@@ -3,13 +3,16 @@
 //! - [`pda`]: every program address, derived from the same seed constants the program checks;
 //! - [`ix`]: one builder per instruction;
 //! - [`events`]: decoding of `emit_cpi!` events from inner instructions;
-//! - [`preset`]: network presets (data under `migrations/presets/`) as program tables.
+//! - [`preset`]: network presets (data under `migrations/presets/`) as program tables;
+//! - `sandbox` (feature `sandbox`): the program in-process on solana-program-test.
 
 pub mod events;
 pub mod ix;
 pub mod pda;
 pub mod preset;
 pub mod rewards_spec;
+#[cfg(feature = "sandbox")]
+pub mod sandbox;
 
 pub use upline;
 pub use upline::ID as PROGRAM_ID;

@@ -4,8 +4,21 @@
 use crate::math::MathError;
 use anchor_lang::prelude::*;
 
-#[error_code]
-pub enum UplineError {
+/// Declares the error enum and the list of all its variants in code order, so
+/// that clients can turn a code back into its name without a second list to keep.
+macro_rules! upline_errors {
+    ($($(#[$meta:meta])* $name:ident,)*) => {
+        #[error_code]
+        pub enum UplineError {
+            $($(#[$meta])* $name,)*
+        }
+
+        /// Every error, in code order: `ALL_ERRORS[i]` has code `6000 + i`.
+        pub const ALL_ERRORS: &[UplineError] = &[$(UplineError::$name,)*];
+    };
+}
+
+upline_errors! {
     #[msg("this wallet is already a member of the network")]
     AlreadyMember,
     #[msg("the account is not a member of this network")]
@@ -117,5 +130,37 @@ impl<T> OrMathError<T> for core::result::Result<T, MathError> {
             Ok(value) => Ok(value),
             Err(error) => Err(math_error(error)),
         }
+    }
+}
+
+/// The error with custom code `code` (6000 and up), if it is one of Upline's.
+pub fn error_by_code(code: u32) -> Option<UplineError> {
+    let index = code.checked_sub(ERROR_CODE_OFFSET)?;
+    ALL_ERRORS.get(usize::try_from(index).ok()?).copied()
+}
+
+/// Anchor numbers `#[error_code]` variants from 6000.
+pub const ERROR_CODE_OFFSET: u32 = 6000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_round_trip_through_names() {
+        for (i, error) in ALL_ERRORS.iter().enumerate() {
+            assert_eq!(u32::from(*error), ERROR_CODE_OFFSET + i as u32);
+            assert_eq!(
+                error_by_code(u32::from(*error)).map(u32::from),
+                Some(u32::from(*error))
+            );
+        }
+        assert_eq!(ALL_ERRORS[0].name(), "AlreadyMember");
+        assert_eq!(
+            error_by_code(6017).map(|e| e.name()),
+            Some("VaultUnderfunded".to_string())
+        );
+        assert!(error_by_code(5999).is_none());
+        assert!(error_by_code(ERROR_CODE_OFFSET + ALL_ERRORS.len() as u32).is_none());
     }
 }

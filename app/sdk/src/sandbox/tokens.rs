@@ -1,7 +1,7 @@
 //! Mints and token accounts of SPL Token and Token-2022, created through the
 //! real token programs bundled in solana-program-test.
 
-use crate::Chain;
+use super::Chain;
 use anchor_lang::prelude::Pubkey;
 use anchor_spl::token::spl_token;
 use anchor_spl::token_2022::spl_token_2022;

@@ -1,4 +1,6 @@
-//! The chain: a solana-program-test bank with the Upline program as a native processor.
+//! The sandbox chain: a solana-program-test bank with the Upline program as a
+//! native processor, real SPL Token and Token-2022 programs, signed
+//! transactions and a clock that moves only when told to.
 
 use anchor_lang::prelude::{AccountInfo, Pubkey};
 use anchor_lang::solana_program::entrypoint::ProgramResult;
@@ -9,10 +11,10 @@ use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestC
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
+use crate::events::{decode_event, UplineEvent};
 use solana_transaction::{InstructionError, TransactionError};
 use std::collections::HashSet;
 use upline::errors::UplineError;
-use upline_sdk::events::{decode_event, UplineEvent};
 
 /// Adapter from the runtime's processor shape to Anchor's `entry`, which ties
 /// every argument to one lifetime. The copies share the accounts' `RefCell`s,
@@ -256,50 +258,6 @@ impl Chain {
             out.push(account.map(|a| (a.lamports, a.data)));
         }
         out
-    }
-
-    /// Send, expect the Upline error `error`, and check that none of `watched` changed.
-    pub async fn expect_refusal(
-        &mut self,
-        instructions: &[Instruction],
-        signers: &[&Keypair],
-        error: UplineError,
-        watched: &[Pubkey],
-    ) {
-        let before = self.snapshot(watched).await;
-        let result = self.send(instructions, signers).await;
-        match &result {
-            Err(failure) if failure.is(error) => {}
-            other => panic!("expected {error:?} ({}), got {other:?}", u32::from(error)),
-        }
-        let after = self.snapshot(watched).await;
-        for ((key, b), a) in watched.iter().zip(&before).zip(&after) {
-            assert_eq!(
-                b, a,
-                "account {key} changed although the transaction failed"
-            );
-        }
-    }
-
-    /// Send and expect any failure (for refusals the runtime or Anchor makes
-    /// before Upline's own checks), then check that none of `watched` changed.
-    pub async fn expect_failure(
-        &mut self,
-        instructions: &[Instruction],
-        signers: &[&Keypair],
-        watched: &[Pubkey],
-    ) -> TxFailure {
-        let before = self.snapshot(watched).await;
-        let failure = self
-            .send(instructions, signers)
-            .await
-            .expect_err("transaction should fail");
-        let after = self.snapshot(watched).await;
-        assert_eq!(
-            before, after,
-            "an account changed although the transaction failed"
-        );
-        failure
     }
 }
 

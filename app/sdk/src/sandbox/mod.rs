@@ -1,0 +1,11 @@
+//! The in-process sandbox: the program running natively inside
+//! solana-program-test, each participant a real keypair, each operation a real
+//! signed transaction, the clock warped on demand.
+
+// solana-program-test 3.1 marks its whole API deprecated (unstable from 4.0).
+#[allow(deprecated)]
+pub mod chain;
+#[allow(deprecated)]
+pub mod tokens;
+
+pub use chain::{Chain, TxFailure, START};
