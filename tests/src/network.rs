@@ -8,47 +8,26 @@ use upline::math::{Ppm, Wad};
 use upline::state::{
     label, BonusTrigger, CircuitBreakerConfig, ClassTable, Ledger, Member, Network, NetworkTables,
 };
-use upline_sdk::ix::{self, TokenLedgerSpec};
-use upline_sdk::pda;
+use upline_sdk::ix;
 use upline_sdk::preset::Preset;
-use upline_sdk::sandbox::tokens::{TestMint, TOKEN};
 
-/// A ledger to add when building a network.
-pub enum LedgerSetup {
-    /// A token ledger over a new mint of `token_program`.
-    Token {
-        name: &'static str,
-        decimals: u8,
-        min_withdrawal: u64,
-        circuit_breaker: Option<CircuitBreakerConfig>,
-        token_program: Pubkey,
-    },
-    /// A points ledger.
-    Points { name: &'static str },
-}
+use upline_sdk::sandbox::SandboxNetwork;
+pub use upline_sdk::sandbox::{LedgerSetup, SandboxLedger as TestLedger};
 
-/// One ledger of a test network.
-pub struct TestLedger {
-    pub index: u8,
-    pub address: Pubkey,
-    /// The mint, for token ledgers.
-    pub mint: Option<TestMint>,
-}
+/// A network created on the sandbox, with the tests' helpers (which panic on failure).
+pub struct TestNetwork(pub SandboxNetwork);
 
-impl TestLedger {
-    /// The mint of a token ledger.
-    pub fn mint(&self) -> &TestMint {
-        self.mint.as_ref().expect("a token ledger")
+impl std::ops::Deref for TestNetwork {
+    type Target = SandboxNetwork;
+    fn deref(&self) -> &SandboxNetwork {
+        &self.0
     }
 }
 
-/// A network created on the chain, with its admin, one oracle and its ledgers.
-pub struct TestNetwork {
-    pub admin: Keypair,
-    /// An authorised oracle.
-    pub oracle: Keypair,
-    pub key: Pubkey,
-    pub ledgers: Vec<TestLedger>,
+impl std::ops::DerefMut for TestNetwork {
+    fn deref_mut(&mut self) -> &mut SandboxNetwork {
+        &mut self.0
+    }
 }
 
 /// A class table: name, commission rates per level (PPM), optional direct bonus.
@@ -89,24 +68,11 @@ impl TestNetwork {
         tables: NetworkTables,
         ledgers: &[LedgerSetup],
     ) -> TestNetwork {
-        let admin = chain.wallet().await;
-        let name = pda::network_name(name).expect("network name");
-        let key = pda::network(&admin.pubkey(), &name);
-        let ix = ix::create_network(&admin.pubkey(), &name, &admin.pubkey(), tables);
-        chain.send(&[ix], &[&admin]).await.expect("create network");
-        let oracle = chain.wallet().await;
-        let add = ix::add_oracle(&admin.pubkey(), &admin.pubkey(), &key, &oracle.pubkey());
-        chain.send(&[add], &[&admin]).await.expect("add oracle");
-        let mut network = TestNetwork {
-            admin,
-            oracle,
-            key,
-            ledgers: Vec::new(),
-        };
-        for setup in ledgers {
-            network.add_ledger(chain, setup).await;
-        }
-        network
+        TestNetwork(
+            SandboxNetwork::create(chain, name, tables, ledgers)
+                .await
+                .expect("create network"),
+        )
     }
 
     /// Create a network from a built-in preset, its token ledgers on SPL Token.
@@ -122,54 +88,11 @@ impl TestNetwork {
     ) -> TestNetwork {
         let mut preset = Preset::builtin(preset).expect("preset");
         edit(&mut preset);
-        let tables = preset.tables().expect("tables");
-        let setups: Vec<LedgerSetup> = preset
-            .ledgers
-            .iter()
-            .map(|l| {
-                let name: &'static str = Box::leak(l.name.clone().into_boxed_str());
-                if l.is_token() {
-                    LedgerSetup::Token {
-                        name,
-                        decimals: l.decimals.unwrap_or(0),
-                        min_withdrawal: l.min_withdrawal_base_units().expect("minimum"),
-                        circuit_breaker: None,
-                        token_program: TOKEN,
-                    }
-                } else {
-                    LedgerSetup::Points { name }
-                }
-            })
-            .collect();
-        let network = TestNetwork::create(chain, &preset.name, tables, &setups).await;
-        let admin = network.admin.pubkey();
-        let data = preset.reward_tables().expect("reward tables");
-        chain
-            .send(
-                &[ix::set_reward_tables(&admin, &network.key, data)],
-                &[&network.admin],
-            )
-            .await
-            .expect("set reward tables");
-        for model in preset.models().expect("models") {
-            let register = ix::register_model(&admin, &admin, &network.key, model);
-            chain
-                .send(&[register], &[&network.admin])
+        TestNetwork(
+            SandboxNetwork::from_preset(chain, &preset)
                 .await
-                .expect("register model");
-        }
-        network
-    }
-
-    /// The wallets above `wallet`, referrer first, up to `depth` levels, as stored.
-    pub async fn upline(&self, chain: &mut Chain, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
-        let mut out = Vec::new();
-        let mut next = self.member_state(chain, wallet).await.referrer;
-        while out.len() < depth && next != Pubkey::default() {
-            out.push(next);
-            next = self.member_state(chain, &next).await.referrer;
-        }
-        out
+                .expect("network from preset"),
+        )
     }
 
     /// Attest `wallet` as a provider with `vram_gb` GiB of VRAM.
@@ -183,46 +106,7 @@ impl TestNetwork {
 
     /// Add one more ledger.
     pub async fn add_ledger(&mut self, chain: &mut Chain, setup: &LedgerSetup) {
-        let index = self.ledgers.len() as u8;
-        let admin = self.admin.pubkey();
-        let address = pda::ledger(&self.key, index);
-        let mint = match setup {
-            LedgerSetup::Token {
-                name,
-                decimals,
-                min_withdrawal,
-                circuit_breaker,
-                token_program,
-            } => {
-                let mint = chain.create_mint(*token_program, *decimals).await;
-                let spec = TokenLedgerSpec {
-                    name: name.to_string(),
-                    mint: mint.address,
-                    token_program: *token_program,
-                    min_withdrawal: *min_withdrawal,
-                    circuit_breaker: *circuit_breaker,
-                };
-                let ix = ix::add_token_ledger(&admin, &admin, &self.key, index, &spec);
-                chain
-                    .send(&[ix], &[&self.admin])
-                    .await
-                    .expect("add token ledger");
-                Some(mint)
-            }
-            LedgerSetup::Points { name } => {
-                let ix = ix::add_points_ledger(&admin, &admin, &self.key, index, name);
-                chain
-                    .send(&[ix], &[&self.admin])
-                    .await
-                    .expect("add points ledger");
-                None
-            }
-        };
-        self.ledgers.push(TestLedger {
-            index,
-            address,
-            mint,
-        });
+        self.0.add_ledger(chain, setup).await.expect("add ledger");
     }
 
     /// A new wallet that joins in `class`, linked to `upline` (referrer first).
@@ -238,11 +122,6 @@ impl TestNetwork {
         );
         chain.send(&[ix], &[&wallet]).await.expect("join");
         wallet
-    }
-
-    /// The member account of `wallet`.
-    pub fn member(&self, wallet: &Pubkey) -> Pubkey {
-        pda::member(&self.key, wallet)
     }
 
     /// The decoded member of `wallet`.
@@ -265,18 +144,9 @@ impl TestNetwork {
     /// Mint `amount` base units to a new funder and deposit them into ledger `index`'s vault.
     pub async fn fund(&self, chain: &mut Chain, index: u8, amount: u64) {
         let funder = chain.wallet().await;
-        let mint = self.ledgers[usize::from(index)].mint();
-        let source = chain.token_account(mint, &funder.pubkey()).await;
-        chain.mint_to(mint, &source, amount).await;
-        let ix = ix::fund_vault(
-            &funder.pubkey(),
-            &self.key,
-            index,
-            &mint.address,
-            &source,
-            &mint.token_program,
-            amount,
-        );
-        chain.send(&[ix], &[&funder]).await.expect("fund vault");
+        self.0
+            .fund(chain, &funder, index, amount)
+            .await
+            .expect("fund vault");
     }
 }

@@ -472,7 +472,7 @@ async fn promotion_window_opens_replaces_and_closes() {
         &mut chain,
         "promo",
         tables(&[class("account", &[], None)], false),
-        &[LedgerSetup::Points { name: "PTS" }],
+        &[LedgerSetup::Points { name: "PTS".into() }],
     )
     .await;
     let admin = net.admin.pubkey();

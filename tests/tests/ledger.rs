@@ -256,13 +256,13 @@ async fn update_ledger_changes_limits_and_keeps_the_window() {
     });
     let ledgers = [
         LedgerSetup::Token {
-            name: "TOK",
+            name: "TOK".into(),
             decimals: 0,
             min_withdrawal: 1,
             circuit_breaker: breaker,
             token_program: TOKEN,
         },
-        LedgerSetup::Points { name: "PTS" },
+        LedgerSetup::Points { name: "PTS".into() },
     ];
     let t = tables(
         &[class(
@@ -389,20 +389,20 @@ async fn anyone_funds_a_vault_and_only_that_counts() {
     for token_program in [TOKEN, TOKEN_2022] {
         let ledgers = [
             LedgerSetup::Token {
-                name: "TOK",
+                name: "TOK".into(),
                 decimals: 6,
                 min_withdrawal: 0,
                 circuit_breaker: None,
                 token_program,
             },
             LedgerSetup::Token {
-                name: "TWO",
+                name: "TWO".into(),
                 decimals: 6,
                 min_withdrawal: 0,
                 circuit_breaker: None,
                 token_program,
             },
-            LedgerSetup::Points { name: "PTS" },
+            LedgerSetup::Points { name: "PTS".into() },
         ];
         let net = TestNetwork::create(
             &mut chain,

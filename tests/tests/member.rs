@@ -426,7 +426,7 @@ async fn first_work_bonus_waits_for_work_and_early_referees_are_flagged() {
         &mut chain,
         "aether-like",
         t,
-        &[LedgerSetup::Points { name: "PTS" }],
+        &[LedgerSetup::Points { name: "PTS".into() }],
     )
     .await;
     let r = net.join(&mut chain, 0, &[]).await;
@@ -477,13 +477,18 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
         &mut chain,
         "late-ledger",
         t,
-        &[LedgerSetup::Points { name: "PTS" }],
+        &[LedgerSetup::Points { name: "PTS".into() }],
     )
     .await;
     let a = net.join(&mut chain, 0, &[]).await;
     let before = chain.lamports(&net.member(&a.pubkey())).await;
-    net.add_ledger(&mut chain, &LedgerSetup::Points { name: "LATE" })
-        .await;
+    net.add_ledger(
+        &mut chain,
+        &LedgerSetup::Points {
+            name: "LATE".into(),
+        },
+    )
+    .await;
 
     // The bonus ledger did not exist for `a`: linking under it is refused until it opens a slot.
     let b = chain.wallet().await;

@@ -376,7 +376,7 @@ async fn first_work_bonus_is_paid_at_the_first_report_only() {
         &mut chain,
         "sybil-proof",
         t,
-        &[LedgerSetup::Points { name: "PTS" }],
+        &[LedgerSetup::Points { name: "PTS".into() }],
     )
     .await;
     let mut data = upline_sdk::preset::Preset::builtin("cxmpute")

@@ -39,13 +39,13 @@ async fn bonus_network(
     );
     let ledgers = [
         LedgerSetup::Token {
-            name: "TOK",
+            name: "TOK".into(),
             decimals: 6,
             min_withdrawal: 2 * UNIT,
             circuit_breaker: breaker,
             token_program,
         },
-        LedgerSetup::Points { name: "PTS" },
+        LedgerSetup::Points { name: "PTS".into() },
     ];
     TestNetwork::create(chain, "withdrawals", t, &ledgers).await
 }
@@ -295,13 +295,13 @@ async fn points_ledger_refuses_withdrawal_by_name() {
     );
     let ledgers = [
         LedgerSetup::Token {
-            name: "TOK",
+            name: "TOK".into(),
             decimals: 6,
             min_withdrawal: 0,
             circuit_breaker: None,
             token_program: TOKEN,
         },
-        LedgerSetup::Points { name: "PTS" },
+        LedgerSetup::Points { name: "PTS".into() },
     ];
     let net = TestNetwork::create(&mut chain, "points", t, &ledgers).await;
     let (earner, wallets) = earner(&mut chain, &net, 1).await;

@@ -5,7 +5,9 @@
 // solana-program-test 3.1 marks its whole API deprecated (unstable from 4.0).
 #[allow(deprecated)]
 pub mod chain;
+pub mod network;
 #[allow(deprecated)]
 pub mod tokens;
 
 pub use chain::{Chain, TxFailure, START};
+pub use network::{LedgerSetup, SandboxLedger, SandboxNetwork};

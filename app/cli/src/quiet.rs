@@ -1,0 +1,20 @@
+//! The program runs natively inside the sandbox, and natively its `msg!` lines
+//! go to standard output. The command's own output (tables, §8 JSON) must be
+//! the only thing there, so while the sandbox runs, file descriptor 1 points at
+//! /dev/null and the command writes to a saved copy of the real standard output.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd};
+
+/// Point standard output at /dev/null; return the real standard output.
+pub fn silence_program_logs() -> io::Result<File> {
+    let real = io::stdout().as_fd().try_clone_to_owned()?;
+    let null = File::options().write(true).open("/dev/null")?;
+    // SAFETY: both descriptors are open and owned for the duration of the call;
+    // dup2 only replaces descriptor 1, which the process keeps for its lifetime.
+    if unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(File::from(real))
+}

@@ -1,0 +1,574 @@
+//! Running a scenario on the sandbox: each member a real keypair, each
+//! operation a real signed transaction, the clock warped to each step's time.
+
+use crate::scenario::{MemberEntry, Op, Scenario, ScenarioError};
+use anchor_lang::prelude::Pubkey;
+use sha2::{Digest, Sha256};
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::collections::HashMap;
+use upline::errors::error_by_code;
+use upline::instructions::{
+    AttestNodeArgs, BandwidthReportArgs, ComputeReportArgs, RentalReportArgs, UsageReportArgs,
+};
+use upline::math::decimal::parse_fixed;
+use upline::math::Ppm;
+use upline::state::{label, CommissionTier, Endpoint, Service};
+use upline_sdk::events::UplineEvent;
+use upline_sdk::ix::{self, RentalParties, TokenDestination};
+use upline_sdk::preset::Preset;
+use upline_sdk::sandbox::{Chain, SandboxNetwork, TxFailure};
+
+/// A refusal, by step index (0-based) or by member name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rejection {
+    Step { step: usize, error: String },
+    Member { member: String, error: String },
+}
+
+/// A member of the scenario.
+pub struct WorldMember {
+    pub name: String,
+    pub wallet: Keypair,
+    pub class: u8,
+    /// Attested device hashes (fingerprint, subnet), once attested.
+    pub device: Option<([u8; 32], [u8; 32])>,
+}
+
+/// A scenario's network on the sandbox, and what happened to it.
+pub struct World {
+    pub chain: Chain,
+    pub preset: Preset,
+    pub network: SandboxNetwork,
+    pub start: i64,
+    pub members: Vec<WorldMember>,
+    by_name: HashMap<String, usize>,
+    treasury: Keypair,
+    destinations: HashMap<(usize, u8), Pubkey>,
+    /// Every event of every successful transaction, in order.
+    pub events: Vec<UplineEvent>,
+    pub rejected: Vec<Rejection>,
+}
+
+/// The name of the error a failed transaction returned.
+pub fn error_name(failure: &TxFailure) -> String {
+    match failure {
+        TxFailure::Custom { code, .. } => match error_by_code(*code) {
+            Some(error) => error.name(),
+            None => format!("Custom({code})"),
+        },
+        TxFailure::Other(text) => text.clone(),
+    }
+}
+
+/// A 32-byte identifier of a fingerprint or subnet string: its SHA-256.
+pub fn hash32(text: &str) -> [u8; 32] {
+    Sha256::digest(text.as_bytes()).into()
+}
+
+fn tier(name: &str) -> Option<CommissionTier> {
+    match name {
+        "standard" => Some(CommissionTier::Standard),
+        "premium" => Some(CommissionTier::Premium),
+        "vip" => Some(CommissionTier::Vip),
+        _ => None,
+    }
+}
+
+fn service(name: &str) -> Option<Service> {
+    Some(match name {
+        "chat" => Service::Chat,
+        "tts" => Service::Tts,
+        "embeddings" => Service::Embeddings,
+        "scrape" => Service::Scrape,
+        _ => return None,
+    })
+}
+
+fn endpoint(name: &str) -> Option<Endpoint> {
+    Some(match name {
+        "chat" => Endpoint::Chat,
+        "embeddings" => Endpoint::Embeddings,
+        "scrape" => Endpoint::Scrape,
+        "tts" => Endpoint::Tts,
+        _ => return None,
+    })
+}
+
+fn ppm(text: &str, what: &str) -> Result<Ppm, String> {
+    Ppm::from_decimal_str(text).map_err(|e| format!("{what} {text:?}: {e}"))
+}
+
+impl World {
+    /// A fresh sandbox with the scenario's preset network, clock at `start`.
+    pub async fn new(scenario: &Scenario) -> Result<World, ScenarioError> {
+        let preset = Preset::builtin(&scenario.preset).map_err(|e| ScenarioError(e.to_string()))?;
+        let mut chain = Chain::start().await;
+        chain.warp_to(scenario.start).await;
+        let network = SandboxNetwork::from_preset(&mut chain, &preset)
+            .await
+            .map_err(|e| {
+                ScenarioError(format!(
+                    "setting up the {} network: {}",
+                    preset.name,
+                    error_name(&e)
+                ))
+            })?;
+        let treasury = chain.wallet().await;
+        Ok(World {
+            chain,
+            preset,
+            network,
+            start: scenario.start,
+            members: Vec::new(),
+            by_name: HashMap::new(),
+            treasury,
+            destinations: HashMap::new(),
+            events: Vec::new(),
+            rejected: Vec::new(),
+        })
+    }
+
+    /// Check names, classes, models and ledgers before anything runs, so that a
+    /// malformed scenario fails with a message instead of half-running.
+    pub fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        let mut known: Vec<&str> = Vec::new();
+        let member_ok = |entry: &MemberEntry, known: &[&str], what: &str| -> Result<(), String> {
+            if self.preset.class_index(&entry.class).is_none() {
+                return Err(format!(
+                    "{what}: class {:?} is not one of the {} classes",
+                    entry.class, self.preset.name
+                ));
+            }
+            if known.contains(&entry.name.as_str()) {
+                return Err(format!("{what}: member {:?} is declared twice", entry.name));
+            }
+            if let Some(referrer) = &entry.referrer {
+                if !known.contains(&referrer.as_str()) {
+                    return Err(format!(
+                        "{what}: referrer {referrer:?} is not a member declared before it"
+                    ));
+                }
+            }
+            if let Some(t) = &entry.tier {
+                tier(t)
+                    .ok_or_else(|| format!("{what}: tier {t:?} is not standard, premium or vip"))?;
+            }
+            Ok(())
+        };
+        for entry in &scenario.members {
+            member_ok(entry, &known, &format!("member {}", entry.name)).map_err(ScenarioError)?;
+            known.push(&entry.name);
+        }
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let what = format!("step {index}");
+            let need = |name: &str, known: &[&str]| -> Result<(), ScenarioError> {
+                if known.contains(&name) {
+                    Ok(())
+                } else {
+                    Err(ScenarioError(format!(
+                        "{what}: {name:?} is not a member declared before this step"
+                    )))
+                }
+            };
+            let ledger = |name: &str| -> Result<(), ScenarioError> {
+                match self.preset.ledger_index(name) {
+                    Some(_) => Ok(()),
+                    None => Err(ScenarioError(format!(
+                        "{what}: the {} network has no ledger {name:?}",
+                        self.preset.name
+                    ))),
+                }
+            };
+            match &step.op {
+                Op::Join(entry) => {
+                    member_ok(entry, &known, &what).map_err(ScenarioError)?;
+                    known.push(&entry.name);
+                }
+                Op::SetReferrer(s) => {
+                    need(&s.member, &known)?;
+                    need(&s.referrer, &known)?;
+                }
+                Op::SetTier(s) => {
+                    need(&s.member, &known)?;
+                    tier(&s.tier).ok_or_else(|| {
+                        ScenarioError(format!(
+                            "{what}: tier {:?} is not standard, premium or vip",
+                            s.tier
+                        ))
+                    })?;
+                }
+                Op::Promotion(p) => {
+                    ppm(&p.rate, "rate").map_err(|e| ScenarioError(format!("{what}: {e}")))?;
+                }
+                Op::Fund(f) => ledger(&f.ledger)?,
+                Op::Withdraw(w) => {
+                    need(&w.member, &known)?;
+                    ledger(&w.ledger)?;
+                }
+                Op::Compute(c) => {
+                    need(&c.provider, &known)?;
+                    service(&c.service).ok_or_else(|| {
+                        ScenarioError(format!(
+                            "{what}: service {:?} is not chat, tts, embeddings or scrape",
+                            c.service
+                        ))
+                    })?;
+                    self.preset.model_name(&c.model).ok_or_else(|| {
+                        ScenarioError(format!(
+                            "{what}: model {:?} is not in the {} registry",
+                            c.model, self.preset.name
+                        ))
+                    })?;
+                }
+                Op::Usage(u) => {
+                    need(&u.user, &known)?;
+                    endpoint(&u.endpoint).ok_or_else(|| {
+                        ScenarioError(format!(
+                            "{what}: endpoint {:?} is not chat, embeddings, scrape or tts",
+                            u.endpoint
+                        ))
+                    })?;
+                }
+                Op::Rental(r) => {
+                    need(&r.renter, &known)?;
+                    need(&r.host, &known)?;
+                    ledger(&r.currency)?;
+                }
+                Op::Bandwidth(b) => {
+                    need(&b.node, &known)?;
+                    for (text, field) in [
+                        (&b.quality, "quality"),
+                        (&b.stability, "stability"),
+                        (&b.demand, "demand"),
+                    ] {
+                        ppm(text, field).map_err(|e| ScenarioError(format!("{what}: {e}")))?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Run every member and step, recording refusals and going on.
+    pub async fn run(&mut self, scenario: &Scenario) -> Result<(), ScenarioError> {
+        self.check(scenario)?;
+        for entry in &scenario.members {
+            if let Err(error) = self.join(entry).await {
+                self.rejected.push(Rejection::Member {
+                    member: entry.name.clone(),
+                    error,
+                });
+            }
+        }
+        for (index, step) in scenario.steps.iter().enumerate() {
+            let at = self.start.saturating_add(step.at);
+            if at != self.chain.now {
+                self.chain.warp_to(at).await;
+            }
+            if let Err(error) = self.apply(&step.op).await {
+                self.rejected.push(Rejection::Step { step: index, error });
+            }
+        }
+        Ok(())
+    }
+
+    fn member(&self, name: &str) -> &WorldMember {
+        // `check` guarantees every name a step uses was declared before it.
+        &self.members[self.by_name[name]]
+    }
+
+    async fn send(
+        &mut self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), String> {
+        let events = self
+            .chain
+            .send(instructions, signers)
+            .await
+            .map_err(|e| error_name(&e))?;
+        self.events.extend(events);
+        Ok(())
+    }
+
+    async fn as_oracle(
+        &mut self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+    ) -> Result<(), String> {
+        let oracle = self.network.oracle.insecure_clone();
+        self.send(instructions, &[&oracle]).await
+    }
+
+    /// Join (and link), then attest the device and set the tier the entry gives.
+    async fn join(&mut self, entry: &MemberEntry) -> Result<(), String> {
+        let wallet = self.chain.wallet().await;
+        let class = self.preset.class_index(&entry.class).unwrap_or_default();
+        let index = self.members.len();
+        self.by_name.insert(entry.name.clone(), index);
+        self.members.push(WorldMember {
+            name: entry.name.clone(),
+            wallet: wallet.insecure_clone(),
+            class,
+            device: None,
+        });
+        let mut upline = Vec::new();
+        if let Some(referrer) = &entry.referrer {
+            let referrer = self.member(referrer).wallet.pubkey();
+            upline.push(referrer);
+            upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
+        }
+        let join = ix::join(
+            &wallet.pubkey(),
+            &wallet.pubkey(),
+            &self.network.key,
+            class,
+            &upline,
+        );
+        self.send(&[join], &[&wallet]).await?;
+        let oracle = self.network.oracle.pubkey();
+        if let Some(gb) = entry.vram_gb {
+            let vram_mb = gb.checked_mul(1024).ok_or("vram_gb too large")?;
+            self.as_oracle(&[ix::attest_provider(
+                &oracle,
+                &self.network.key,
+                &wallet.pubkey(),
+                vram_mb,
+            )])
+            .await?;
+        }
+        if entry.fingerprint.is_some() || entry.subnet.is_some() {
+            let fingerprint = hash32(entry.fingerprint.as_deref().unwrap_or(&entry.name));
+            let subnet = hash32(entry.subnet.as_deref().unwrap_or(&entry.name));
+            let args = AttestNodeArgs {
+                fingerprint,
+                subnet,
+            };
+            self.as_oracle(&[ix::attest_node(
+                &oracle,
+                &oracle,
+                &self.network.key,
+                &wallet.pubkey(),
+                args,
+            )])
+            .await?;
+            self.members[index].device = Some((fingerprint, subnet));
+        }
+        if let Some(t) = entry.tier.as_deref().and_then(tier) {
+            if t != CommissionTier::Standard {
+                let admin = self.network.admin.insecure_clone();
+                self.send(
+                    &[ix::set_member_tier(
+                        &admin.pubkey(),
+                        &self.network.key,
+                        &wallet.pubkey(),
+                        t,
+                    )],
+                    &[&admin],
+                )
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    fn ledger_index(&self, name: &str) -> u8 {
+        self.preset.ledger_index(name).unwrap_or_default()
+    }
+
+    fn decimals(&self, ledger: u8) -> u8 {
+        self.preset
+            .ledgers
+            .get(usize::from(ledger))
+            .and_then(|l| l.decimals)
+            .unwrap_or(0)
+    }
+
+    fn base_units(&self, ledger: u8, text: &str) -> Result<u64, String> {
+        let units = parse_fixed(text, self.decimals(ledger))
+            .map_err(|e| format!("amount {text:?}: {e}"))?;
+        u64::try_from(units).map_err(|_| format!("amount {text:?} is too large"))
+    }
+
+    async fn apply(&mut self, op: &Op) -> Result<(), String> {
+        let network = self.network.key;
+        let oracle = self.network.oracle.pubkey();
+        let admin = self.network.admin.insecure_clone();
+        match op {
+            Op::Join(entry) => self.join(entry).await,
+            Op::SetReferrer(s) => {
+                let wallet = self.member(&s.member).wallet.insecure_clone();
+                let referrer = self.member(&s.referrer).wallet.pubkey();
+                let mut upline = vec![referrer];
+                upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
+                self.send(
+                    &[ix::set_referrer(&wallet.pubkey(), &network, &upline)],
+                    &[&wallet],
+                )
+                .await
+            }
+            Op::SetTier(s) => {
+                let wallet = self.member(&s.member).wallet.pubkey();
+                let t = tier(&s.tier).unwrap_or_default();
+                self.send(
+                    &[ix::set_member_tier(&admin.pubkey(), &network, &wallet, t)],
+                    &[&admin],
+                )
+                .await
+            }
+            Op::Promotion(p) => {
+                let rate = ppm(&p.rate, "rate")?;
+                let (start, end) = (
+                    self.start.saturating_add(p.start),
+                    self.start.saturating_add(p.end),
+                );
+                self.send(
+                    &[ix::open_promotion(
+                        &admin.pubkey(),
+                        &network,
+                        rate,
+                        start,
+                        end,
+                    )],
+                    &[&admin],
+                )
+                .await
+            }
+            Op::Fund(f) => {
+                let index = self.ledger_index(&f.ledger);
+                let amount = self.base_units(index, &f.amount)?;
+                let treasury = self.treasury.insecure_clone();
+                self.network
+                    .fund(&mut self.chain, &treasury, index, amount)
+                    .await
+                    .map_err(|e| error_name(&e))
+            }
+            Op::Withdraw(w) => {
+                let index = self.ledger_index(&w.ledger);
+                let member = self.by_name[&w.member];
+                let wallet = self.members[member].wallet.insecure_clone();
+                let amount = if w.amount == "all" {
+                    None
+                } else {
+                    Some(self.base_units(index, &w.amount)?)
+                };
+                let to = match self.network.ledgers[usize::from(index)].mint.as_ref() {
+                    Some(mint) => {
+                        let (address, program) = (mint.address, mint.token_program);
+                        let destination = match self.destinations.get(&(member, index)) {
+                            Some(d) => *d,
+                            None => {
+                                let mint = self.network.ledgers[usize::from(index)].mint();
+                                let d = self.chain.token_account(mint, &wallet.pubkey()).await;
+                                self.destinations.insert((member, index), d);
+                                d
+                            }
+                        };
+                        Some(TokenDestination {
+                            mint: address,
+                            destination,
+                            token_program: program,
+                        })
+                    }
+                    None => None,
+                };
+                self.send(
+                    &[ix::withdraw(
+                        &wallet.pubkey(),
+                        &network,
+                        index,
+                        to.as_ref(),
+                        amount,
+                    )],
+                    &[&wallet],
+                )
+                .await
+            }
+            Op::Compute(c) => {
+                let provider = self.member(&c.provider).wallet.pubkey();
+                let upline = self.network.upline(&mut self.chain, &provider, 3).await;
+                let model = label(&c.model).ok_or("model name")?;
+                let args = ComputeReportArgs {
+                    id: c.id,
+                    service: service(&c.service).ok_or("service")?,
+                    tokens: c.tokens,
+                    latency_ms: c.latency_ms,
+                };
+                self.as_oracle(&[ix::report_compute(
+                    &oracle, &network, &provider, &model, &upline, args,
+                )])
+                .await
+            }
+            Op::Usage(u) => {
+                let user = self.member(&u.user).wallet.pubkey();
+                let upline = self.network.upline(&mut self.chain, &user, 3).await;
+                let args = UsageReportArgs {
+                    id: u.id,
+                    endpoint: endpoint(&u.endpoint).ok_or("endpoint")?,
+                    tokens: u.tokens,
+                };
+                self.as_oracle(&[ix::report_usage(&oracle, &network, &user, &upline, args)])
+                    .await
+            }
+            Op::Rental(r) => {
+                let index = self.ledger_index(&r.currency);
+                let renter = self.member(&r.renter).wallet.pubkey();
+                let host = self.member(&r.host).wallet.pubkey();
+                let parties = RentalParties {
+                    renter,
+                    host,
+                    renter_referrer: self
+                        .network
+                        .upline(&mut self.chain, &renter, 1)
+                        .await
+                        .first()
+                        .copied(),
+                    host_referrer: self
+                        .network
+                        .upline(&mut self.chain, &host, 1)
+                        .await
+                        .first()
+                        .copied(),
+                };
+                let args = RentalReportArgs {
+                    id: r.id,
+                    ledger: index,
+                    renter_base_fee: self.base_units(index, &r.renter_base_fee)?,
+                    renter_extra_fee: self.base_units(index, &r.renter_extra_fee)?,
+                    host_base_fee: self.base_units(index, &r.host_base_fee)?,
+                    host_extra_fee: self.base_units(index, &r.host_extra_fee)?,
+                };
+                self.as_oracle(&[ix::report_rental(&oracle, &network, &parties, args)])
+                    .await
+            }
+            Op::Bandwidth(b) => {
+                let member = self.member(&b.node);
+                let (node, device) = (member.wallet.pubkey(), member.device);
+                let referrer = self
+                    .network
+                    .upline(&mut self.chain, &node, 1)
+                    .await
+                    .first()
+                    .copied();
+                let args = BandwidthReportArgs {
+                    id: b.id,
+                    bytes: b.bytes,
+                    quality: ppm(&b.quality, "quality")?,
+                    stability: ppm(&b.stability, "stability")?,
+                    demand: ppm(&b.demand, "demand")?,
+                    suppressed: b.suppressed,
+                };
+                let device = device.as_ref().map(|(f, s)| (f, s));
+                self.as_oracle(&[ix::report_bandwidth(
+                    &oracle,
+                    &network,
+                    &node,
+                    device,
+                    referrer.as_ref(),
+                    args,
+                )])
+                .await
+            }
+        }
+    }
+}
