@@ -5,9 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::math::{Ppm, Wad};
-use upline::state::{
-    label, BonusTrigger, CircuitBreakerConfig, ClassTable, Ledger, Member, Network, NetworkTables,
-};
+use upline::state::{label, BonusTrigger, ClassTable, Ledger, Member, Network, NetworkTables};
 use upline_sdk::ix;
 use upline_sdk::preset::Preset;
 

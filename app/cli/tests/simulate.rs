@@ -1,0 +1,227 @@
+//! End-to-end tests of the `upline` binary on the sandbox.
+
+use serde_json::Value;
+use std::process::{Command, Output};
+
+fn upline(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_upline"))
+        .args(args)
+        .env("RUST_LOG", "error")
+        .output()
+        .expect("run upline")
+}
+
+fn scenario(name: &str) -> String {
+    format!("{}/../scenarios/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn simulate_json(name: &str) -> Value {
+    let out = upline(&["simulate", &scenario(name), "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("standard output is exactly one JSON object")
+}
+
+fn field(result: &Value, member: &str, ledger: &str, name: &str) -> String {
+    result["members"][member]["ledgers"][ledger][name]
+        .as_str()
+        .unwrap_or("missing")
+        .to_string()
+}
+
+fn rejected(result: &Value) -> Vec<String> {
+    result["rejected"]
+        .as_array()
+        .expect("rejected")
+        .iter()
+        .map(|r| match r.get("step") {
+            Some(step) => format!("step {step}: {}", r["error"].as_str().unwrap_or("?")),
+            None => format!(
+                "member {}: {}",
+                r["member"].as_str().unwrap_or("?"),
+                r["error"].as_str().unwrap_or("?")
+            ),
+        })
+        .collect()
+}
+
+#[test]
+fn cxmpute_scenario_reproduces_the_document() {
+    let r = simulate_json("cxmpute.json");
+    assert_eq!(field(&r, "mariana", "CXPT", "own"), "0.375");
+    assert_eq!(field(&r, "blue", "CXPT", "own"), "0.045");
+    assert_eq!(field(&r, "ocean", "CXPT", "own"), "0.02625");
+    assert_eq!(field(&r, "p2", "CXPT", "level1"), "0.0375");
+    assert_eq!(field(&r, "p1", "CXPT", "level2"), "0.01875");
+    assert_eq!(field(&r, "p0", "CXPT", "level3"), "0.009375");
+    assert_eq!(field(&r, "u1", "POINTS", "own"), "2");
+    assert_eq!(field(&r, "u0", "POINTS", "level1"), "0.3");
+    assert_eq!(field(&r, "u0", "POINTS", "bonus"), "25");
+    assert_eq!(field(&r, "p0", "POINTS", "bonus"), "50");
+    assert_eq!(field(&r, "mariana", "CXPT", "balance"), "0.375");
+    assert_eq!(r["members"]["p1"]["referrer"], "p0");
+    assert_eq!(r["members"]["p0"]["referrer"], Value::Null);
+    assert_eq!(r["members"]["p0"]["downline"], serde_json::json!([1, 1, 1]));
+    assert_eq!(r["ledgers"]["CXPT"]["credited"], "0.886875");
+    assert_eq!(r["ledgers"]["CXPT"]["vault"], "100");
+    assert_eq!(r["ledgers"]["POINTS"]["credited"], "177.3");
+    assert_eq!(
+        rejected(&r),
+        [
+            "member u2: ClassMismatch",
+            "step 3: TierTooLow",
+            "step 5: StaleReport",
+            "step 8: BelowMinimum",
+            "step 9: NotWithdrawable"
+        ]
+    );
+    assert_eq!(r["audit"]["verdict"], "pass");
+}
+
+#[test]
+fn clore_scenario_pays_both_sides_tiers_and_promotion() {
+    let r = simulate_json("clore.json");
+    assert_eq!(
+        field(&r, "alice", "CLORE", "level1"),
+        "3.25",
+        "0.75 at 15% + 2.5 at 50%"
+    );
+    assert_eq!(
+        field(&r, "bob", "CLORE", "level1"),
+        "4",
+        "1.5 at VIP 30% + 2.5 at 50%"
+    );
+    assert_eq!(field(&r, "alice", "BTC", "level1"), "0.000018");
+    assert_eq!(field(&r, "bob", "BTC", "level1"), "0.00003");
+    assert_eq!(field(&r, "renter", "CLORE", "own"), "0");
+    assert_eq!(r["ledgers"]["CLORE"]["credited"], "7.25");
+    assert_eq!(r["ledgers"]["CLORE"]["vault"], "1000");
+    assert_eq!(
+        rejected(&r),
+        ["step 5: BelowMinimum", "step 6: BelowMinimum"]
+    );
+    assert_eq!(r["audit"]["verdict"], "pass");
+}
+
+#[test]
+fn aether_scenario_weights_subnets_and_refuses_bad_reports() {
+    let r = simulate_json("aether.json");
+    assert_eq!(field(&r, "n1", "AETH", "own"), "1.8");
+    assert_eq!(field(&r, "n3", "AETH", "own"), "0", "suppressed");
+    assert_eq!(
+        field(&r, "early", "AETH", "level1"),
+        "0.391",
+        "1.8 × 17% + 1 × 17% / 2"
+    );
+    assert_eq!(
+        r["members"]["early"]["downline"],
+        serde_json::json!([4, 0, 0])
+    );
+    assert_eq!(
+        rejected(&r),
+        [
+            "member clone: DuplicateDevice",
+            "step 3: InvalidCoefficient",
+            "step 4: InvalidDemandMultiplier",
+            "step 5: UnattestedNode"
+        ]
+    );
+    assert_eq!(r["audit"]["verdict"], "pass");
+}
+
+#[test]
+fn tables_are_readable() {
+    let out = upline(&["simulate", &scenario("clore.json")]);
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("CLORE") && text.contains("level 1") && text.contains("alice"),
+        "{text}"
+    );
+    assert!(text.contains("step 5: BelowMinimum"), "{text}");
+    assert!(text.contains("audit: pass"), "{text}");
+    assert!(
+        !text.contains("Instruction:"),
+        "program logs stay out of the output"
+    );
+}
+
+#[test]
+fn bad_input_names_the_file_and_what_to_fix() {
+    let dir = std::env::temp_dir().join(format!("upline-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let cases = [
+        (
+            "syntax.json",
+            "{\"preset\": \"cxmpute\",\n \"members\": [",
+            "line 2",
+        ),
+        (
+            "preset.json",
+            r#"{"preset": "bitcoin"}"#,
+            "unknown preset \"bitcoin\"",
+        ),
+        (
+            "member.json",
+            r#"{"preset": "cxmpute", "steps": [{"at": 1, "op": "usage", "id": 1, "user": "ghost", "endpoint": "chat", "tokens": 1}]}"#,
+            "step 0: \"ghost\" is not a member",
+        ),
+        (
+            "model.json",
+            r#"{"preset": "cxmpute", "members": [{"name": "p", "class": "provider"}], "steps": [{"at": 1, "op": "compute", "id": 1, "provider": "p", "service": "chat", "model": "gpt-9", "tokens": 1, "latency_ms": 1}]}"#,
+            "model \"gpt-9\" is not in the cxmpute registry",
+        ),
+        (
+            "class.json",
+            r#"{"preset": "clore", "members": [{"name": "a", "class": "provider"}]}"#,
+            "class \"provider\" is not one of the clore classes",
+        ),
+        (
+            "field.json",
+            r#"{"preset": "clore", "steps": [{"at": 1, "op": "fund", "ledger": "CLORE", "amout": "1"}]}"#,
+            "step 0: unknown field `amout`",
+        ),
+    ];
+    for (file, text, expected) in cases {
+        let path = dir.join(file);
+        std::fs::write(&path, text).expect("write");
+        let out = upline(&["simulate", path.to_str().expect("path"), "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(
+            stderr.contains(file) && stderr.contains(expected),
+            "{file}: {stderr}"
+        );
+        assert!(out.stdout.is_empty(), "{file}: nothing on standard output");
+    }
+    let out = upline(&["simulate", "/nonexistent/scenario.json"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("/nonexistent/scenario.json: cannot read")
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn demo_matches_every_figure_of_the_documents() {
+    let out = upline(&["demo"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for figure in [
+        "0.375", "0.045", "0.02625", "0.009375", "165", "185.625", "0.75", "2.5", "0.17",
+    ] {
+        assert!(text.contains(figure), "{figure} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("  NO\n") && !text.contains("MISMATCH"),
+        "{text}"
+    );
+    assert!(text.contains("every figure matches its document, every audit passes"));
+}
