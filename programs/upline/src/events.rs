@@ -251,6 +251,20 @@ pub struct ModelSet {
     pub at: i64,
 }
 
+impl ModelSet {
+    /// The event for `model` (at address `key`) as it now stands.
+    pub fn of(key: Pubkey, model: &crate::state::Model, at: i64) -> ModelSet {
+        ModelSet {
+            network: model.network,
+            model: key,
+            name: model.name,
+            complexity: model.complexity,
+            min_tier: model.min_tier,
+            at,
+        }
+    }
+}
+
 #[event]
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderAttested {

@@ -133,6 +133,38 @@ impl<'a, 'info> Upline<'a, 'info> {
     }
 }
 
+/// Credit `referrer` the direct bonus of its class for referee `referee`, under
+/// the tables in force, and describe it for the event.
+pub fn pay_direct_bonus(
+    network_key: &Pubkey,
+    network: &Network,
+    referrer: &mut Member,
+    referee: Pubkey,
+    now: i64,
+) -> Result<DirectBonusCredited> {
+    let table = network.class(referrer.class)?;
+    require!(
+        network.has_ledger(table.direct_bonus_ledger),
+        UplineError::UnknownLedger
+    );
+    referrer.credit(
+        table.direct_bonus_ledger,
+        CreditSource::Bonus,
+        table.direct_bonus,
+        now,
+    )?;
+    Ok(DirectBonusCredited {
+        network: *network_key,
+        ledger_index: table.direct_bonus_ledger,
+        referrer: referrer.wallet,
+        referee,
+        class: referrer.class,
+        tables_version: network.tables_version,
+        amount: table.direct_bonus,
+        at: now,
+    })
+}
+
 /// What linking did, for the events.
 pub struct LinkOutcome {
     /// The `ReferrerLinked` event to emit.
@@ -181,26 +213,13 @@ pub fn link(
     let due_later = table.direct_bonus_trigger == BonusTrigger::FirstWork && !pay_now;
     member.flags.set(MemberFlags::BONUS_DUE, due_later);
     let bonus = if pay_now {
-        require!(
-            network.has_ledger(table.direct_bonus_ledger),
-            UplineError::UnknownLedger
-        );
-        referrer.credit(
-            table.direct_bonus_ledger,
-            CreditSource::Bonus,
-            table.direct_bonus,
+        Some(pay_direct_bonus(
+            network_key,
+            network,
+            referrer,
+            member.wallet,
             now,
-        )?;
-        Some(DirectBonusCredited {
-            network: *network_key,
-            ledger_index: table.direct_bonus_ledger,
-            referrer: referrer.wallet,
-            referee: member.wallet,
-            class: referrer_class,
-            tables_version: network.tables_version,
-            amount: table.direct_bonus,
-            at: now,
-        })
+        )?)
     } else {
         None
     };

@@ -2,7 +2,7 @@
 //! the network and tables it reads (never writes), replay protection, the
 //! commissions paid up the chain and the direct bonus on first work.
 
-use super::referral::{LoadedMember, Upline};
+use super::referral::{pay_direct_bonus, LoadedMember, Upline};
 use crate::constants::MAX_REFERRAL_DEPTH;
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{Commission, DirectBonusCredited};
@@ -101,26 +101,7 @@ pub fn settle_first_work(
     if table.direct_bonus_trigger != BonusTrigger::FirstWork {
         return Ok(None);
     }
-    require!(
-        network.has_ledger(table.direct_bonus_ledger),
-        UplineError::UnknownLedger
-    );
-    referrer.credit(
-        table.direct_bonus_ledger,
-        CreditSource::Bonus,
-        table.direct_bonus,
-        now,
-    )?;
-    Ok(Some(DirectBonusCredited {
-        network: *network_key,
-        ledger_index: table.direct_bonus_ledger,
-        referrer: referrer.wallet,
-        referee: earner.wallet,
-        class: referrer.class,
-        tables_version: network.tables_version,
-        amount: table.direct_bonus,
-        at: now,
-    }))
+    pay_direct_bonus(network_key, network, referrer, earner.wallet, now).map(Some)
 }
 
 /// What a report paid above its earner.

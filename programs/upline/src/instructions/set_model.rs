@@ -63,14 +63,11 @@ impl RegisterModel<'_> {
             complexity: args.complexity,
             min_tier: args.min_tier,
         });
-        emit_cpi!(ModelSet {
-            network: model.network,
-            model: model.key(),
-            name: model.name,
-            complexity: model.complexity,
-            min_tier: model.min_tier,
-            at: Clock::get()?.unix_timestamp,
-        });
+        emit_cpi!(ModelSet::of(
+            model.key(),
+            model,
+            Clock::get()?.unix_timestamp
+        ));
         Ok(())
     }
 }
@@ -97,14 +94,11 @@ impl UpdateModel<'_> {
         let model = &mut ctx.accounts.model;
         model.complexity = args.complexity;
         model.min_tier = args.min_tier;
-        emit_cpi!(ModelSet {
-            network: model.network,
-            model: model.key(),
-            name: model.name,
-            complexity: model.complexity,
-            min_tier: model.min_tier,
-            at: Clock::get()?.unix_timestamp,
-        });
+        emit_cpi!(ModelSet::of(
+            model.key(),
+            model,
+            Clock::get()?.unix_timestamp
+        ));
         Ok(())
     }
 }
