@@ -84,11 +84,20 @@ fn cxmpute_scenario_reproduces_the_document() {
 #[test]
 fn clore_scenario_pays_both_sides_tiers_and_promotion() {
     let r = simulate_json("clore.json");
+    // carol joins late and links to alice (a second referrer is refused). alice, now
+    // premium, earns 20% of carol's 12.5 CLORE of renter fees (2.5) and, as the host's
+    // referrer too, 20% of its 1 CLORE (0.2), on top of 0.75 + 2.5.
     assert_eq!(
         field(&r, "alice", "CLORE", "level1"),
-        "3.25",
-        "0.75 at 15% + 2.5 at 50%"
+        "5.95",
+        "0.75 + 2.5 + 2.5 + 0.2"
     );
+    assert_eq!(r["members"]["carol"]["referrer"], "alice");
+    assert_eq!(
+        r["members"]["alice"]["downline"],
+        serde_json::json!([2, 0, 0])
+    );
+    assert_eq!(field(&r, "carol", "CLORE", "own"), "0");
     assert_eq!(
         field(&r, "bob", "CLORE", "level1"),
         "4",
@@ -97,11 +106,15 @@ fn clore_scenario_pays_both_sides_tiers_and_promotion() {
     assert_eq!(field(&r, "alice", "BTC", "level1"), "0.000018");
     assert_eq!(field(&r, "bob", "BTC", "level1"), "0.00003");
     assert_eq!(field(&r, "renter", "CLORE", "own"), "0");
-    assert_eq!(r["ledgers"]["CLORE"]["credited"], "7.25");
+    assert_eq!(r["ledgers"]["CLORE"]["credited"], "9.95");
     assert_eq!(r["ledgers"]["CLORE"]["vault"], "1000");
     assert_eq!(
         rejected(&r),
-        ["step 5: BelowMinimum", "step 6: BelowMinimum"]
+        [
+            "step 5: BelowMinimum",
+            "step 6: BelowMinimum",
+            "step 9: ReferrerAlreadySet"
+        ]
     );
     assert_eq!(r["audit"]["verdict"], "pass");
 }
