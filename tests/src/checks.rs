@@ -5,6 +5,7 @@ use anchor_lang::prelude::Pubkey;
 use std::collections::HashMap;
 use upline::math::Wad;
 use upline::state::Member;
+use upline_sdk::graph::recount_downline;
 
 /// DESIGN.md §6, per ledger: the credits the test expects (computed by the test
 /// from the rules, independently of the program) equal what the members hold
@@ -88,20 +89,8 @@ pub async fn assert_downline_matches_graph(
     for wallet in wallets {
         members.insert(*wallet, network.member_state(chain, wallet).await);
     }
-    let mut counted: HashMap<Pubkey, [u32; 3]> = wallets.iter().map(|w| (*w, [0; 3])).collect();
-    for member in members.values() {
-        let mut above = member.referrer;
-        for level in 0..3 {
-            if above == Pubkey::default() {
-                break;
-            }
-            assert_ne!(above, member.wallet, "a member is in its own upline");
-            counted
-                .get_mut(&above)
-                .expect("referrer is a listed member")[level] += 1;
-            above = members[&above].referrer;
-        }
-    }
+    let counted = recount_downline(members.values())
+        .expect("the stored links form a graph of listed members");
     for (wallet, member) in &members {
         assert_eq!(member.downline, counted[wallet], "downline of {wallet}");
     }

@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use upline::math::Wad;
 use upline::state::{Ledger, Member};
 use upline_sdk::events::UplineEvent;
+use upline_sdk::graph::recount_downline;
 
 /// Per-ledger credits the events report: what the explorer would re-add.
 fn credits_from_events(events: &[UplineEvent], ledgers: usize) -> Vec<u128> {
@@ -155,28 +156,20 @@ pub async fn result(world: &mut World) -> Value {
     }
 
     // Downline counts against a recount of the stored links.
-    let mut counted: HashMap<Pubkey, [u32; 3]> = HashMap::new();
-    let by_wallet: HashMap<Pubkey, &Member> =
-        states.iter().flatten().map(|s| (s.wallet, s)).collect();
-    for state in by_wallet.values() {
-        let mut above = state.referrer;
-        for level in 0..3 {
-            let Some(next) = by_wallet.get(&above) else {
-                break;
-            };
-            counted.entry(above).or_default()[level] += 1;
-            above = next.referrer;
+    match recount_downline(states.iter().flatten()) {
+        Ok(counted) => {
+            for state in states.iter().flatten() {
+                let recount = counted.get(&state.wallet).copied().unwrap_or_default();
+                if recount != state.downline {
+                    let name = wallet_names.get(&state.wallet).copied().unwrap_or("?");
+                    mismatches.push(format!(
+                        "{name}: downline {:?}, recount {recount:?}",
+                        state.downline
+                    ));
+                }
+            }
         }
-    }
-    for state in by_wallet.values() {
-        let recount = counted.get(&state.wallet).copied().unwrap_or_default();
-        if recount != state.downline {
-            let name = wallet_names.get(&state.wallet).copied().unwrap_or("?");
-            mismatches.push(format!(
-                "{name}: downline {:?}, recount {recount:?}",
-                state.downline
-            ));
-        }
+        Err(broken) => mismatches.push(format!("referral graph: {broken}")),
     }
 
     let rejected: Vec<Value> = world

@@ -278,6 +278,14 @@ impl World {
         &self.members[self.by_name[name]]
     }
 
+    /// `referrer`'s wallet followed by its stored upline: what a link passes.
+    async fn chain_from(&mut self, referrer: &str) -> Vec<Pubkey> {
+        let referrer = self.member(referrer).wallet.pubkey();
+        let mut upline = vec![referrer];
+        upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
+        upline
+    }
+
     async fn send(
         &mut self,
         instructions: &[anchor_lang::solana_program::instruction::Instruction],
@@ -312,12 +320,10 @@ impl World {
             class,
             device: None,
         });
-        let mut upline = Vec::new();
-        if let Some(referrer) = &entry.referrer {
-            let referrer = self.member(referrer).wallet.pubkey();
-            upline.push(referrer);
-            upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
-        }
+        let upline = match &entry.referrer {
+            Some(referrer) => self.chain_from(referrer).await,
+            None => Vec::new(),
+        };
         let join = ix::join(
             &wallet.pubkey(),
             &wallet.pubkey(),
@@ -398,9 +404,7 @@ impl World {
             Op::Join(entry) => self.join(entry).await,
             Op::SetReferrer(s) => {
                 let wallet = self.member(&s.member).wallet.insecure_clone();
-                let referrer = self.member(&s.referrer).wallet.pubkey();
-                let mut upline = vec![referrer];
-                upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
+                let upline = self.chain_from(&s.referrer).await;
                 self.send(
                     &[ix::set_referrer(&wallet.pubkey(), &network, &upline)],
                     &[&wallet],

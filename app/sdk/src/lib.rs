@@ -3,10 +3,12 @@
 //! - [`pda`]: every program address, derived from the same seed constants the program checks;
 //! - [`ix`]: one builder per instruction;
 //! - [`events`]: decoding of `emit_cpi!` events from inner instructions;
+//! - [`graph`]: recounting the referral graph from stored links;
 //! - [`preset`]: network presets (data under `migrations/presets/`) as program tables;
 //! - `sandbox` (feature `sandbox`): the program in-process on solana-program-test.
 
 pub mod events;
+pub mod graph;
 pub mod ix;
 pub mod pda;
 pub mod preset;
