@@ -1,19 +1,74 @@
 //! The `upline` command's library: scenarios on the sandbox, their §8 output,
-//! the readable tables, and the seed demo.
+//! the readable tables and the seed demo; the network, oracle and member
+//! commands over any [`upline_sdk::client::Cluster`].
 
 pub mod demo;
+pub mod idl;
+pub mod keys;
+pub mod member;
 pub mod output;
 pub mod quiet;
+pub mod report_args;
+pub mod reports;
 pub mod scenario;
+pub mod submit;
 pub mod tables;
+pub mod vault;
 pub mod world;
 
 use scenario::{Scenario, ScenarioError};
 use serde_json::Value;
+use upline_sdk::client::TxFailure;
 
 /// Run `scenario` on a fresh sandbox and return the DESIGN.md §8 result.
 pub async fn simulate(scenario: &Scenario) -> Result<Value, ScenarioError> {
     let mut world = world::World::new(scenario).await?;
     world.run(scenario).await?;
     Ok(output::result(&mut world).await)
+}
+
+/// Exit codes of every command.
+pub mod exit {
+    /// The program refused, a figure did not match, or some reports were rejected.
+    pub const REFUSED: u8 = 1;
+    /// Bad input: a flag, a file, a keypair, an unknown member or model.
+    pub const BAD_INPUT: u8 = 2;
+    /// The cluster could not be reached or stopped answering.
+    pub const UNREACHABLE: u8 = 3;
+}
+
+/// Why a command failed, and its exit code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failure {
+    pub code: u8,
+    pub message: String,
+}
+
+impl Failure {
+    pub fn input(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::BAD_INPUT,
+            message: message.into(),
+        }
+    }
+
+    pub fn refused(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::REFUSED,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<TxFailure> for Failure {
+    fn from(failure: TxFailure) -> Failure {
+        let code = match failure {
+            TxFailure::Transport(_) => exit::UNREACHABLE,
+            _ => exit::REFUSED,
+        };
+        Failure {
+            code,
+            message: failure.to_string(),
+        }
+    }
 }

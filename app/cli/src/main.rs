@@ -1,11 +1,14 @@
-//! `upline`: the sandbox demo and scenario simulation (the oracle, wallet and
-//! network commands over JSON-RPC come next).
+//! `upline`: the sandbox demo and scenario simulation, a local sandbox
+//! cluster, network set-up, the oracle's and the wallet's commands.
 
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use std::io::Write;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use upline_cli::scenario::Scenario;
-use upline_cli::{demo, simulate, tables};
+use upline_cli::{demo, exit, simulate, tables, Failure};
+
+mod commands;
 
 #[derive(Parser)]
 #[command(
@@ -14,8 +17,21 @@ use upline_cli::{demo, simulate, tables};
     about = "Referral and reward engine for DePIN networks"
 )]
 struct Cli {
+    #[command(flatten)]
+    cluster: ClusterArgs,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Where commands that talk to a cluster send their transactions.
+#[derive(Args, Clone)]
+pub struct ClusterArgs {
+    /// JSON-RPC URL or moniker: localhost, devnet, testnet, mainnet-beta.
+    #[arg(long, short = 'u', global = true, default_value = "localhost")]
+    pub url: String,
+    /// Keypair file that signs and pays (default: the Solana CLI's ~/.config/solana/id.json).
+    #[arg(long, short = 'k', global = true)]
+    pub keypair: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -31,9 +47,39 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Serve the sandbox as a local cluster (JSON-RPC on 127.0.0.1), for `--url localhost`.
+    Sandbox {
+        /// Port to listen on (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8899)]
+        port: u16,
+    },
+    /// Write a new keypair file.
+    Keygen {
+        /// Where to write it (default: the --keypair path).
+        #[arg(long)]
+        outfile: Option<PathBuf>,
+    },
+    /// Ask the cluster's faucet for SOL (localhost, devnet, the sandbox).
+    Airdrop {
+        /// Amount of SOL.
+        sol: String,
+        /// Recipient (default: the --keypair wallet).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Network set-up (the --keypair wallet is the admin).
+    #[command(subcommand)]
+    Network(commands::NetworkCommand),
+    /// Oracle commands (the --keypair wallet is the oracle).
+    #[command(subcommand)]
+    Oracle(commands::OracleCommand),
+    /// Wallet commands (the --keypair wallet is the member).
+    #[command(subcommand)]
+    Member(commands::MemberCommand),
+    /// Write the program's IDL to target/idl/upline.json (run inside the repository).
+    Idl,
 }
 
-/// Exit codes: 0 done, 1 a figure or audit did not match, 2 bad input.
 #[tokio::main]
 async fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -45,76 +91,70 @@ async fn main() -> ExitCode {
         Ok(out) => out,
         Err(e) => {
             eprintln!("upline: cannot set up standard output: {e}");
-            return ExitCode::from(2);
+            return ExitCode::from(exit::BAD_INPUT);
         }
     };
-    run(cli, &mut out).await
-}
-
-async fn run(cli: Cli, out: &mut impl Write) -> ExitCode {
-    match cli.command {
-        Command::Simulate { file, json } => {
-            let scenario = match Scenario::load(&file) {
-                Ok(s) => s,
-                Err(e) => {
-                    eprintln!("upline simulate: {e}");
-                    return ExitCode::from(2);
-                }
-            };
-            match simulate(&scenario).await {
-                Ok(result) if json => {
-                    let _ = writeln!(
-                        out,
-                        "{}",
-                        serde_json::to_string_pretty(&result).unwrap_or_default()
-                    );
-                    ExitCode::SUCCESS
-                }
-                Ok(result) => {
-                    let _ = write!(out, "{}", tables::render(&result));
-                    ExitCode::SUCCESS
-                }
-                Err(e) => {
-                    eprintln!("upline simulate: {file}: {e}");
-                    ExitCode::from(2)
-                }
-            }
-        }
-        Command::Demo => {
-            let mut all = true;
-            for d in demo::scenarios() {
-                let _ = writeln!(out, "\n== {}", d.title);
-                let result = match simulate(&d.scenario).await {
-                    Ok(r) => r,
-                    Err(e) => {
-                        eprintln!("upline demo: {}: {e}", d.title);
-                        return ExitCode::from(2);
-                    }
-                };
-                let (figures, matched) = demo::figures_table(&result, &d.figures);
-                let _ = write!(out, "{figures}");
-                let verdict = result["audit"]["verdict"]
-                    .as_str()
-                    .unwrap_or("?")
-                    .to_string();
-                let _ = writeln!(
-                    out,
-                    "  audit: {verdict} ({} events)",
-                    result["audit"]["events"]
-                );
-                all &= matched && verdict == "pass";
-            }
-            let summary = if all {
-                "every figure matches its document, every audit passes"
-            } else {
-                "MISMATCH: see above"
-            };
-            let _ = writeln!(out, "\n{summary}");
-            if all {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::from(1)
-            }
+    match run(cli, &mut out).await {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            eprintln!("upline: {}", failure.message);
+            ExitCode::from(failure.code)
         }
     }
+}
+
+async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
+    let cluster = cli.cluster;
+    match cli.command {
+        Command::Simulate { file, json } => {
+            let scenario = Scenario::load(&file).map_err(|e| Failure::input(e.to_string()))?;
+            let result = simulate(&scenario)
+                .await
+                .map_err(|e| Failure::input(format!("{file}: {e}")))?;
+            if json {
+                let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+                let _ = writeln!(out, "{text}");
+            } else {
+                let _ = write!(out, "{}", tables::render(&result));
+            }
+            Ok(0)
+        }
+        Command::Demo => run_demo(out).await,
+        Command::Sandbox { port } => commands::sandbox(port, out).await,
+        Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
+        Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
+        Command::Network(command) => commands::network(&cluster, command, out).await,
+        Command::Oracle(command) => commands::oracle(&cluster, command, out).await,
+        Command::Member(command) => commands::member(&cluster, command, out).await,
+        Command::Idl => commands::idl(out),
+    }
+}
+
+async fn run_demo(out: &mut impl Write) -> Result<u8, Failure> {
+    let mut all = true;
+    for d in demo::scenarios() {
+        let _ = writeln!(out, "\n== {}", d.title);
+        let result = simulate(&d.scenario)
+            .await
+            .map_err(|e| Failure::input(format!("{}: {e}", d.title)))?;
+        let (figures, matched) = demo::figures_table(&result, &d.figures);
+        let _ = write!(out, "{figures}");
+        let verdict = result["audit"]["verdict"]
+            .as_str()
+            .unwrap_or("?")
+            .to_string();
+        let _ = writeln!(
+            out,
+            "  audit: {verdict} ({} events)",
+            result["audit"]["events"]
+        );
+        all &= matched && verdict == "pass";
+    }
+    let summary = if all {
+        "every figure matches its document, every audit passes"
+    } else {
+        "MISMATCH: see above"
+    };
+    let _ = writeln!(out, "\n{summary}");
+    Ok(if all { 0 } else { exit::REFUSED })
 }

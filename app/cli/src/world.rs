@@ -1,19 +1,16 @@
 //! Running a scenario on the sandbox: each member a real keypair, each
 //! operation a real signed transaction, the clock warped to each step's time.
 
+use crate::report_args::{endpoint, ppm, service};
 use crate::scenario::{MemberEntry, Op, Scenario, ScenarioError};
 use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::HashMap;
-use upline::errors::error_by_code;
-use upline::instructions::{
-    AttestNodeArgs, BandwidthReportArgs, ComputeReportArgs, RentalReportArgs, UsageReportArgs,
-};
+use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::decimal::parse_fixed;
-use upline::math::Ppm;
-use upline::state::{label, CommissionTier, Endpoint, Service};
+use upline::state::{label, CommissionTier};
 use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
 use upline_sdk::preset::Preset;
@@ -52,13 +49,7 @@ pub struct World {
 
 /// The name of the error a failed transaction returned.
 pub fn error_name(failure: &TxFailure) -> String {
-    match failure {
-        TxFailure::Custom { code, .. } => match error_by_code(*code) {
-            Some(error) => error.name(),
-            None => format!("Custom({code})"),
-        },
-        TxFailure::Other(text) => text.clone(),
-    }
+    failure.name()
 }
 
 /// A 32-byte identifier of a fingerprint or subnet string: its SHA-256.
@@ -66,37 +57,13 @@ pub fn hash32(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
 }
 
-fn tier(name: &str) -> Option<CommissionTier> {
+pub(crate) fn tier(name: &str) -> Option<CommissionTier> {
     match name {
         "standard" => Some(CommissionTier::Standard),
         "premium" => Some(CommissionTier::Premium),
         "vip" => Some(CommissionTier::Vip),
         _ => None,
     }
-}
-
-fn service(name: &str) -> Option<Service> {
-    Some(match name {
-        "chat" => Service::Chat,
-        "tts" => Service::Tts,
-        "embeddings" => Service::Embeddings,
-        "scrape" => Service::Scrape,
-        _ => return None,
-    })
-}
-
-fn endpoint(name: &str) -> Option<Endpoint> {
-    Some(match name {
-        "chat" => Endpoint::Chat,
-        "embeddings" => Endpoint::Embeddings,
-        "scrape" => Endpoint::Scrape,
-        "tts" => Endpoint::Tts,
-        _ => return None,
-    })
-}
-
-fn ppm(text: &str, what: &str) -> Result<Ppm, String> {
-    Ppm::from_decimal_str(text).map_err(|e| format!("{what} {text:?}: {e}"))
 }
 
 impl World {
@@ -492,12 +459,7 @@ impl World {
                 let provider = self.member(&c.provider).wallet.pubkey();
                 let upline = self.network.upline(&mut self.chain, &provider, 3).await;
                 let model = label(&c.model).ok_or("model name")?;
-                let args = ComputeReportArgs {
-                    id: c.id,
-                    service: service(&c.service).ok_or("service")?,
-                    tokens: c.tokens,
-                    latency_ms: c.latency_ms,
-                };
+                let args = c.args()?;
                 self.as_oracle(&[ix::report_compute(
                     &oracle, &network, &provider, &model, &upline, args,
                 )])
@@ -506,11 +468,7 @@ impl World {
             Op::Usage(u) => {
                 let user = self.member(&u.user).wallet.pubkey();
                 let upline = self.network.upline(&mut self.chain, &user, 3).await;
-                let args = UsageReportArgs {
-                    id: u.id,
-                    endpoint: endpoint(&u.endpoint).ok_or("endpoint")?,
-                    tokens: u.tokens,
-                };
+                let args = u.args()?;
                 self.as_oracle(&[ix::report_usage(&oracle, &network, &user, &upline, args)])
                     .await
             }
@@ -554,14 +512,7 @@ impl World {
                     .await
                     .first()
                     .copied();
-                let args = BandwidthReportArgs {
-                    id: b.id,
-                    bytes: b.bytes,
-                    quality: ppm(&b.quality, "quality")?,
-                    stability: ppm(&b.stability, "stability")?,
-                    demand: ppm(&b.demand, "demand")?,
-                    suppressed: b.suppressed,
-                };
+                let args = b.args()?;
                 let device = device.as_ref().map(|(f, s)| (f, s));
                 self.as_oracle(&[ix::report_bandwidth(
                     &oracle,

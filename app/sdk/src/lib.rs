@@ -2,19 +2,25 @@
 //!
 //! - [`pda`]: every program address, derived from the same seed constants the program checks;
 //! - [`ix`]: one builder per instruction;
+//! - [`client`]: the chain interface over the sandbox and JSON-RPC back ends;
 //! - [`events`]: decoding of `emit_cpi!` events from inner instructions;
 //! - [`graph`]: recounting the referral graph from stored links;
 //! - [`preset`]: network presets (data under `migrations/presets/`) as program tables;
+//! - [`setup`]: a network from a preset, on any cluster, safe to re-run;
 //! - `sandbox` (feature `sandbox`): the program in-process on solana-program-test.
 
+pub mod client;
 pub mod events;
 pub mod graph;
 pub mod ix;
 pub mod pda;
 pub mod preset;
 pub mod rewards_spec;
+#[cfg(feature = "rpc")]
+pub mod rpc;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
+pub mod setup;
 
 pub use upline;
 pub use upline::ID as PROGRAM_ID;

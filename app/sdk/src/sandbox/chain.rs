@@ -11,10 +11,10 @@ use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestC
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
+pub use crate::client::TxFailure;
+use crate::client::{AccountState, Cluster};
 use crate::events::{decode_event, UplineEvent};
-use solana_transaction::{InstructionError, TransactionError};
 use std::collections::HashSet;
-use upline::errors::UplineError;
 
 /// Adapter from the runtime's processor shape to Anchor's `entry`, which ties
 /// every argument to one lifetime. The copies share the accounts' `RefCell`s,
@@ -28,22 +28,6 @@ fn process_instruction<'a>(
     let program_id: &'a Pubkey = Box::leak(Box::new(*program_id));
     let data: &'a [u8] = Box::leak(data.to_vec().into_boxed_slice());
     upline::entry(program_id, accounts, data)
-}
-
-/// Why a transaction failed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum TxFailure {
-    /// The program (or a program it called) returned custom error `code`.
-    Custom { instruction: u8, code: u32 },
-    /// Any other failure, as text.
-    Other(String),
-}
-
-impl TxFailure {
-    /// Whether this is the Upline error `error`.
-    pub fn is(&self, error: UplineError) -> bool {
-        matches!(self, TxFailure::Custom { code, .. } if *code == u32::from(error))
-    }
 }
 
 /// The Upline program on a local bank, with a clock the tests set.
@@ -117,7 +101,7 @@ impl Chain {
 
     /// Sign `instructions` with `payer` as fee payer, in a new slot if this one is
     /// full or has seen the same message.
-    async fn sign_paid_by(
+    pub(crate) async fn sign_paid_by(
         &mut self,
         payer: &Keypair,
         instructions: &[Instruction],
@@ -199,7 +183,7 @@ impl Chain {
     async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
         match self.ctx.banks_client.process_transaction(tx).await {
             Ok(()) => Ok(()),
-            Err(BanksClientError::TransactionError(err)) => Err(classify(err)),
+            Err(BanksClientError::TransactionError(err)) => Err(TxFailure::from(err)),
             Err(other) => Err(TxFailure::Other(other.to_string())),
         }
     }
@@ -247,6 +231,29 @@ impl Chain {
 
     /// Snapshot of the given accounts, to show that a refused transaction changed nothing.
     pub async fn snapshot(&mut self, keys: &[Pubkey]) -> Vec<Option<(u64, Vec<u8>)>> {
+        Cluster::accounts(self, keys)
+            .await
+            .expect("the bank answers")
+            .into_iter()
+            .map(|a| a.map(|a| (a.lamports, a.data)))
+            .collect()
+    }
+}
+
+impl Cluster for Chain {
+    async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TxFailure> {
+        let (payer, rest) = signers
+            .split_first()
+            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
+        let tx = self.sign_paid_by(payer, instructions, rest).await?;
+        self.process(tx).await
+    }
+
+    async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure> {
         let mut out = Vec::with_capacity(keys.len());
         for key in keys {
             let account = self
@@ -254,18 +261,27 @@ impl Chain {
                 .banks_client
                 .get_account(*key)
                 .await
-                .expect("get_account");
-            out.push(account.map(|a| (a.lamports, a.data)));
+                .map_err(|e| TxFailure::Transport(e.to_string()))?;
+            out.push(account.map(|a| AccountState {
+                lamports: a.lamports,
+                owner: a.owner,
+                data: a.data,
+            }));
         }
-        out
+        Ok(out)
     }
-}
 
-fn classify(err: TransactionError) -> TxFailure {
-    match err {
-        TransactionError::InstructionError(instruction, InstructionError::Custom(code)) => {
-            TxFailure::Custom { instruction, code }
-        }
-        other => TxFailure::Other(format!("{other:?}")),
+    async fn rent_exempt(&mut self, len: usize) -> Result<u64, TxFailure> {
+        let rent = self
+            .ctx
+            .banks_client
+            .get_rent()
+            .await
+            .map_err(|e| TxFailure::Transport(e.to_string()))?;
+        Ok(rent.minimum_balance(len))
+    }
+
+    async fn now(&mut self) -> Result<i64, TxFailure> {
+        Ok(self.now)
     }
 }

@@ -7,6 +7,8 @@
 pub mod chain;
 pub mod network;
 #[allow(deprecated)]
+pub mod server;
+#[allow(deprecated)]
 pub mod tokens;
 
 pub use chain::{Chain, TxFailure, START};

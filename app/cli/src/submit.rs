@@ -1,0 +1,161 @@
+//! `upline oracle submit`: reports packed into transactions, sent, and
+//! accounted for one by one. A transaction is all or nothing, so when one
+//! report of a batch is refused the others are sent again without it: a
+//! report already recorded (`StaleReport`) counts as done, any other refusal
+//! is kept with its line and reason, and the rest go on.
+
+use crate::reports::{report_id, subject, ReportBuilder, ReportLine};
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
+use std::collections::{HashMap, VecDeque};
+use upline::errors::UplineError;
+use upline_sdk::client::{Cluster, TxFailure};
+
+/// The largest serialized transaction a cluster accepts.
+pub const PACKET_BYTES: u64 = 1232;
+
+/// Where a submission stands.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SubmitSummary {
+    /// Reports in the file.
+    pub total: usize,
+    /// Recorded by this run.
+    pub recorded: usize,
+    /// Recorded by an earlier run (refused as `StaleReport`): done.
+    pub already: usize,
+    /// Refused, by line: (line, reason).
+    pub rejected: Vec<(usize, String)>,
+    /// Not sent because the cluster stopped answering: (line, reason).
+    pub unsent: Vec<(usize, String)>,
+    /// Transactions sent.
+    pub transactions: usize,
+}
+
+impl SubmitSummary {
+    /// Reports accounted for so far.
+    pub fn done(&self) -> usize {
+        self.recorded + self.already + self.rejected.len() + self.unsent.len()
+    }
+
+    /// Whether every report is recorded (now or before).
+    pub fn complete(&self) -> bool {
+        self.rejected.is_empty() && self.unsent.is_empty()
+    }
+}
+
+/// Whether `instructions` fit one legacy transaction paid and signed by `payer`.
+fn fits(payer: &Pubkey, instructions: &[Instruction]) -> bool {
+    let tx = Transaction::new_with_payer(instructions, Some(payer));
+    bincode::serialized_size(&tx).is_ok_and(|size| size <= PACKET_BYTES)
+}
+
+/// Send `reports` as `oracle` (which signs and pays). `progress` hears the
+/// summary after every transaction.
+pub async fn submit<C: Cluster>(
+    cluster: &mut C,
+    oracle: &Keypair,
+    network: Pubkey,
+    reports: &[ReportLine],
+    mut progress: impl FnMut(&SubmitSummary),
+) -> Result<SubmitSummary, TxFailure> {
+    let mut summary = SubmitSummary {
+        total: reports.len(),
+        ..SubmitSummary::default()
+    };
+    let mut builder = ReportBuilder::new(cluster, oracle.pubkey(), network).await?;
+    let mut queue: VecDeque<(usize, Instruction)> = VecDeque::with_capacity(reports.len());
+    // Ids about one member must rise through the file: a lower id after a
+    // higher one would be refused as stale and wrongly counted as done.
+    let mut last_id: HashMap<&str, (u64, usize)> = HashMap::new();
+    for report in reports {
+        let id = report_id(&report.op);
+        if let Some((before, line)) = last_id.get(subject(&report.op)) {
+            if id <= *before {
+                summary.rejected.push((
+                    report.line,
+                    format!("id {id} is not above id {before} (line {line}) about the same member; list each member's reports in id order"),
+                ));
+                continue;
+            }
+        }
+        last_id.insert(subject(&report.op), (id, report.line));
+        match builder.already_recorded(cluster, report).await {
+            Ok(true) => {
+                summary.already += 1;
+                continue;
+            }
+            Ok(false) => {}
+            Err(reason) => {
+                summary.rejected.push((report.line, reason));
+                continue;
+            }
+        }
+        match builder.build(cluster, report).await {
+            Ok(ix) => queue.push_back((report.line, ix)),
+            Err(reason) => summary.rejected.push((report.line, reason)),
+        }
+    }
+    let payer = oracle.pubkey();
+    while !queue.is_empty() {
+        let mut batch: Vec<(usize, Instruction)> = Vec::new();
+        while let Some(next) = queue.pop_front() {
+            let mut trial: Vec<Instruction> = batch.iter().map(|(_, ix)| ix.clone()).collect();
+            trial.push(next.1.clone());
+            if batch.is_empty() || fits(&payer, &trial) {
+                batch.push(next);
+            } else {
+                queue.push_front(next);
+                break;
+            }
+        }
+        let instructions: Vec<Instruction> = batch.iter().map(|(_, ix)| ix.clone()).collect();
+        summary.transactions += 1;
+        match cluster.send(&instructions, &[oracle]).await {
+            Ok(()) => summary.recorded += batch.len(),
+            Err(TxFailure::Custom { instruction, code }) => {
+                let failed = usize::from(instruction).min(batch.len() - 1);
+                let (line, _) = batch.remove(failed);
+                let failure = TxFailure::Custom { instruction, code };
+                if failure.is(UplineError::StaleReport) {
+                    summary.already += 1;
+                } else {
+                    summary.rejected.push((line, failure.name()));
+                }
+                // The others were rolled back with it: send them again, in order.
+                for item in batch.into_iter().rev() {
+                    queue.push_front(item);
+                }
+            }
+            Err(TxFailure::Transport(reason)) => {
+                let reason = format!("not sent: the cluster stopped answering ({reason})");
+                for (line, _) in batch.into_iter().chain(queue.drain(..)) {
+                    summary.unsent.push((line, reason.clone()));
+                }
+            }
+            Err(TxFailure::Other(reason)) if batch.len() == 1 => {
+                summary.rejected.push((batch[0].0, reason));
+            }
+            Err(TxFailure::Other(_)) => {
+                // Not tied to one report: send this batch's reports one at a time.
+                for item in batch.into_iter().rev() {
+                    queue.push_front(item);
+                }
+                let single = queue.pop_front();
+                if let Some((line, ix)) = single {
+                    summary.transactions += 1;
+                    match cluster.send(std::slice::from_ref(&ix), &[oracle]).await {
+                        Ok(()) => summary.recorded += 1,
+                        Err(e) if e.is(UplineError::StaleReport) => summary.already += 1,
+                        Err(e) => summary.rejected.push((line, e.name())),
+                    }
+                }
+            }
+        }
+        progress(&summary);
+    }
+    summary.rejected.sort();
+    Ok(summary)
+}

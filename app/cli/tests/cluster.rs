@@ -1,0 +1,409 @@
+//! End-to-end tests of the cluster commands: `upline sandbox` serves a local
+//! cluster and every other command runs against it over JSON-RPC, as a user
+//! runs them against devnet.
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// `upline sandbox --port 0`, killed when dropped.
+struct Sandbox {
+    child: Child,
+    url: String,
+    dir: PathBuf,
+}
+
+impl Sandbox {
+    fn start(test: &str) -> Sandbox {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(["sandbox", "--port", "0"])
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the sandbox");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the sandbox prints its URL");
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .expect("a URL on the first line")
+            .to_string();
+        let dir = std::env::temp_dir().join(format!("upline-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Sandbox { child, url, dir }
+    }
+
+    /// Run `upline --url URL --keypair KEY.json ARGS` against the sandbox.
+    fn run(&self, key: &str, args: &[&str]) -> Output {
+        self.run_at(&self.url, key, args)
+    }
+
+    /// Run `upline --url URL --keypair KEY.json ARGS` against any `url`.
+    fn run_at(&self, url: &str, key: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(["--url", url, "--keypair"])
+            .arg(self.key(key))
+            .args(args)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run upline")
+    }
+
+    /// Run and expect success; standard output.
+    fn ok(&self, key: &str, args: &[&str]) -> String {
+        let out = self.run(key, args);
+        assert!(
+            out.status.success(),
+            "upline {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn key(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// A new funded wallet; its address.
+    fn wallet(&self, name: &str) -> String {
+        let out = self.ok(name, &["keygen"]);
+        self.ok(name, &["airdrop", "5"]);
+        out.split("wallet ")
+            .nth(1)
+            .expect("address")
+            .trim_end_matches([')', '\n'])
+            .to_string()
+    }
+
+    fn stats(&self, network: &str, wallet: &str) -> Value {
+        let out = self.ok(
+            "admin",
+            &[
+                "member",
+                "stats",
+                "--network",
+                network,
+                "--wallet",
+                wallet,
+                "--json",
+            ],
+        );
+        serde_json::from_str(&out).expect("stats JSON")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The command failed with exit code `expected` and a message containing `needle`.
+fn fails_with(out: &Output, expected: i32, needle: &str) {
+    let message = stderr(out);
+    assert_eq!(code(out), expected, "{message}");
+    assert!(message.contains(needle), "{message}");
+}
+
+fn compute(id: u64, provider: &str, model: &str) -> String {
+    format!(
+        "{{\"kind\": \"compute\", \"id\": {id}, \"provider\": \"{provider}\", \"service\": \"chat\", \"model\": \"{model}\", \"tokens\": 1000, \"latency_ms\": 5000}}\n"
+    )
+}
+
+fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).expect("write");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+fn network_address(init_output: &str) -> String {
+    init_output
+        .lines()
+        .find_map(|l| l.strip_prefix("network cxmpute "))
+        .expect("the network's address")
+        .trim()
+        .to_string()
+}
+
+#[test]
+fn a_network_is_set_up_joined_reported_on_and_withdrawn_from() {
+    let s = Sandbox::start("flow");
+    s.wallet("admin");
+    let oracle = s.wallet("oracle");
+    let alice = s.wallet("alice");
+    let bob = s.wallet("bob");
+
+    let init = s.ok(
+        "admin",
+        &[
+            "network", "init", "--preset", "cxmpute", "--oracle", &oracle,
+        ],
+    );
+    assert!(init.contains("created  model llama3-70b"), "{init}");
+    let network = network_address(&init);
+    // Re-running finds everything in place and creates nothing new.
+    let again = s.ok(
+        "admin",
+        &[
+            "network", "init", "--preset", "cxmpute", "--oracle", &oracle,
+        ],
+    );
+    assert!(
+        !again.contains("created  network") && !again.contains("created  ledger"),
+        "{again}"
+    );
+    assert!(
+        again.contains(&format!("exists   oracle {oracle}")),
+        "{again}"
+    );
+    assert_eq!(network_address(&again), network);
+
+    s.ok(
+        "alice",
+        &[
+            "member",
+            "join",
+            "--network",
+            &network,
+            "--class",
+            "provider",
+        ],
+    );
+    let joined = s.ok(
+        "bob",
+        &[
+            "member",
+            "join",
+            "--network",
+            &network,
+            "--class",
+            "provider",
+            "--referrer",
+            &alice,
+        ],
+    );
+    assert!(joined.contains(&format!("referred by {alice}")), "{joined}");
+    let relink = s.run(
+        "bob",
+        &["member", "set-referrer", "--network", &network, &alice],
+    );
+    fails_with(&relink, 1, "ReferrerAlreadySet");
+    s.ok(
+        "oracle",
+        &[
+            "oracle",
+            "attest",
+            "provider",
+            "--network",
+            &network,
+            "--wallet",
+            &bob,
+            "--vram-mb",
+            "24576",
+        ],
+    );
+
+    // 30 reports about bob, one naming a model nobody registered, one about a non-member.
+    let stranger = anchor_lang::prelude::Pubkey::new_unique().to_string();
+    let mut reports: String = (1..=30).map(|id| compute(id, &bob, "llama3-70b")).collect();
+    reports += &compute(31, &alice, "no-such-model");
+    reports += &compute(1, &stranger, "llama3-70b");
+    let file = write(&s.dir.join("reports.jsonl"), &reports);
+    let first = s.run(
+        "oracle",
+        &["oracle", "submit", &file, "--network", &network],
+    );
+    let summary = String::from_utf8_lossy(&first.stdout);
+    assert_eq!(
+        code(&first),
+        1,
+        "partial failure: {summary}{}",
+        stderr(&first)
+    );
+    assert!(summary.contains("recorded now            30"), "{summary}");
+    assert!(
+        summary.contains("line 31: unknown model \"no-such-model\""),
+        "{summary}"
+    );
+    assert!(
+        summary.contains(&format!("line 32: unknown member {stranger}")),
+        "{summary}"
+    );
+
+    // Each report pays bob 0.375 CXPT and alice 10% of it.
+    let bob_stats = s.stats(&network, &bob);
+    let alice_stats = s.stats(&network, &alice);
+    assert_eq!(bob_stats["ledgers"][0]["totals"]["work"], "11.25");
+    assert_eq!(
+        alice_stats["ledgers"][0]["rewards_by_level"]["level1"],
+        "1.125"
+    );
+    assert_eq!(alice_stats["downline"]["level1"], 1);
+    assert_eq!(bob_stats["referrer"], alice.as_str());
+    assert_eq!(bob_stats["device_tier"], 4);
+
+    // Running the same file again records nothing twice.
+    let clean: String = (1..=30).map(|id| compute(id, &bob, "llama3-70b")).collect();
+    let file = write(&s.dir.join("again.jsonl"), &clean);
+    let rerun = s.ok(
+        "oracle",
+        &["oracle", "submit", &file, "--network", &network],
+    );
+    assert!(rerun.contains("recorded now             0"), "{rerun}");
+    assert!(rerun.contains("already recorded        30"), "{rerun}");
+    assert_eq!(
+        s.stats(&network, &bob)["ledgers"][0]["totals"]["work"],
+        "11.25"
+    );
+
+    // Withdrawal: refused while the vault is empty, paid once funded.
+    let early = s.run(
+        "bob",
+        &[
+            "member",
+            "withdraw",
+            "--network",
+            &network,
+            "--ledger",
+            "CXPT",
+        ],
+    );
+    fails_with(&early, 1, "VaultUnderfunded");
+    s.ok(
+        "admin",
+        &[
+            "network",
+            "fund",
+            "--network",
+            &network,
+            "--ledger",
+            "CXPT",
+            "--amount",
+            "100",
+            "--mint-first",
+        ],
+    );
+    let paid = s.ok(
+        "bob",
+        &[
+            "member",
+            "withdraw",
+            "--network",
+            &network,
+            "--ledger",
+            "CXPT",
+            "--amount",
+            "10",
+        ],
+    );
+    assert!(
+        paid.contains("withdrew 10 CXPT") && paid.contains("balance left 1.25 CXPT"),
+        "{paid}"
+    );
+    let totals = &s.stats(&network, &bob)["ledgers"][0]["totals"];
+    assert_eq!(
+        (totals["withdrawn"].as_str(), totals["balance"].as_str()),
+        (Some("10"), Some("1.25"))
+    );
+
+    let text = s.ok(
+        "admin",
+        &["member", "stats", "--network", &network, "--wallet", &alice],
+    );
+    assert!(
+        text.contains("downline: level 1 1, level 2 0, level 3 0 (total 1)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn bad_input_names_the_flag_file_or_line_and_exits_non_zero() {
+    let s = Sandbox::start("bad");
+    // A missing keypair names the path and the way out.
+    let out = s.run("nobody", &["airdrop", "1"]);
+    assert_eq!(code(&out), 2);
+    assert!(
+        stderr(&out).contains("nobody.json") && stderr(&out).contains("upline keygen"),
+        "{}",
+        stderr(&out)
+    );
+    // An unreachable URL and a misspelt moniker.
+    let admin_wallet = s.wallet("admin");
+    let init = ["network", "init", "--preset", "cxmpute"];
+    let out = s.run_at("http://127.0.0.1:1", "admin", &init);
+    fails_with(&out, 3, "--url http://127.0.0.1:1: cannot reach");
+    let out = s.run_at("devnett", "admin", &["member", "stats", "--network", "x"]);
+    fails_with(&out, 2, "--network \"x\"");
+    let out = s.run_at("devnett", "admin", &init);
+    fails_with(&out, 2, "--url \"devnett\"");
+
+    let network = network_address(&s.ok("admin", &init));
+    // An unknown preset, an unknown class, a network that is not one.
+    let out = s.run("admin", &["network", "init", "--preset", "nope"]);
+    fails_with(&out, 2, "unknown preset \"nope\"");
+    let out = s.run(
+        "admin",
+        &["member", "join", "--network", &network, "--class", "miner"],
+    );
+    fails_with(
+        &out,
+        2,
+        "--class \"miner\": the network's classes are user, provider",
+    );
+    let out = s.run(
+        "admin",
+        &[
+            "member",
+            "join",
+            "--network",
+            &admin_wallet,
+            "--class",
+            "user",
+        ],
+    );
+    assert_eq!(code(&out), 2, "{}", stderr(&out));
+
+    // A malformed reports file: every bad line named, nothing sent.
+    let file = write(
+        &s.dir.join("bad.jsonl"),
+        "{\"kind\": \"compute\"}\nnot json\n{\"kind\": \"usage\", \"id\": 1, \"user\": \"x\", \"endpoint\": \"chat\", \"tokens\": 1}\n",
+    );
+    let out = s.run("admin", &["oracle", "submit", &file, "--network", &network]);
+    assert_eq!(code(&out), 2);
+    let err = stderr(&out);
+    assert!(err.contains("3 malformed line(s), nothing sent"), "{err}");
+    assert!(
+        err.contains("bad.jsonl:1:")
+            && err.contains("bad.jsonl:2:")
+            && err.contains("bad.jsonl:3:"),
+        "{err}"
+    );
+    // A report about a wallet that never joined is rejected by line, not sent.
+    let fine = write(
+        &s.dir.join("fine.jsonl"),
+        &compute(1, &admin_wallet, "llama3-70b"),
+    );
+    let out = s.run("admin", &["oracle", "submit", &fine, "--network", &network]);
+    assert_eq!(code(&out), 1, "{}", stderr(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("line 1: unknown member"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+}

@@ -1,0 +1,150 @@
+//! One chain interface over both back ends: the in-process sandbox
+//! ([`crate::sandbox::Chain`], feature `sandbox`) and a real cluster over
+//! JSON-RPC ([`crate::rpc::RpcCluster`], feature `rpc`). The CLI's network,
+//! oracle and member commands are written once against [`Cluster`].
+
+use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
+use anchor_lang::AccountDeserialize;
+use solana_keypair::Keypair;
+use solana_transaction::{InstructionError, TransactionError};
+use upline::errors::{error_by_code, UplineError};
+
+/// Why a transaction (or a read) failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TxFailure {
+    /// The program (or a program it called) returned custom error `code`.
+    Custom { instruction: u8, code: u32 },
+    /// The cluster could not be reached or answered with something unusable.
+    Transport(String),
+    /// Any other failure, as text.
+    Other(String),
+}
+
+impl TxFailure {
+    /// Whether this is the Upline error `error`.
+    pub fn is(&self, error: UplineError) -> bool {
+        matches!(self, TxFailure::Custom { code, .. } if *code == u32::from(error))
+    }
+
+    /// The error's name: an Upline error by its DESIGN.md name, another
+    /// program's custom error by code, anything else as text.
+    pub fn name(&self) -> String {
+        match self {
+            TxFailure::Custom { code, .. } => error_by_code(*code)
+                .map(|e| e.name())
+                .unwrap_or_else(|| format!("Custom({code})")),
+            TxFailure::Transport(text) | TxFailure::Other(text) => text.clone(),
+        }
+    }
+}
+
+impl std::fmt::Display for TxFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TxFailure::Custom { instruction, .. } => {
+                write!(f, "{} (instruction {instruction})", self.name())
+            }
+            TxFailure::Transport(text) => write!(f, "cluster unreachable: {text}"),
+            TxFailure::Other(text) => f.write_str(text),
+        }
+    }
+}
+
+impl From<TransactionError> for TxFailure {
+    fn from(err: TransactionError) -> TxFailure {
+        match err {
+            TransactionError::InstructionError(instruction, InstructionError::Custom(code)) => {
+                TxFailure::Custom { instruction, code }
+            }
+            TransactionError::AccountNotFound | TransactionError::InsufficientFundsForFee => {
+                TxFailure::Other(
+                    "the fee payer has no SOL to pay for the transaction (on localhost or devnet: `upline airdrop 1`)"
+                        .into(),
+                )
+            }
+            other => TxFailure::Other(format!("{other:?}")),
+        }
+    }
+}
+
+/// An account as a cluster stores it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountState {
+    pub lamports: u64,
+    pub owner: Pubkey,
+    pub data: Vec<u8>,
+}
+
+/// What the CLI needs of a chain, whichever back end serves it.
+#[allow(async_fn_in_trait)]
+pub trait Cluster {
+    /// Sign `instructions` with `signers` (the first pays the fees), send them as
+    /// one transaction and wait until it is confirmed or refused.
+    async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TxFailure>;
+
+    /// Accounts by address, `None` where none exists, in the order asked.
+    async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure>;
+
+    /// Lamports an account of `len` bytes needs to be rent-exempt.
+    async fn rent_exempt(&mut self, len: usize) -> Result<u64, TxFailure>;
+
+    /// The cluster's clock, unix seconds.
+    async fn now(&mut self) -> Result<i64, TxFailure>;
+
+    /// One account, `None` if it does not exist.
+    async fn account(&mut self, key: &Pubkey) -> Result<Option<AccountState>, TxFailure> {
+        Ok(self
+            .accounts(std::slice::from_ref(key))
+            .await?
+            .pop()
+            .flatten())
+    }
+
+    /// Decode the Upline account at `key`; `None` if there is none, an error if
+    /// something else lives there.
+    async fn decode<T: AccountDeserialize>(
+        &mut self,
+        key: &Pubkey,
+    ) -> Result<Option<T>, TxFailure> {
+        match self.account(key).await? {
+            None => Ok(None),
+            Some(account) if account.owner != upline::ID => Err(TxFailure::Other(format!(
+                "{key} is not an Upline account (owner {})",
+                account.owner
+            ))),
+            Some(account) => crate::decode_account::<T>(&account.data)
+                .map(Some)
+                .map_err(|e| TxFailure::Other(format!("{key}: {e}"))),
+        }
+    }
+}
+
+/// The wallets above `wallet` in `network`, referrer first, up to `depth`
+/// levels, as the member accounts store them.
+pub async fn stored_upline<C: Cluster>(
+    cluster: &mut C,
+    network: &Pubkey,
+    wallet: &Pubkey,
+    depth: usize,
+) -> Result<Vec<Pubkey>, TxFailure> {
+    let mut out = Vec::with_capacity(depth);
+    let mut next = *wallet;
+    while out.len() < depth {
+        let member = cluster
+            .decode::<upline::state::Member>(&crate::pda::member(network, &next))
+            .await?;
+        match member {
+            Some(m) if m.referrer != Pubkey::default() => {
+                out.push(m.referrer);
+                next = m.referrer;
+            }
+            _ => break,
+        }
+    }
+    Ok(out)
+}
