@@ -135,7 +135,7 @@ fn write(path: &Path, text: &str) -> String {
 fn network_address(init_output: &str) -> String {
     init_output
         .lines()
-        .find_map(|l| l.strip_prefix("network cxmpute "))
+        .find_map(|l| l.strip_prefix("network ")?.split_once(' ').map(|(_, a)| a))
         .expect("the network's address")
         .trim()
         .to_string()
@@ -406,4 +406,118 @@ fn bad_input_names_the_flag_file_or_line_and_exits_non_zero() {
         "{}",
         String::from_utf8_lossy(&out.stdout)
     );
+}
+
+#[test]
+fn rentals_and_bandwidth_reports_pay_what_the_simulation_pays() {
+    let s = Sandbox::start("kinds");
+    s.wallet("admin");
+    let oracle = s.wallet("oracle");
+
+    // Clore: a rental whose renter alice referred pays her 15% of the 5 CLORE base fee.
+    let clore = network_address(&s.ok(
+        "admin",
+        &["network", "init", "--preset", "clore", "--oracle", &oracle],
+    ));
+    let alice = s.wallet("alice");
+    let renter = s.wallet("renter");
+    let host = s.wallet("host");
+    s.ok(
+        "alice",
+        &["member", "join", "--network", &clore, "--class", "account"],
+    );
+    s.ok(
+        "renter",
+        &[
+            "member",
+            "join",
+            "--network",
+            &clore,
+            "--class",
+            "account",
+            "--referrer",
+            &alice,
+        ],
+    );
+    s.ok(
+        "host",
+        &["member", "join", "--network", &clore, "--class", "account"],
+    );
+    let rental = format!(
+        "{{\"kind\": \"rental\", \"id\": 1, \"currency\": \"CLORE\", \"renter\": \"{renter}\", \"host\": \"{host}\", \"renter_base_fee\": \"5\", \"renter_extra_fee\": \"0\", \"host_base_fee\": \"5\", \"host_extra_fee\": \"0\"}}\n"
+    );
+    let file = write(&s.dir.join("rental.jsonl"), &rental);
+    s.ok("oracle", &["oracle", "submit", &file, "--network", &clore]);
+    assert_eq!(
+        s.stats(&clore, &alice)["ledgers"][0]["rewards_by_level"]["level1"],
+        "0.75"
+    );
+
+    // Aether: an attested node's bandwidth report, next to the same report in a §8 scenario.
+    let aether = network_address(&s.ok(
+        "admin",
+        &["network", "init", "--preset", "aether", "--oracle", &oracle],
+    ));
+    let early = s.wallet("early");
+    let node = s.wallet("node");
+    s.ok(
+        "early",
+        &["member", "join", "--network", &aether, "--class", "user"],
+    );
+    s.ok(
+        "node",
+        &[
+            "member",
+            "join",
+            "--network",
+            &aether,
+            "--class",
+            "node",
+            "--referrer",
+            &early,
+        ],
+    );
+    s.ok(
+        "oracle",
+        &[
+            "oracle",
+            "attest",
+            "node",
+            "--network",
+            &aether,
+            "--wallet",
+            &node,
+            "--device",
+            "device-1",
+            "--subnet",
+            "10.0.1.0/24",
+        ],
+    );
+    let report = format!(
+        "{{\"kind\": \"bandwidth\", \"id\": 1, \"node\": \"{node}\", \"device\": \"device-1\", \"subnet\": \"10.0.1.0/24\", \"bytes\": 2000000000, \"quality\": \"0.9\", \"stability\": \"0.8\", \"demand\": \"1.25\"}}\n"
+    );
+    let file = write(&s.dir.join("bandwidth.jsonl"), &report);
+    s.ok("oracle", &["oracle", "submit", &file, "--network", &aether]);
+    let scenario = write(
+        &s.dir.join("aether.json"),
+        r#"{"preset": "aether", "members": [
+            {"name": "early", "class": "user"},
+            {"name": "node", "class": "node", "referrer": "early", "fingerprint": "device-1", "subnet": "10.0.1.0/24"}],
+          "steps": [{"at": 60, "op": "bandwidth", "id": 1, "node": "node", "bytes": 2000000000, "quality": "0.9", "stability": "0.8", "demand": "1.25"}]}"#,
+    );
+    let simulated: Value =
+        serde_json::from_str(&s.ok("admin", &["simulate", &scenario, "--json"])).expect("§8 JSON");
+    let node_stats = s.stats(&aether, &node);
+    let early_stats = s.stats(&aether, &early);
+    assert_eq!(node_stats["ledgers"][0]["totals"]["work"], "1.8");
+    assert_eq!(
+        node_stats["ledgers"][0]["totals"]["work"],
+        simulated["members"]["node"]["ledgers"]["AETH"]["own"]
+    );
+    assert_eq!(
+        early_stats["ledgers"][0]["rewards_by_level"]["level1"],
+        simulated["members"]["early"]["ledgers"]["AETH"]["level1"]
+    );
+    assert_ne!(early_stats["ledgers"][0]["rewards_by_level"]["level1"], "0");
+    assert_eq!(node_stats["attested"], true);
 }
