@@ -65,7 +65,7 @@ pub enum OracleCommand {
     /// Attest a member's device.
     #[command(subcommand)]
     Attest(AttestCommand),
-    /// Send the reports of a JSON-lines file (see `upline_cli::reports` for the format).
+    /// Send the reports of a JSON-lines file (format: README, "Running a network").
     Submit {
         /// The reports file, one JSON object per line.
         file: PathBuf,
