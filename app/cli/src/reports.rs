@@ -133,6 +133,35 @@ pub fn report_id(op: &Op) -> u64 {
     }
 }
 
+/// Why a report cannot be sent: the report itself (rejected with its line),
+/// or the cluster stopped answering while it was being checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Unusable {
+    Rejected(String),
+    Unreachable(String),
+}
+
+impl From<String> for Unusable {
+    fn from(reason: String) -> Unusable {
+        Unusable::Rejected(reason)
+    }
+}
+
+impl From<&str> for Unusable {
+    fn from(reason: &str) -> Unusable {
+        Unusable::Rejected(reason.to_string())
+    }
+}
+
+impl From<TxFailure> for Unusable {
+    fn from(failure: TxFailure) -> Unusable {
+        match failure {
+            TxFailure::Transport(reason) => Unusable::Unreachable(reason),
+            other => Unusable::Rejected(other.to_string()),
+        }
+    }
+}
+
 /// Builds report instructions for one network, reading what they need (the
 /// stored links, the models, the ledgers) once.
 pub struct ReportBuilder {
@@ -187,7 +216,7 @@ impl ReportBuilder {
         &mut self,
         cluster: &mut C,
         wallet: &Pubkey,
-    ) -> Result<Option<Pubkey>, String> {
+    ) -> Result<Option<Pubkey>, Unusable> {
         if let Some(r) = self.referrers.get(wallet) {
             return Ok(Some(*r));
         }
@@ -203,11 +232,10 @@ impl ReportBuilder {
         &mut self,
         cluster: &mut C,
         wallet: &Pubkey,
-    ) -> Result<upline::state::Member, String> {
+    ) -> Result<upline::state::Member, Unusable> {
         let member = cluster
             .decode::<upline::state::Member>(&pda::member(&self.network, wallet))
-            .await
-            .map_err(|e| e.to_string())?
+            .await?
             .ok_or_else(|| format!("unknown member {wallet}: it has not joined this network"))?;
         self.last_ids
             .entry(*wallet)
@@ -221,7 +249,7 @@ impl ReportBuilder {
         &mut self,
         cluster: &mut C,
         report: &ReportLine,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, Unusable> {
         let subject = wallet(subject(&report.op));
         let last = match self.last_ids.get(&subject) {
             Some(last) => *last,
@@ -234,7 +262,7 @@ impl ReportBuilder {
         &mut self,
         cluster: &mut C,
         wallet: &Pubkey,
-    ) -> Result<Vec<Pubkey>, String> {
+    ) -> Result<Vec<Pubkey>, Unusable> {
         let mut out = Vec::with_capacity(3);
         let mut next = self.referrer(cluster, wallet).await?;
         while let Some(r) = next.filter(|_| out.len() < 3) {
@@ -244,7 +272,7 @@ impl ReportBuilder {
         Ok(out)
     }
 
-    fn amount(&self, ledger: &str, text: &str) -> Result<(u8, u64), String> {
+    fn amount(&self, ledger: &str, text: &str) -> Result<(u8, u64), Unusable> {
         let (index, decimals) = *self.ledgers.get(ledger).ok_or_else(|| {
             format!("unknown currency {ledger:?}: the network has no such ledger")
         })?;
@@ -258,7 +286,7 @@ impl ReportBuilder {
         &mut self,
         cluster: &mut C,
         report: &ReportLine,
-    ) -> Result<Instruction, String> {
+    ) -> Result<Instruction, Unusable> {
         let (oracle, network) = (self.oracle, self.network);
         match &report.op {
             Op::Compute(c) => {
@@ -269,18 +297,17 @@ impl ReportBuilder {
                     None => {
                         let found = cluster
                             .account(&pda::model(&network, &model))
-                            .await
-                            .map_err(|e| e.to_string())?
+                            .await?
                             .is_some();
                         self.models.insert(c.model.clone(), found);
                         found
                     }
                 };
                 if !known {
-                    return Err(format!(
+                    return Err(Unusable::Rejected(format!(
                         "unknown model {:?}: not registered on this network",
                         c.model
-                    ));
+                    )));
                 }
                 let upline = self.upline(cluster, &provider).await?;
                 let args = c.args()?;

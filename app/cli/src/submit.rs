@@ -4,7 +4,7 @@
 //! report already recorded (`StaleReport`) counts as done, any other refusal
 //! is kept with its line and reason, and the rest go on.
 
-use crate::reports::{report_id, subject, ReportBuilder, ReportLine};
+use crate::reports::{report_id, subject, ReportBuilder, ReportLine, Unusable};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
@@ -82,20 +82,21 @@ pub async fn submit<C: Cluster>(
             }
         }
         last_id.insert(subject(&report.op), (id, report.line));
-        match builder.already_recorded(cluster, report).await {
+        let built = match builder.already_recorded(cluster, report).await {
             Ok(true) => {
                 summary.already += 1;
                 continue;
             }
-            Ok(false) => {}
-            Err(reason) => {
-                summary.rejected.push((report.line, reason));
-                continue;
-            }
-        }
-        match builder.build(cluster, report).await {
+            Ok(false) => builder.build(cluster, report).await,
+            Err(e) => Err(e),
+        };
+        match built {
             Ok(ix) => queue.push_back((report.line, ix)),
-            Err(reason) => summary.rejected.push((report.line, reason)),
+            Err(Unusable::Rejected(reason)) => summary.rejected.push((report.line, reason)),
+            Err(Unusable::Unreachable(reason)) => {
+                // Nothing was sent yet: every report from here on stays unsent.
+                return Err(TxFailure::Transport(reason));
+            }
         }
     }
     let payer = oracle.pubkey();
