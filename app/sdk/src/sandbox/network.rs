@@ -6,6 +6,8 @@ use super::{Chain, TxFailure};
 use crate::ix::{self, TokenLedgerSpec};
 use crate::pda;
 use crate::preset::Preset;
+use crate::setup::{init_network, InitOptions};
+use std::collections::BTreeMap;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -102,45 +104,42 @@ impl SandboxNetwork {
         Ok(network)
     }
 
-    /// Create a network from `preset`: tables, ledgers (tokens on SPL Token),
-    /// report tables and models.
+    /// Create a network from `preset` with [`crate::setup::init_network`] (the
+    /// sequence `upline network init` runs on a cluster): ledgers (tokens on new
+    /// SPL Token mints, the admin their authority), report tables, models, and
+    /// one oracle.
     pub async fn from_preset(chain: &mut Chain, preset: &Preset) -> Result<Self, TxFailure> {
-        let bad = |e: crate::preset::PresetError| failure(e.to_string());
-        let tables = preset.tables().map_err(bad)?;
-        let mut setups = Vec::with_capacity(preset.ledgers.len());
-        for l in &preset.ledgers {
-            setups.push(if l.is_token() {
-                LedgerSetup::Token {
-                    name: l.name.clone(),
-                    decimals: l.decimals.unwrap_or(0),
-                    min_withdrawal: l.min_withdrawal_base_units().map_err(bad)?,
-                    circuit_breaker: None,
+        let admin = chain.wallet().await;
+        let oracle = chain.wallet().await;
+        let options = InitOptions {
+            preset,
+            name: None,
+            mints: BTreeMap::new(),
+            oracles: vec![oracle.pubkey()],
+        };
+        let init = init_network(chain, &admin, &options, |_, _| {}).await?;
+        let ledgers = init
+            .ledgers
+            .iter()
+            .zip(&preset.ledgers)
+            .map(|(ledger, spec)| SandboxLedger {
+                index: ledger.index,
+                name: ledger.name.clone(),
+                address: ledger.address,
+                mint: ledger.token.map(|(mint, _)| TestMint {
+                    address: mint,
                     token_program: TOKEN,
-                }
-            } else {
-                LedgerSetup::Points {
-                    name: l.name.clone(),
-                }
-            });
-        }
-        let network = SandboxNetwork::create(chain, &preset.name, tables, &setups).await?;
-        let admin = network.admin.pubkey();
-        let data = preset.reward_tables().map_err(bad)?;
-        chain
-            .send(
-                &[ix::set_reward_tables(&admin, &network.key, data)],
-                &[&network.admin],
-            )
-            .await?;
-        for model in preset.models().map_err(bad)? {
-            chain
-                .send(
-                    &[ix::register_model(&admin, &admin, &network.key, model)],
-                    &[&network.admin],
-                )
-                .await?;
-        }
-        Ok(network)
+                    decimals: spec.decimals.unwrap_or(0),
+                    authority: admin.insecure_clone(),
+                }),
+            })
+            .collect();
+        Ok(SandboxNetwork {
+            admin,
+            oracle,
+            key: init.address,
+            ledgers,
+        })
     }
 
     /// Add one more ledger.
