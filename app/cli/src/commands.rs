@@ -344,7 +344,7 @@ pub async fn oracle(
 ) -> Result<u8, Failure> {
     match command {
         OracleCommand::Attest(attest) => {
-            let (network, instruction, what) = {
+            let (network, wallet, instruction, what) = {
                 let oracle = signer(args)?.pubkey();
                 match &attest {
                     AttestCommand::Provider {
@@ -358,6 +358,7 @@ pub async fn oracle(
                             upline_sdk::ix::attest_provider(&oracle, &network, &wallet, *vram_mb);
                         (
                             network,
+                            wallet,
                             ix,
                             format!("provider {wallet}: {vram_mb} MiB VRAM"),
                         )
@@ -378,6 +379,7 @@ pub async fn oracle(
                             upline_sdk::ix::attest_node(&oracle, &oracle, &network, &wallet, args);
                         (
                             network,
+                            wallet,
                             ix,
                             format!("node {wallet}: device {device:?}, subnet {subnet:?}"),
                         )
@@ -387,6 +389,7 @@ pub async fn oracle(
             let oracle = signer(args)?;
             let mut cluster = connect(args).await?;
             member::NetworkView::load(&mut cluster, network).await?;
+            member::load_member(&mut cluster, &network, &wallet).await?;
             cluster
                 .send(&[instruction], &[&oracle])
                 .await

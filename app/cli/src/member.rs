@@ -266,7 +266,8 @@ async fn member_balance<C: Cluster>(
         .ok_or_else(|| Failure::refused(format!("{wallet} has no slot on ledger {ledger}")))
 }
 
-async fn load_member<C: Cluster>(
+/// The member account of `wallet`; a wallet that never joined is bad input.
+pub async fn load_member<C: Cluster>(
     cluster: &mut C,
     network: &Pubkey,
     wallet: &Pubkey,

@@ -379,6 +379,29 @@ fn bad_input_names_the_flag_file_or_line_and_exits_non_zero() {
     );
     assert_eq!(code(&out), 2, "{}", stderr(&out));
 
+    // Attesting or reading a wallet that never joined.
+    let out = s.run(
+        "admin",
+        &[
+            "oracle",
+            "attest",
+            "provider",
+            "--network",
+            &network,
+            "--wallet",
+            &admin_wallet,
+            "--vram-mb",
+            "8192",
+        ],
+    );
+    fails_with(
+        &out,
+        2,
+        &format!("{admin_wallet} is not a member of network {network}"),
+    );
+    let out = s.run("admin", &["member", "stats", "--network", &network]);
+    fails_with(&out, 2, "is not a member of network");
+
     // A malformed reports file: every bad line named, nothing sent.
     let file = write(
         &s.dir.join("bad.jsonl"),

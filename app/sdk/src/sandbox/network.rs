@@ -7,10 +7,10 @@ use crate::ix::{self, TokenLedgerSpec};
 use crate::pda;
 use crate::preset::Preset;
 use crate::setup::{init_network, InitOptions};
-use std::collections::BTreeMap;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::collections::BTreeMap;
 use upline::state::{CircuitBreakerConfig, Member, NetworkTables};
 
 /// A ledger to add when building a network.
