@@ -149,8 +149,9 @@ pub async fn set_referrer<C: Cluster>(
     network: Pubkey,
     referrer: Pubkey,
 ) -> Result<String, Failure> {
-    let upline = chain_from(cluster, &network, &referrer).await?;
     let me = wallet.pubkey();
+    load_member(cluster, &network, &me).await?;
+    let upline = chain_from(cluster, &network, &referrer).await?;
     cluster
         .send(&[ix::set_referrer(&me, &network, &upline)], &[wallet])
         .await
