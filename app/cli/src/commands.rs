@@ -1,19 +1,17 @@
 //! The commands that talk to a cluster, and `sandbox`, which serves one.
 
-use crate::ClusterArgs;
+use crate::{AttestCommand, ClusterArgs, MemberCommand, NetworkCommand, OracleCommand};
 use anchor_lang::prelude::Pubkey;
-use clap::Subcommand;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::time::{Duration, Instant};
 use upline::instructions::AttestNodeArgs;
 use upline::math::decimal::parse_fixed;
 use upline_cli::keys::{default_keypair_path, parse_wallet, read_keypair, write_keypair};
-use upline_cli::submit::{submit, SubmitSummary};
+use upline_cli::submit::{render_summary, submit, Progress};
 use upline_cli::world::hash32;
 use upline_cli::{exit, idl, member, reports, Failure};
 use upline_sdk::client::Cluster;
@@ -22,133 +20,6 @@ use upline_sdk::rpc::{resolve_url, RpcCluster};
 use upline_sdk::sandbox::server::SandboxServer;
 use upline_sdk::sandbox::Chain;
 use upline_sdk::setup::{init_network, InitOptions, Step};
-
-#[derive(Subcommand)]
-pub enum NetworkCommand {
-    /// Create a network with its ledgers, report tables, models and oracles
-    /// (safe to re-run: what exists is kept).
-    Init {
-        /// A built-in preset: cxmpute, clore or aether (migrations/presets/).
-        #[arg(long, conflicts_with = "tables", required_unless_present = "tables")]
-        preset: Option<String>,
-        /// A preset file of your own (the format of migrations/presets/*.json).
-        #[arg(long)]
-        tables: Option<PathBuf>,
-        /// Network name (default: the preset's).
-        #[arg(long)]
-        name: Option<String>,
-        /// Mint of a token ledger, as LEDGER=MINT (default: a new mint, the admin its authority).
-        #[arg(long = "mint", value_name = "LEDGER=MINT")]
-        mints: Vec<String>,
-        /// Oracle wallet to authorise (repeat for more).
-        #[arg(long = "oracle", value_name = "WALLET")]
-        oracles: Vec<String>,
-    },
-    /// Pay tokens into a ledger's vault from your associated token account.
-    Fund {
-        #[arg(long)]
-        network: String,
-        /// Ledger name.
-        #[arg(long)]
-        ledger: String,
-        /// Whole units, decimal.
-        #[arg(long)]
-        amount: String,
-        /// Mint the amount first (you are the mint's authority, as after `network init` without --mint).
-        #[arg(long)]
-        mint_first: bool,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum OracleCommand {
-    /// Attest a member's device.
-    #[command(subcommand)]
-    Attest(AttestCommand),
-    /// Send the reports of a JSON-lines file (format: README, "Running a network").
-    Submit {
-        /// The reports file, one JSON object per line.
-        file: PathBuf,
-        #[arg(long)]
-        network: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum AttestCommand {
-    /// A compute provider's GPU (Cxmpute): its VRAM sets the provider's tier.
-    Provider {
-        #[arg(long)]
-        network: String,
-        /// The provider's wallet.
-        #[arg(long)]
-        wallet: String,
-        /// VRAM in MiB.
-        #[arg(long)]
-        vram_mb: u32,
-    },
-    /// A bandwidth node's device (Aether): one member per device, a few per subnet.
-    Node {
-        #[arg(long)]
-        network: String,
-        /// The node's wallet.
-        #[arg(long)]
-        wallet: String,
-        /// Device fingerprint (hashed before it goes on chain).
-        #[arg(long)]
-        device: String,
-        /// Subnet, e.g. 203.0.113.0/24 (hashed before it goes on chain).
-        #[arg(long)]
-        subnet: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum MemberCommand {
-    /// Join a network, linked to a referrer if given.
-    Join {
-        #[arg(long)]
-        network: String,
-        /// Member class, by name (user, provider, renter, host, node...).
-        #[arg(long)]
-        class: String,
-        /// The referrer's wallet (its referral code).
-        #[arg(long)]
-        referrer: Option<String>,
-    },
-    /// Link to a referrer after joining (once; links are permanent).
-    SetReferrer {
-        #[arg(long)]
-        network: String,
-        /// The referrer's wallet.
-        referrer: String,
-    },
-    /// Withdraw from a token ledger to your token account.
-    Withdraw {
-        #[arg(long)]
-        network: String,
-        /// Ledger name (CXPT, CLORE, AETH...).
-        #[arg(long)]
-        ledger: String,
-        /// Whole units, decimal, or "all".
-        #[arg(long, default_value = "all")]
-        amount: String,
-        /// Token account to pay (default: your associated token account, created if missing).
-        #[arg(long)]
-        to: Option<String>,
-    },
-    /// Referral stats: totals by source, downline and rewards by level, 30-day history, tier.
-    Stats {
-        #[arg(long)]
-        network: String,
-        /// Whose stats (default: the --keypair wallet).
-        #[arg(long)]
-        wallet: Option<String>,
-        /// Print JSON.
-        #[arg(long)]
-        json: bool,
-    },
-}
 
 fn keypair_path(args: &ClusterArgs) -> PathBuf {
     args.keypair.clone().unwrap_or_else(default_keypair_path)
@@ -411,7 +282,7 @@ pub async fn oracle(
             })?;
             let oracle = signer(args)?;
             let mut cluster = connect(args).await?;
-            let mut progress = Progress::new();
+            let mut progress = Progress::on_stderr();
             let summary = submit(&mut cluster, &oracle, network, &lines, |s| progress.show(s))
                 .await
                 .map_err(Failure::from)?;
@@ -426,76 +297,6 @@ pub async fn oracle(
             })
         }
     }
-}
-
-/// Progress of a long submission on standard error: a line rewritten in
-/// place on a terminal, a line every few seconds otherwise.
-struct Progress {
-    terminal: bool,
-    last: Option<Instant>,
-}
-
-impl Progress {
-    fn new() -> Progress {
-        // SAFETY: isatty only inspects the descriptor.
-        let terminal = unsafe { libc::isatty(libc::STDERR_FILENO) } == 1;
-        Progress {
-            terminal,
-            last: None,
-        }
-    }
-
-    fn show(&mut self, s: &SubmitSummary) {
-        let every = if self.terminal {
-            Duration::from_millis(100)
-        } else {
-            Duration::from_secs(5)
-        };
-        if self.last.is_some_and(|t| t.elapsed() < every) {
-            return;
-        }
-        self.last = Some(Instant::now());
-        let line = format!(
-            "{}/{} reports: {} recorded, {} already recorded, {} rejected",
-            s.done(),
-            s.total,
-            s.recorded,
-            s.already,
-            s.rejected.len()
-        );
-        if self.terminal {
-            eprint!("\r{line}");
-        } else {
-            eprintln!("{line}");
-        }
-    }
-
-    fn finish(&self) {
-        if self.terminal && self.last.is_some() {
-            eprintln!();
-        }
-    }
-}
-
-fn render_summary(file: &str, s: &SubmitSummary) -> String {
-    let mut out = format!(
-        "{file}: {} reports in {} transactions\n  recorded now      {:>8}\n  already recorded  {:>8}\n  rejected          {:>8}\n",
-        s.total,
-        s.transactions,
-        s.recorded,
-        s.already,
-        s.rejected.len()
-    );
-    for (line, reason) in &s.rejected {
-        out += &format!("    line {line}: {reason}\n");
-    }
-    if !s.unsent.is_empty() {
-        out += &format!("  not sent          {:>8}\n", s.unsent.len());
-        if let Some((line, reason)) = s.unsent.first() {
-            out += &format!("    from line {line}: {reason}; run again to send them\n");
-        }
-    }
-    out
 }
 
 pub async fn member(
@@ -547,11 +348,11 @@ pub async fn member(
                 None => signer(args)?.pubkey(),
             };
             let mut cluster = connect(args).await?;
-            let stats = member::stats(&mut cluster, network, wallet).await?;
+            let stats = upline_cli::stats::stats(&mut cluster, network, wallet).await?;
             if json {
                 serde_json::to_string_pretty(&stats).unwrap_or_default() + "\n"
             } else {
-                member::render_stats(&stats)
+                upline_cli::stats::render_stats(&stats)
             }
         }
     };

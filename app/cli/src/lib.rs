@@ -11,6 +11,7 @@ pub mod quiet;
 pub mod report_args;
 pub mod reports;
 pub mod scenario;
+pub mod stats;
 pub mod submit;
 pub mod tables;
 pub mod vault;

@@ -69,15 +69,142 @@ enum Command {
     },
     /// Network set-up (the --keypair wallet is the admin).
     #[command(subcommand)]
-    Network(commands::NetworkCommand),
+    Network(NetworkCommand),
     /// Oracle commands (the --keypair wallet is the oracle).
     #[command(subcommand)]
-    Oracle(commands::OracleCommand),
+    Oracle(OracleCommand),
     /// Wallet commands (the --keypair wallet is the member).
     #[command(subcommand)]
-    Member(commands::MemberCommand),
+    Member(MemberCommand),
     /// Write the program's IDL to target/idl/upline.json (run inside the repository).
     Idl,
+}
+
+#[derive(Subcommand)]
+pub enum NetworkCommand {
+    /// Create a network with its ledgers, report tables, models and oracles
+    /// (safe to re-run: what exists is kept).
+    Init {
+        /// A built-in preset: cxmpute, clore or aether (migrations/presets/).
+        #[arg(long, conflicts_with = "tables", required_unless_present = "tables")]
+        preset: Option<String>,
+        /// A preset file of your own (the format of migrations/presets/*.json).
+        #[arg(long)]
+        tables: Option<PathBuf>,
+        /// Network name (default: the preset's).
+        #[arg(long)]
+        name: Option<String>,
+        /// Mint of a token ledger, as LEDGER=MINT (default: a new mint, the admin its authority).
+        #[arg(long = "mint", value_name = "LEDGER=MINT")]
+        mints: Vec<String>,
+        /// Oracle wallet to authorise (repeat for more).
+        #[arg(long = "oracle", value_name = "WALLET")]
+        oracles: Vec<String>,
+    },
+    /// Pay tokens into a ledger's vault from your associated token account.
+    Fund {
+        #[arg(long)]
+        network: String,
+        /// Ledger name.
+        #[arg(long)]
+        ledger: String,
+        /// Whole units, decimal.
+        #[arg(long)]
+        amount: String,
+        /// Mint the amount first (you are the mint's authority, as after `network init` without --mint).
+        #[arg(long)]
+        mint_first: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OracleCommand {
+    /// Attest a member's device.
+    #[command(subcommand)]
+    Attest(AttestCommand),
+    /// Send the reports of a JSON-lines file (format: README, "Running a network").
+    Submit {
+        /// The reports file, one JSON object per line.
+        file: PathBuf,
+        #[arg(long)]
+        network: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AttestCommand {
+    /// A compute provider's GPU (Cxmpute): its VRAM sets the provider's tier.
+    Provider {
+        #[arg(long)]
+        network: String,
+        /// The provider's wallet.
+        #[arg(long)]
+        wallet: String,
+        /// VRAM in MiB.
+        #[arg(long)]
+        vram_mb: u32,
+    },
+    /// A bandwidth node's device (Aether): one member per device, a few per subnet.
+    Node {
+        #[arg(long)]
+        network: String,
+        /// The node's wallet.
+        #[arg(long)]
+        wallet: String,
+        /// Device fingerprint (hashed before it goes on chain).
+        #[arg(long)]
+        device: String,
+        /// Subnet, e.g. 203.0.113.0/24 (hashed before it goes on chain).
+        #[arg(long)]
+        subnet: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MemberCommand {
+    /// Join a network, linked to a referrer if given.
+    Join {
+        #[arg(long)]
+        network: String,
+        /// Member class, by name (user, provider, renter, host, node...).
+        #[arg(long)]
+        class: String,
+        /// The referrer's wallet (its referral code).
+        #[arg(long)]
+        referrer: Option<String>,
+    },
+    /// Link to a referrer after joining (once; links are permanent).
+    SetReferrer {
+        #[arg(long)]
+        network: String,
+        /// The referrer's wallet.
+        referrer: String,
+    },
+    /// Withdraw from a token ledger to your token account.
+    Withdraw {
+        #[arg(long)]
+        network: String,
+        /// Ledger name (CXPT, CLORE, AETH...).
+        #[arg(long)]
+        ledger: String,
+        /// Whole units, decimal, or "all".
+        #[arg(long, default_value = "all")]
+        amount: String,
+        /// Token account to pay (default: your associated token account, created if missing).
+        #[arg(long)]
+        to: Option<String>,
+    },
+    /// Referral stats: totals by source, downline and rewards by level, 30-day history, tier.
+    Stats {
+        #[arg(long)]
+        network: String,
+        /// Whose stats (default: the --keypair wallet).
+        #[arg(long)]
+        wallet: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[tokio::main]

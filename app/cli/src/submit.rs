@@ -11,6 +11,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 use upline::errors::UplineError;
 use upline_sdk::client::{Cluster, TxFailure};
 
@@ -159,4 +160,74 @@ pub async fn submit<C: Cluster>(
     }
     summary.rejected.sort();
     Ok(summary)
+}
+
+/// Progress of a long submission on standard error: a line rewritten in
+/// place on a terminal, a line every few seconds otherwise.
+pub struct Progress {
+    terminal: bool,
+    last: Option<Instant>,
+}
+
+impl Progress {
+    pub fn on_stderr() -> Progress {
+        // SAFETY: isatty only inspects the descriptor.
+        let terminal = unsafe { libc::isatty(libc::STDERR_FILENO) } == 1;
+        Progress {
+            terminal,
+            last: None,
+        }
+    }
+
+    pub fn show(&mut self, s: &SubmitSummary) {
+        let every = if self.terminal {
+            Duration::from_millis(100)
+        } else {
+            Duration::from_secs(5)
+        };
+        if self.last.is_some_and(|t| t.elapsed() < every) {
+            return;
+        }
+        self.last = Some(Instant::now());
+        let line = format!(
+            "{}/{} reports: {} recorded, {} already recorded, {} rejected",
+            s.done(),
+            s.total,
+            s.recorded,
+            s.already,
+            s.rejected.len()
+        );
+        if self.terminal {
+            eprint!("\r{line}");
+        } else {
+            eprintln!("{line}");
+        }
+    }
+
+    pub fn finish(&self) {
+        if self.terminal && self.last.is_some() {
+            eprintln!();
+        }
+    }
+}
+
+pub fn render_summary(file: &str, s: &SubmitSummary) -> String {
+    let mut out = format!(
+        "{file}: {} reports in {} transactions\n  recorded now      {:>8}\n  already recorded  {:>8}\n  rejected          {:>8}\n",
+        s.total,
+        s.transactions,
+        s.recorded,
+        s.already,
+        s.rejected.len()
+    );
+    for (line, reason) in &s.rejected {
+        out += &format!("    line {line}: {reason}\n");
+    }
+    if !s.unsent.is_empty() {
+        out += &format!("  not sent          {:>8}\n", s.unsent.len());
+        if let Some((line, reason)) = s.unsent.first() {
+            out += &format!("    from line {line}: {reason}; run again to send them\n");
+        }
+    }
+    out
 }
