@@ -488,6 +488,16 @@ fn oracle_context(oracle: &Pubkey, network: &Pubkey) -> accounts::OracleContext 
     }
 }
 
+/// The upline levels a report pays, from the wallets above its earner (referrer first).
+fn upline_accounts(network: &Pubkey, upline: &[Pubkey]) -> accounts::UplineAccounts {
+    let [upline1, upline2, upline3] = upline_members(network, upline);
+    accounts::UplineAccounts {
+        upline1,
+        upline2,
+        upline3,
+    }
+}
+
 /// `attest_provider`: `wallet`'s device has `vram_mb` MiB of VRAM.
 pub fn attest_provider(
     oracle: &Pubkey,
@@ -539,15 +549,12 @@ pub fn report_compute(
     upline: &[Pubkey],
     args: ComputeReportArgs,
 ) -> Instruction {
-    let [upline1, upline2, upline3] = upline_members(network, upline);
     build(
         accounts::ReportCompute {
             oracle: oracle_context(oracle, network),
             provider: pda::member(network, provider),
             model: pda::model(network, model),
-            upline1,
-            upline2,
-            upline3,
+            upline: upline_accounts(network, upline),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -563,14 +570,11 @@ pub fn report_usage(
     upline: &[Pubkey],
     args: UsageReportArgs,
 ) -> Instruction {
-    let [upline1, upline2, upline3] = upline_members(network, upline);
     build(
         accounts::ReportUsage {
             oracle: oracle_context(oracle, network),
             user: pda::member(network, user),
-            upline1,
-            upline2,
-            upline3,
+            upline: upline_accounts(network, upline),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },

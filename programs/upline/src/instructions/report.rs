@@ -46,6 +46,44 @@ impl OracleContext<'_> {
     }
 }
 
+/// Levels 1-3 of a report's earner, as its class's schedule pays them (the
+/// referrer alone, at least, when only a first-work bonus is due).
+#[derive(Accounts)]
+pub struct UplineAccounts<'info> {
+    /// CHECK: the earner's referrer; checked against the stored links by `Upline::of_member`.
+    #[account(mut)]
+    pub upline1: Option<UncheckedAccount<'info>>,
+    /// CHECK: the referrer's referrer; see `upline1`.
+    #[account(mut)]
+    pub upline2: Option<UncheckedAccount<'info>>,
+    /// CHECK: level 3; see `upline1`.
+    #[account(mut)]
+    pub upline3: Option<UncheckedAccount<'info>>,
+}
+
+impl<'info> UplineAccounts<'info> {
+    /// The given levels, referrer first, for [`pay_up_the_chain`].
+    pub fn above(&self) -> [Option<&AccountInfo<'info>>; MAX_REFERRAL_DEPTH] {
+        [
+            self.upline1.as_ref().map(AsRef::as_ref),
+            self.upline2.as_ref().map(AsRef::as_ref),
+            self.upline3.as_ref().map(AsRef::as_ref),
+        ]
+    }
+}
+
+/// The member a report is about, loaded from `account`: a member of this
+/// network (`UnknownMember`) in the class the report kind pays (`WrongClass`).
+pub fn load_earner<'a, 'info>(
+    account: &'a AccountInfo<'info>,
+    network_key: &Pubkey,
+    class: u8,
+) -> Result<LoadedMember<'a, 'info>> {
+    let earner = LoadedMember::load(account, network_key, UplineError::UnknownMember)?;
+    require!(earner.member.class == class, UplineError::WrongClass);
+    Ok(earner)
+}
+
 /// Refuse a report whose id is not greater than the last one recorded for
 /// `member`, then record it: a retried or replayed report counts once.
 pub fn record_report_id(member: &mut Member, id: u64) -> Result<()> {

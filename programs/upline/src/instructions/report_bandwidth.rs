@@ -5,7 +5,7 @@
 //! rate. A suppressed report is recorded (its id is used) but pays nothing and
 //! does not count as a valid report for streaks or activity.
 
-use super::referral::{LoadedMember, Upline};
+use super::referral::Upline;
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
@@ -96,9 +96,7 @@ impl<'info> ReportBandwidth<'info> {
         let tables = &accounts.oracle.reward_tables;
         let bw = &tables.data.bandwidth;
 
-        let mut node =
-            LoadedMember::load(&accounts.node, &network_key, UplineError::UnknownMember)?;
-        require!(node.member.class == bw.node_class, UplineError::WrongClass);
+        let mut node = load_earner(&accounts.node, &network_key, bw.node_class)?;
         require!(
             node.member.flags.has(MemberFlags::ATTESTED),
             UplineError::UnattestedNode

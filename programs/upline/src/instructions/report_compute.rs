@@ -1,6 +1,5 @@
 //! `report_compute`: a provider served a request (Cxmpute, DESIGN.md §4.1).
 
-use super::referral::LoadedMember;
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
@@ -27,15 +26,7 @@ pub struct ReportCompute<'info> {
     pub provider: UncheckedAccount<'info>,
     #[account(constraint = model.network == oracle.network.key() @ UplineError::InvalidModel)]
     pub model: Box<Account<'info, Model>>,
-    /// CHECK: levels 1-3 of the provider's upline, as the schedule pays them; checked against the stored links.
-    #[account(mut)]
-    pub upline1: Option<UncheckedAccount<'info>>,
-    /// CHECK: see `upline1`.
-    #[account(mut)]
-    pub upline2: Option<UncheckedAccount<'info>>,
-    /// CHECK: see `upline1`.
-    #[account(mut)]
-    pub upline3: Option<UncheckedAccount<'info>>,
+    pub upline: UplineAccounts<'info>,
 }
 
 impl<'info> ReportCompute<'info> {
@@ -60,12 +51,7 @@ impl<'info> ReportCompute<'info> {
         let compute = &tables.data.compute;
         let model = &accounts.model;
 
-        let mut provider =
-            LoadedMember::load(&accounts.provider, &network_key, UplineError::UnknownMember)?;
-        require!(
-            provider.member.class == compute.provider_class,
-            UplineError::WrongClass
-        );
+        let mut provider = load_earner(&accounts.provider, &network_key, compute.provider_class)?;
         record_report_id(&mut provider.member, args.id)?;
         let tier = provider.member.device_tier;
         require!(tier > 0, UplineError::UnattestedProvider);
@@ -96,16 +82,11 @@ impl<'info> ReportCompute<'info> {
             .member
             .credit(compute.ledger, CreditSource::Own, reward, now)?;
 
-        let above = [
-            accounts.upline1.as_ref().map(AsRef::as_ref),
-            accounts.upline2.as_ref().map(AsRef::as_ref),
-            accounts.upline3.as_ref().map(AsRef::as_ref),
-        ];
         let payout = pay_up_the_chain(
             &network_key,
             network,
             &mut provider,
-            above,
+            accounts.upline.above(),
             compute.ledger,
             reward,
             now,

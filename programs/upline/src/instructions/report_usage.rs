@@ -1,6 +1,5 @@
 //! `report_usage`: a user made an API request (Cxmpute points, DESIGN.md §4.2).
 
-use super::referral::LoadedMember;
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
@@ -24,15 +23,7 @@ pub struct ReportUsage<'info> {
     /// CHECK: the user's member account, loaded and checked by the handler.
     #[account(mut)]
     pub user: UncheckedAccount<'info>,
-    /// CHECK: levels 1-3 of the user's upline, as the schedule pays them; checked against the stored links.
-    #[account(mut)]
-    pub upline1: Option<UncheckedAccount<'info>>,
-    /// CHECK: see `upline1`.
-    #[account(mut)]
-    pub upline2: Option<UncheckedAccount<'info>>,
-    /// CHECK: see `upline1`.
-    #[account(mut)]
-    pub upline3: Option<UncheckedAccount<'info>>,
+    pub upline: UplineAccounts<'info>,
 }
 
 impl<'info> ReportUsage<'info> {
@@ -56,12 +47,7 @@ impl<'info> ReportUsage<'info> {
         let tables = &accounts.oracle.reward_tables;
         let usage = &tables.data.usage;
 
-        let mut user =
-            LoadedMember::load(&accounts.user, &network_key, UplineError::UnknownMember)?;
-        require!(
-            user.member.class == usage.user_class,
-            UplineError::WrongClass
-        );
+        let mut user = load_earner(&accounts.user, &network_key, usage.user_class)?;
         record_report_id(&mut user.member, args.id)?;
         let endpoint = usage.endpoints[args.endpoint as usize];
         let points =
@@ -69,16 +55,11 @@ impl<'info> ReportUsage<'info> {
         user.member
             .credit(usage.ledger, CreditSource::Own, points, now)?;
 
-        let above = [
-            accounts.upline1.as_ref().map(AsRef::as_ref),
-            accounts.upline2.as_ref().map(AsRef::as_ref),
-            accounts.upline3.as_ref().map(AsRef::as_ref),
-        ];
         let payout = pay_up_the_chain(
             &network_key,
             network,
             &mut user,
-            above,
+            accounts.upline.above(),
             usage.ledger,
             points,
             now,
