@@ -38,6 +38,23 @@ fn level1(m: &upline::state::Member, ledger: u8) -> Wad {
     m.ledgers[usize::from(ledger)].level1
 }
 
+/// `wallet`'s level-1 commissions on the CLORE ledger.
+async fn clore_level1(net: &TestNetwork, chain: &mut Chain, wallet: &Pubkey) -> Wad {
+    level1(&net.member_state(chain, wallet).await, LEDGER_CLORE)
+}
+
+/// Report a rental between `renter` and `host` and expect it recorded; its events.
+async fn rent(
+    net: &TestNetwork,
+    chain: &mut Chain,
+    renter: &Pubkey,
+    host: &Pubkey,
+    args: RentalReportArgs,
+) -> Vec<UplineEvent> {
+    let ix = net.rental_ix(chain, renter, host, args).await;
+    net.as_oracle(chain, &[ix]).await.expect("rental recorded")
+}
+
 #[tokio::test]
 async fn both_sides_earn_at_tier_and_promotion_rates() {
     let mut chain = Chain::start().await;
@@ -50,15 +67,14 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
     let renter2 = net.join(&mut chain, 0, &[&both]).await;
     let host2 = net.join(&mut chain, 0, &[&both]).await;
 
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter.pubkey(),
-            &host.pubkey(),
-            rental(1, LEDGER_CLORE),
-        )
-        .await;
-    let events = net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    let events = rent(
+        &net,
+        &mut chain,
+        &renter.pubkey(),
+        &host.pubkey(),
+        rental(1, LEDGER_CLORE),
+    )
+    .await;
     match &events[..] {
         [UplineEvent::RentalReported(e)] => {
             assert!(!e.promotion);
@@ -75,20 +91,16 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
         }
         other => panic!("unexpected events {other:?}"),
     }
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter2.pubkey(),
-            &host2.pubkey(),
-            rental(1, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    rent(
+        &net,
+        &mut chain,
+        &renter2.pubkey(),
+        &host2.pubkey(),
+        rental(1, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &both.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &both.pubkey()).await,
         wad("1.5"),
         "both sides"
     );
@@ -122,28 +134,21 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
         )
         .await
         .expect("tier");
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter.pubkey(),
-            &host.pubkey(),
-            rental(2, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    rent(
+        &net,
+        &mut chain,
+        &renter.pubkey(),
+        &host.pubkey(),
+        rental(2, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &a.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &a.pubkey()).await,
         wad("1.75"),
         "0.75 + 5 × 20%"
     );
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &b.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &b.pubkey()).await,
         wad("2.25"),
         "0.75 + 5 × 30%"
     );
@@ -163,56 +168,44 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
         )
         .await
         .expect("promo");
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter2.pubkey(),
-            &host2.pubkey(),
-            rental(2, LEDGER_CLORE),
-        )
-        .await;
-    let events = net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    let events = rent(
+        &net,
+        &mut chain,
+        &renter2.pubkey(),
+        &host2.pubkey(),
+        rental(2, LEDGER_CLORE),
+    )
+    .await;
     assert!(matches!(&events[0], UplineEvent::RentalReported(e) if e.promotion));
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &both.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &both.pubkey()).await,
         wad("6.5"),
         "1.5 + 2.5 + 2.5"
     );
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter.pubkey(),
-            &host.pubkey(),
-            rental(3, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    rent(
+        &net,
+        &mut chain,
+        &renter.pubkey(),
+        &host.pubkey(),
+        rental(3, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &b.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &b.pubkey()).await,
         wad("4.75"),
         "VIP earns 50% too"
     );
     chain.warp_to(now + 86_400).await;
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter.pubkey(),
-            &host.pubkey(),
-            rental(4, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    rent(
+        &net,
+        &mut chain,
+        &renter.pubkey(),
+        &host.pubkey(),
+        rental(4, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &b.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &b.pubkey()).await,
         wad("6.25"),
         "back to 30%"
     );
@@ -226,10 +219,7 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
         host_base_fee: 0,
         host_extra_fee: 0,
     };
-    let ix = net
-        .rental_ix(&mut chain, &renter.pubkey(), &host.pubkey(), btc)
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("btc rental");
+    rent(&net, &mut chain, &renter.pubkey(), &host.pubkey(), btc).await;
     let m = net.member_state(&mut chain, &a.pubkey()).await;
     assert_eq!(
         (level1(&m, LEDGER_BTC), level1(&m, LEDGER_CLORE)),
@@ -291,46 +281,35 @@ async fn one_account_in_several_roles_is_credited_once_per_role() {
     let top = net.join(&mut chain, 0, &[]).await;
     let host = net.join(&mut chain, 0, &[&top]).await;
     let renter = net.join(&mut chain, 0, &[&host, &top]).await; // the host referred the renter
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &renter.pubkey(),
-            &host.pubkey(),
-            rental(1, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("rental");
+    rent(
+        &net,
+        &mut chain,
+        &renter.pubkey(),
+        &host.pubkey(),
+        rental(1, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &host.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &host.pubkey()).await,
         wad("0.75"),
         "renter side"
     );
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &top.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &top.pubkey()).await,
         wad("0.75"),
         "host side"
     );
     // A host renting its own machine: both sides' referrer is the same account, paid twice.
-    let ix = net
-        .rental_ix(
-            &mut chain,
-            &host.pubkey(),
-            &host.pubkey(),
-            rental(1, LEDGER_CLORE),
-        )
-        .await;
-    net.as_oracle(&mut chain, &[ix]).await.expect("self rental");
+    rent(
+        &net,
+        &mut chain,
+        &host.pubkey(),
+        &host.pubkey(),
+        rental(1, LEDGER_CLORE),
+    )
+    .await;
     assert_eq!(
-        level1(
-            &net.member_state(&mut chain, &top.pubkey()).await,
-            LEDGER_CLORE
-        ),
+        clore_level1(&net, &mut chain, &top.pubkey()).await,
         wad("2.25")
     );
     assert_eq!(
