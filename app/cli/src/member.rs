@@ -9,7 +9,7 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::math::decimal::{format_fixed, parse_fixed};
 use upline::state::{label_text, Ledger, LedgerKind, Member, Network};
-use upline_sdk::client::{stored_upline, Cluster, TxFailure};
+use upline_sdk::client::{link_chain, Cluster, TxFailure};
 use upline_sdk::ix::{self, TokenDestination};
 use upline_sdk::pda;
 
@@ -104,13 +104,9 @@ async fn chain_from<C: Cluster>(
             "--referrer {referrer}: not a member of network {network}"
         )));
     }
-    let mut upline = vec![*referrer];
-    upline.extend(
-        stored_upline(cluster, network, referrer, 2)
-            .await
-            .map_err(Failure::from)?,
-    );
-    Ok(upline)
+    link_chain(cluster, network, referrer)
+        .await
+        .map_err(Failure::from)
 }
 
 /// `member join`: `wallet` joins in `class`, linked to `referrer` if given.

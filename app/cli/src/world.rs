@@ -11,6 +11,7 @@ use std::collections::HashMap;
 use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::decimal::parse_fixed;
 use upline::state::{label, CommissionTier};
+use upline_sdk::client::link_chain;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
 use upline_sdk::preset::Preset;
@@ -248,9 +249,9 @@ impl World {
     /// `referrer`'s wallet followed by its stored upline: what a link passes.
     async fn chain_from(&mut self, referrer: &str) -> Vec<Pubkey> {
         let referrer = self.member(referrer).wallet.pubkey();
-        let mut upline = vec![referrer];
-        upline.extend(self.network.upline(&mut self.chain, &referrer, 2).await);
-        upline
+        link_chain(&mut self.chain, &self.network.key, &referrer)
+            .await
+            .expect("member accounts decode")
     }
 
     async fn send(

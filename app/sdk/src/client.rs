@@ -148,3 +148,16 @@ pub async fn stored_upline<C: Cluster>(
     }
     Ok(out)
 }
+
+/// What linking to `referrer` passes: its wallet followed by its stored
+/// upline, up to the three levels a link checks.
+pub async fn link_chain<C: Cluster>(
+    cluster: &mut C,
+    network: &Pubkey,
+    referrer: &Pubkey,
+) -> Result<Vec<Pubkey>, TxFailure> {
+    let mut chain = vec![*referrer];
+    let above = upline::constants::MAX_REFERRAL_DEPTH - 1;
+    chain.extend(stored_upline(cluster, network, referrer, above).await?);
+    Ok(chain)
+}

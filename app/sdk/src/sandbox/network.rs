@@ -3,6 +3,7 @@
 
 use super::tokens::{TestMint, TOKEN};
 use super::{Chain, TxFailure};
+use crate::client::stored_upline;
 use crate::ix::{self, TokenLedgerSpec};
 use crate::pda;
 use crate::preset::Preset;
@@ -210,19 +211,9 @@ impl SandboxNetwork {
 
     /// The wallets above `wallet`, referrer first, up to `depth` levels, as stored.
     pub async fn upline(&self, chain: &mut Chain, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
-        let mut out = Vec::new();
-        let mut next = self
-            .member_state(chain, wallet)
+        stored_upline(chain, &self.key, wallet, depth)
             .await
-            .map_or(Pubkey::default(), |m| m.referrer);
-        while out.len() < depth && next != Pubkey::default() {
-            out.push(next);
-            next = self
-                .member_state(chain, &next)
-                .await
-                .map_or(Pubkey::default(), |m| m.referrer);
-        }
-        out
+            .expect("member accounts decode")
     }
 
     /// Mint `amount` base units to `funder` and deposit them into ledger `index`'s vault.
