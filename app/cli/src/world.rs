@@ -15,7 +15,7 @@ use upline_sdk::client::link_chain;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
 use upline_sdk::preset::Preset;
-use upline_sdk::sandbox::{Chain, SandboxNetwork, TxFailure};
+use upline_sdk::sandbox::{Chain, SandboxNetwork};
 
 /// A refusal, by step index (0-based) or by member name.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,11 +48,6 @@ pub struct World {
     pub rejected: Vec<Rejection>,
 }
 
-/// The name of the error a failed transaction returned.
-pub fn error_name(failure: &TxFailure) -> String {
-    failure.name()
-}
-
 /// A 32-byte identifier of a fingerprint or subnet string: its SHA-256.
 pub fn hash32(text: &str) -> [u8; 32] {
     Sha256::digest(text.as_bytes()).into()
@@ -79,7 +74,7 @@ impl World {
                 ScenarioError(format!(
                     "setting up the {} network: {}",
                     preset.name,
-                    error_name(&e)
+                    e.name()
                 ))
             })?;
         let treasury = chain.wallet().await;
@@ -263,7 +258,7 @@ impl World {
             .chain
             .send(instructions, signers)
             .await
-            .map_err(|e| error_name(&e))?;
+            .map_err(|e| e.name())?;
         self.events.extend(events);
         Ok(())
     }
@@ -413,7 +408,7 @@ impl World {
                 self.network
                     .fund(&mut self.chain, &treasury, index, amount)
                     .await
-                    .map_err(|e| error_name(&e))
+                    .map_err(|e| e.name())
             }
             Op::Withdraw(w) => {
                 let index = self.ledger_index(&w.ledger);
