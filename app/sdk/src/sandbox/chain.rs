@@ -101,7 +101,7 @@ impl Chain {
 
     /// Sign `instructions` with `payer` as fee payer, in a new slot if this one is
     /// full or has seen the same message.
-    pub(crate) async fn sign_paid_by(
+    async fn sign_paid_by(
         &mut self,
         payer: &Keypair,
         instructions: &[Instruction],
@@ -219,14 +219,23 @@ impl Chain {
     /// A new wallet with 10 SOL.
     pub async fn wallet(&mut self) -> Keypair {
         let wallet = Keypair::new();
-        let payer = self.payer();
-        let ix = solana_system_interface::instruction::transfer(
-            &payer.pubkey(),
-            &wallet.pubkey(),
-            10_000_000_000,
-        );
-        self.send(&[ix], &[]).await.expect("fund wallet");
+        self.airdrop(&wallet.pubkey(), 10_000_000_000)
+            .await
+            .expect("fund wallet");
         wallet
+    }
+
+    /// Lamports from the sandbox's payer to `to`, as a cluster's faucet would; the signature.
+    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<String, String> {
+        let payer = self.payer();
+        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), to, lamports);
+        let tx = self
+            .sign_paid_by(&payer, &[ix], &[])
+            .await
+            .map_err(|e| e.to_string())?;
+        let signature = tx.signatures[0].to_string();
+        self.process(tx).await.map_err(|e| e.to_string())?;
+        Ok(signature)
     }
 
     /// Snapshot of the given accounts, to show that a refused transaction changed nothing.

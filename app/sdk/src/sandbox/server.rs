@@ -11,7 +11,6 @@ use anchor_lang::prelude::Pubkey;
 use base64::Engine;
 use serde_json::{json, Value};
 use solana_program_test::BanksClientError;
-use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::TransactionError;
 use std::collections::HashMap;
@@ -272,25 +271,6 @@ impl SandboxServer {
         let slot = self.slot().await?;
         self.statuses.insert(signature.clone(), (slot, outcome));
         Ok(json!(signature))
-    }
-}
-
-impl Chain {
-    /// Lamports from the sandbox's payer to `to`, as a cluster's faucet would; the signature.
-    pub async fn airdrop(&mut self, to: &Pubkey, lamports: u64) -> Result<String, String> {
-        let payer = self.payer();
-        let ix = solana_system_interface::instruction::transfer(&payer.pubkey(), to, lamports);
-        let tx = self
-            .sign_paid_by(&payer, &[ix], &[])
-            .await
-            .map_err(|e| e.to_string())?;
-        let signature = tx.signatures[0].to_string();
-        self.ctx
-            .banks_client
-            .process_transaction(tx)
-            .await
-            .map_err(|e| e.to_string())?;
-        Ok(signature)
     }
 }
 
