@@ -215,8 +215,9 @@ pub async fn oracle(
 ) -> Result<u8, Failure> {
     match command {
         OracleCommand::Attest(attest) => {
+            let signing = signer(args)?;
             let (network, wallet, instruction, what) = {
-                let oracle = signer(args)?.pubkey();
+                let oracle = signing.pubkey();
                 match &attest {
                     AttestCommand::Provider {
                         network,
@@ -257,12 +258,11 @@ pub async fn oracle(
                     }
                 }
             };
-            let oracle = signer(args)?;
             let mut cluster = connect(args).await?;
             member::NetworkView::load(&mut cluster, network).await?;
             member::load_member(&mut cluster, &network, &wallet).await?;
             cluster
-                .send(&[instruction], &[&oracle])
+                .send(&[instruction], &[&signing])
                 .await
                 .map_err(Failure::from)?;
             let _ = writeln!(out, "attested {what}");
