@@ -29,7 +29,7 @@ fn signer(args: &ClusterArgs) -> Result<Keypair, Failure> {
     read_keypair(&keypair_path(args)).map_err(Failure::input)
 }
 
-async fn connect(args: &ClusterArgs) -> Result<RpcCluster, Failure> {
+pub(crate) async fn connect(args: &ClusterArgs) -> Result<RpcCluster, Failure> {
     let url = resolve_url(&args.url).map_err(Failure::input)?;
     RpcCluster::connect(&url).await.map_err(|e| Failure {
         code: exit::UNREACHABLE,

@@ -23,9 +23,15 @@ use upline_sdk::client::TxFailure;
 
 /// Run `scenario` on a fresh sandbox and return the DESIGN.md §8 result.
 pub async fn simulate(scenario: &Scenario) -> Result<Value, ScenarioError> {
+    simulate_world(scenario).await.map(|(_, result)| result)
+}
+
+/// [`simulate`], keeping the sandbox it ran on.
+pub async fn simulate_world(scenario: &Scenario) -> Result<(world::World, Value), ScenarioError> {
     let mut world = world::World::new(scenario).await?;
     world.run(scenario).await?;
-    Ok(output::result(&mut world).await)
+    let result = output::result(&mut world).await;
+    Ok((world, result))
 }
 
 /// Exit codes of every command.

@@ -2,13 +2,15 @@
 //! cluster, network set-up, the oracle's and the wallet's commands.
 
 use clap::{Args, Parser, Subcommand};
+use solana_signer::Signer;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use upline_cli::scenario::Scenario;
-use upline_cli::{demo, exit, simulate, tables, Failure};
+use upline_cli::{demo, exit, simulate, simulate_world, tables, Failure};
 
 mod commands;
+mod explorer;
 
 #[derive(Parser)]
 #[command(
@@ -38,7 +40,14 @@ pub struct ClusterArgs {
 enum Command {
     /// Run every example of the Cxmpute, Clore.ai and Aether documents on the
     /// sandbox and show each figure next to the document's.
-    Demo,
+    Demo {
+        /// Then keep the demo's sandbox and serve the explorer's dashboard on it.
+        #[arg(long)]
+        serve: bool,
+        /// The dashboard's port, with --serve.
+        #[arg(long, default_value_t = 8080, requires = "serve")]
+        port: u16,
+    },
     /// Run a scenario file (DESIGN.md §8) on the sandbox.
     Simulate {
         /// The scenario file.
@@ -76,8 +85,43 @@ enum Command {
     /// Wallet commands (the --keypair wallet is the member).
     #[command(subcommand)]
     Member(MemberCommand),
+    /// The explorer: index a cluster's Upline events, audit them, serve the
+    /// referral-stats API and dashboard.
+    #[command(subcommand)]
+    Explorer(ExplorerCommand),
     /// Write the program's IDL to target/idl/upline.json (run inside the repository).
     Idl,
+}
+
+#[derive(Subcommand)]
+pub enum ExplorerCommand {
+    /// Index every Upline event of the --url cluster (resumes where it stopped).
+    Index {
+        /// The index: a SQLite file, or a postgres:// URL.
+        #[arg(long, default_value = explorer::DEFAULT_DB)]
+        db: String,
+    },
+    /// Recompute every credit from the index and check the balances (exit 1 on any mismatch).
+    Audit {
+        /// The index: a SQLite file, or a postgres:// URL.
+        #[arg(long, default_value = explorer::DEFAULT_DB)]
+        db: String,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Serve the referral-stats API and the dashboard on 127.0.0.1.
+    Serve {
+        /// The index: a SQLite file, or a postgres:// URL.
+        #[arg(long, default_value = explorer::DEFAULT_DB)]
+        db: String,
+        /// Port to listen on (0: any free port; the URL is printed).
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// Index the --url cluster at start and then every this many seconds (0: serve the index as it is).
+        #[arg(long, default_value_t = 0)]
+        follow: u64,
+    },
 }
 
 #[derive(Subcommand)]
@@ -246,22 +290,24 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Demo => run_demo(out).await,
+        Command::Demo { serve, port } => run_demo(out, serve.then_some(port)).await,
         Command::Sandbox { port } => commands::sandbox(port, out).await,
         Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
         Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
         Command::Network(command) => commands::network(&cluster, command, out).await,
         Command::Oracle(command) => commands::oracle(&cluster, command, out).await,
         Command::Member(command) => commands::member(&cluster, command, out).await,
+        Command::Explorer(command) => explorer::explorer(&cluster, command, out).await,
         Command::Idl => commands::idl(out),
     }
 }
 
-async fn run_demo(out: &mut impl Write) -> Result<u8, Failure> {
+async fn run_demo(out: &mut impl Write, serve: Option<u16>) -> Result<u8, Failure> {
     let mut all = true;
+    let mut kept = Vec::new();
     for d in demo::scenarios() {
         let _ = writeln!(out, "\n== {}", d.title);
-        let result = simulate(&d.scenario)
+        let (world, result) = simulate_world(&d.scenario)
             .await
             .map_err(|e| Failure::input(format!("{}: {e}", d.title)))?;
         let (figures, matched) = demo::figures_table(&result, &d.figures);
@@ -272,10 +318,13 @@ async fn run_demo(out: &mut impl Write) -> Result<u8, Failure> {
             .to_string();
         let _ = writeln!(
             out,
-            "  audit: {verdict} ({} events)",
-            result["audit"]["events"]
+            "  audit: {verdict} ({} events, {} reports recomputed)",
+            result["audit"]["events"], result["audit"]["reports"]
         );
         all &= matched && verdict == "pass";
+        if serve.is_some() {
+            kept.push((d.title.to_string(), world));
+        }
     }
     let summary = if all {
         "every figure matches its document, every audit passes"
@@ -283,5 +332,18 @@ async fn run_demo(out: &mut impl Write) -> Result<u8, Failure> {
         "MISMATCH: see above"
     };
     let _ = writeln!(out, "\n{summary}");
-    Ok(if all { 0 } else { exit::REFUSED })
+    let Some(port) = serve else {
+        return Ok(if all { 0 } else { exit::REFUSED });
+    };
+    for (title, world) in &kept {
+        let _ = writeln!(out, "\n{title}");
+        for m in world.members.iter().take(4) {
+            let _ = writeln!(out, "  {:<12} {}", m.name, m.wallet.pubkey());
+        }
+    }
+    let mut chains: Vec<(String, upline_sdk::sandbox::Chain)> = kept
+        .into_iter()
+        .map(|(title, world)| (title, world.chain))
+        .collect();
+    explorer::serve_demo(&mut chains, port, out).await
 }

@@ -10,49 +10,8 @@ use solana_signer::Signer;
 use std::collections::HashMap;
 use upline::math::Wad;
 use upline::state::{Ledger, Member};
-use upline_sdk::events::UplineEvent;
-use upline_sdk::graph::recount_downline;
-
-/// Per-ledger credits the events report: what the explorer would re-add.
-fn credits_from_events(events: &[UplineEvent], ledgers: usize) -> Vec<u128> {
-    let mut credited = vec![0u128; ledgers];
-    let mut add = |ledger: u8, amount: Wad| {
-        if let Some(total) = credited.get_mut(usize::from(ledger)) {
-            *total = total.saturating_add(amount.0);
-        }
-    };
-    for event in events {
-        match event {
-            UplineEvent::DirectBonusCredited(e) => add(e.ledger_index, e.amount),
-            UplineEvent::ComputeReported(e) => {
-                add(e.ledger_index, e.reward);
-                e.commissions
-                    .iter()
-                    .for_each(|c| add(e.ledger_index, c.amount));
-            }
-            UplineEvent::UsageReported(e) => {
-                add(e.ledger_index, e.points);
-                e.commissions
-                    .iter()
-                    .for_each(|c| add(e.ledger_index, c.amount));
-            }
-            UplineEvent::RentalReported(e) => {
-                e.renter_commission
-                    .iter()
-                    .chain(e.host_commission.iter())
-                    .for_each(|c| add(e.ledger_index, c.amount));
-            }
-            UplineEvent::BandwidthReported(e) => {
-                add(e.ledger_index, e.node_reward);
-                e.referral
-                    .iter()
-                    .for_each(|c| add(e.ledger_index, c.amount));
-            }
-            _ => {}
-        }
-    }
-    credited
-}
+use upline_explorer::source::index_sandbox;
+use upline_explorer::Store;
 
 /// Build the §8 output object.
 pub async fn result(world: &mut World) -> Value {
@@ -117,59 +76,20 @@ pub async fn result(world: &mut World) -> Value {
     }
 
     let mut ledgers = Map::new();
-    let mut mismatches: Vec<String> = Vec::new();
-    let from_events = credits_from_events(&world.events, ledger_names.len());
     for (index, name) in ledger_names.iter().enumerate() {
         let address = world.network.ledgers[index].address;
         let state: Ledger = world.chain.account(&address).await;
         let vault = match world.network.ledgers[index].mint {
             Some(_) => {
                 let held = world.chain.token_balance(&state.vault).await;
-                if held != state.funded - state.withdrawn {
-                    mismatches.push(format!(
-                        "{name}: vault holds {held} base units, funded - withdrawn is {}",
-                        state.funded - state.withdrawn
-                    ));
-                }
                 Wad::from_base_units(held, state.decimals).unwrap_or_default()
             }
             None => Wad::ZERO,
         };
-        if from_events[index] != credited[index].0 {
-            mismatches.push(format!(
-                "{name}: events credit {}, balances + withdrawals hold {}",
-                Wad(from_events[index]),
-                credited[index]
-            ));
-        }
-        let paid = Wad::from_base_units(state.withdrawn, state.decimals).unwrap_or_default();
-        if paid != withdrawn[index] {
-            mismatches.push(format!(
-                "{name}: the ledger paid {paid}, members withdrew {}",
-                withdrawn[index]
-            ));
-        }
         ledgers.insert(
             name.clone(),
             json!({"credited": credited[index].to_string(), "withdrawn": withdrawn[index].to_string(), "vault": vault.to_string()}),
         );
-    }
-
-    // Downline counts against a recount of the stored links.
-    match recount_downline(states.iter().flatten()) {
-        Ok(counted) => {
-            for state in states.iter().flatten() {
-                let recount = counted.get(&state.wallet).copied().unwrap_or_default();
-                if recount != state.downline {
-                    let name = wallet_names.get(&state.wallet).copied().unwrap_or("?");
-                    mismatches.push(format!(
-                        "{name}: downline {:?}, recount {recount:?}",
-                        state.downline
-                    ));
-                }
-            }
-        }
-        Err(broken) => mismatches.push(format!("referral graph: {broken}")),
     }
 
     let rejected: Vec<Value> = world
@@ -180,11 +100,38 @@ pub async fn result(world: &mut World) -> Value {
             Rejection::Member { member, error } => json!({"member": member, "error": error}),
         })
         .collect();
-    let audit = json!({
-        "verdict": if mismatches.is_empty() { "pass" } else { "fail" },
-        "checks": ["credits in events = balances + withdrawals", "vault = funded - withdrawn", "ledger withdrawals = members' withdrawals", "downline = recount of the graph"],
-        "events": world.events.len(),
-        "mismatches": mismatches,
-    });
+    let names: Vec<(Pubkey, String)> = wallet_names
+        .iter()
+        .map(|(key, name)| (*key, (*name).to_string()))
+        .collect();
+    let audit = audit(world, &names).await;
     json!({"members": members, "ledgers": ledgers, "rejected": rejected, "audit": audit})
+}
+
+/// The explorer's audit of the scenario's chain: its journal indexed into an
+/// in-memory index, then audited exactly as `upline explorer audit` does.
+/// Wallet addresses in the mismatches read as the scenario's member names.
+async fn audit(world: &mut World, names: &[(Pubkey, String)]) -> Value {
+    let verdict = async {
+        let mut store = Store::open(":memory:").await?;
+        index_sandbox(&mut store, &mut world.chain).await?;
+        upline_explorer::audit::audit(&mut store).await
+    }
+    .await;
+    match verdict {
+        Ok(verdict) => {
+            let mut json = verdict.to_json();
+            for mismatch in json["mismatches"].as_array_mut().into_iter().flatten() {
+                if let Some(detail) = mismatch["detail"].as_str() {
+                    let mut text = detail.to_string();
+                    for (key, name) in names {
+                        text = text.replace(&key.to_string(), name);
+                    }
+                    mismatch["detail"] = Value::String(text);
+                }
+            }
+            json
+        }
+        Err(e) => json!({"verdict": "fail", "error": e.to_string(), "mismatches": [e.to_string()]}),
+    }
 }

@@ -107,12 +107,14 @@ pub fn render(result: &Value) -> String {
     let audit = &result["audit"];
     let _ = writeln!(
         out,
-        "\naudit: {} ({} events)",
+        "\naudit: {} ({} events, {} reports recomputed)",
         text(&audit["verdict"]),
-        text(&audit["events"])
+        text(&audit["events"]),
+        text(&audit["reports"])
     );
     for m in audit["mismatches"].as_array().into_iter().flatten() {
-        let _ = writeln!(out, "  mismatch: {}", text(m));
+        let what = m.get("detail").map_or_else(|| text(m), text);
+        let _ = writeln!(out, "  mismatch: {what}");
     }
     out
 }

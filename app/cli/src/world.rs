@@ -12,7 +12,6 @@ use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::decimal::parse_fixed;
 use upline::state::{label, CommissionTier};
 use upline_sdk::client::link_chain;
-use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
 use upline_sdk::preset::Preset;
 use upline_sdk::sandbox::{Chain, SandboxNetwork};
@@ -43,8 +42,6 @@ pub struct World {
     by_name: HashMap<String, usize>,
     treasury: Keypair,
     destinations: HashMap<(usize, u8), Pubkey>,
-    /// Every event of every successful transaction, in order.
-    pub events: Vec<UplineEvent>,
     pub rejected: Vec<Rejection>,
 }
 
@@ -87,7 +84,6 @@ impl World {
             by_name: HashMap::new(),
             treasury,
             destinations: HashMap::new(),
-            events: Vec::new(),
             rejected: Vec::new(),
         })
     }
@@ -254,13 +250,10 @@ impl World {
         instructions: &[anchor_lang::solana_program::instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<(), String> {
-        let events = self
-            .chain
-            .send(instructions, signers)
+        self.chain
+            .send_quiet(instructions, signers)
             .await
-            .map_err(|e| e.name())?;
-        self.events.extend(events);
-        Ok(())
+            .map_err(|e| e.name())
     }
 
     async fn as_oracle(

@@ -21,6 +21,7 @@ pub mod rpc;
 #[cfg(feature = "sandbox")]
 pub mod sandbox;
 pub mod setup;
+pub mod stats;
 
 pub use upline;
 pub use upline::ID as PROGRAM_ID;

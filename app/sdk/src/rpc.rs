@@ -64,6 +64,11 @@ impl RpcCluster {
         })
     }
 
+    /// The client library's RPC client (for reads the [`Cluster`] trait does not cover).
+    pub fn client(&self) -> &RpcClient {
+        &self.client
+    }
+
     /// The URL this cluster answers on.
     pub fn url(&self) -> &str {
         &self.url

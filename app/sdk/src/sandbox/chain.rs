@@ -13,8 +13,11 @@ use solana_transaction::Transaction;
 
 pub use crate::client::TxFailure;
 use crate::client::{AccountState, Cluster};
-use crate::events::{decode_event, UplineEvent};
-use std::collections::HashSet;
+use crate::events::UplineEvent;
+use crate::sandbox::journal::{InnerInstruction, Recorded, Simulated};
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction::TransactionError;
+use std::collections::{HashMap, HashSet};
 
 /// Adapter from the runtime's processor shape to Anchor's `entry`, which ties
 /// every argument to one lifetime. The copies share the accounts' `RefCell`s,
@@ -35,6 +38,12 @@ pub struct Chain {
     pub ctx: ProgramTestContext,
     /// Unix time every transaction sees (set with [`Chain::warp_to`]).
     pub now: i64,
+    /// The slot transactions now land in.
+    pub slot: u64,
+    /// Every transaction processed, in order, as a cluster's ledger keeps them.
+    pub journal: Vec<Recorded>,
+    /// Journal positions by signature.
+    by_signature: HashMap<String, usize>,
     sent: HashSet<Vec<u8>>,
     /// Instructions sent in the current slot.
     in_slot: usize,
@@ -59,6 +68,9 @@ impl Chain {
         let mut chain = Chain {
             ctx,
             now: START,
+            slot: 0,
+            journal: Vec::new(),
+            by_signature: HashMap::new(),
             sent: HashSet::new(),
             in_slot: 0,
         };
@@ -75,6 +87,7 @@ impl Chain {
     pub async fn warp_to(&mut self, unix: i64) {
         let slot = self.ctx.banks_client.get_root_slot().await.expect("slot") + 1;
         self.ctx.warp_to_slot(slot).expect("warp");
+        self.slot = slot;
         let mut clock: anchor_lang::prelude::Clock =
             self.ctx.banks_client.get_sysvar().await.expect("clock");
         clock.unix_timestamp = unix;
@@ -147,30 +160,15 @@ impl Chain {
         signers: &[&Keypair],
     ) -> Result<Vec<UplineEvent>, TxFailure> {
         let tx = self.sign(instructions, signers).await?;
-        let simulated = self
-            .ctx
-            .banks_client
-            .simulate_transaction(tx.clone())
-            .await
-            .map_err(|e| TxFailure::Other(e.to_string()))?;
-        let events = simulated
-            .simulation_details
-            .and_then(|d| d.inner_instructions)
-            .unwrap_or_default()
-            .iter()
-            .flat_map(|inner| inner.iter())
-            .filter(|inner| {
-                let program =
-                    tx.message.account_keys[usize::from(inner.instruction.program_id_index)];
-                program == upline::ID
-            })
-            .filter_map(|inner| decode_event(&inner.instruction.data))
-            .collect();
-
-        self.process(tx).await.map(|()| events)
+        self.process(tx).await?;
+        Ok(self
+            .journal
+            .last()
+            .map(Recorded::events)
+            .unwrap_or_default())
     }
 
-    /// Sign and process without simulating first: for long runs that need no events.
+    /// Sign and process, for callers that need no events.
     pub async fn send_quiet(
         &mut self,
         instructions: &[Instruction],
@@ -181,11 +179,115 @@ impl Chain {
     }
 
     async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
-        match self.ctx.banks_client.process_transaction(tx).await {
-            Ok(()) => Ok(()),
-            Err(BanksClientError::TransactionError(err)) => Err(TxFailure::from(err)),
-            Err(other) => Err(TxFailure::Other(other.to_string())),
+        let tx = VersionedTransaction::from(tx);
+        let simulated = self.simulate(&tx).await?;
+        match self.commit(tx, simulated).await? {
+            Ok(recorded) => match &recorded.err {
+                None => Ok(()),
+                Some(err) => Err(TxFailure::from(err.clone())),
+            },
+            Err(refused) => Err(TxFailure::from(refused)),
         }
+    }
+
+    /// Run `tx` without committing it: its outcome, logs and inner instructions
+    /// (the events a committed run will emit, since nothing runs in between).
+    pub async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulated, TxFailure> {
+        let result = self
+            .ctx
+            .banks_client
+            .simulate_transaction(tx.clone())
+            .await
+            .map_err(|e| TxFailure::Other(e.to_string()))?;
+        let err = result.result.and_then(Result::err);
+        let (logs, inner, units_consumed) = match result.simulation_details {
+            Some(d) => (
+                d.logs,
+                d.inner_instructions.unwrap_or_default(),
+                d.units_consumed,
+            ),
+            None => (Vec::new(), Vec::new(), 0),
+        };
+        let inner_instructions = inner
+            .into_iter()
+            .enumerate()
+            .filter(|(_, list)| !list.is_empty())
+            .map(|(index, list)| {
+                let list = list
+                    .into_iter()
+                    .map(|inner| InnerInstruction {
+                        program_id_index: inner.instruction.program_id_index,
+                        accounts: inner.instruction.accounts,
+                        data: inner.instruction.data,
+                        stack_height: Some(u32::from(inner.stack_height)),
+                    })
+                    .collect();
+                (u8::try_from(index).unwrap_or(u8::MAX), list)
+            })
+            .collect();
+        Ok(Simulated {
+            err,
+            logs,
+            inner_instructions,
+            units_consumed,
+        })
+    }
+
+    /// Process `tx` for real and journal it with what its simulation saw: the
+    /// journal entry (its `err` says whether it succeeded), or the error of a
+    /// transaction refused before it ran. `Err` outside: the bank failed.
+    pub async fn commit(
+        &mut self,
+        tx: VersionedTransaction,
+        simulated: Simulated,
+    ) -> Result<Result<&Recorded, TransactionError>, TxFailure> {
+        let signature = tx
+            .signatures
+            .first()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let err = match self.ctx.banks_client.process_transaction(tx.clone()).await {
+            Ok(()) => None,
+            Err(BanksClientError::TransactionError(err)) => Some(err),
+            Err(BanksClientError::SimulationError { err, .. }) => Some(err),
+            Err(other) => return Err(TxFailure::Other(other.to_string())),
+        };
+        // A transaction refused before it ran (a stale blockhash, a fee payer
+        // without SOL) never reaches a cluster's ledger; one that ran and
+        // failed in an instruction does, with its error and no events.
+        if let Some(refused) = err
+            .as_ref()
+            .filter(|e| !matches!(e, TransactionError::InstructionError(..)))
+        {
+            return Ok(Err(refused.clone()));
+        }
+        let inner_instructions = match err {
+            None => simulated.inner_instructions,
+            Some(_) => Vec::new(),
+        };
+        self.by_signature
+            .insert(signature.clone(), self.journal.len());
+        self.journal.push(Recorded {
+            signature,
+            slot: self.slot,
+            block_time: self.now,
+            transaction: tx,
+            err,
+            logs: simulated.logs,
+            inner_instructions,
+            units_consumed: simulated.units_consumed,
+        });
+        self.journal
+            .last()
+            .map(Ok)
+            .ok_or_else(|| TxFailure::Other("journal is empty after a push".into()))
+    }
+
+    /// The journal entry of the transaction with this signature.
+    pub fn recorded(&self, signature: &str) -> Option<&Recorded> {
+        self.by_signature
+            .get(signature)
+            .and_then(|i| self.journal.get(*i))
     }
 
     /// Raw account data, if the account exists.

@@ -5,6 +5,8 @@
 // solana-program-test 3.1 marks its whole API deprecated (unstable from 4.0).
 #[allow(deprecated)]
 pub mod chain;
+mod history;
+pub mod journal;
 pub mod network;
 #[allow(deprecated)]
 pub mod server;
@@ -12,4 +14,5 @@ pub mod server;
 pub mod tokens;
 
 pub use chain::{Chain, TxFailure, START};
+pub use journal::Recorded;
 pub use network::{LedgerSetup, SandboxLedger, SandboxNetwork};

@@ -6,11 +6,11 @@
 //! One request per connection, handled in order: the bank is one state and
 //! the sandbox is for one user.
 
+use super::history;
 use super::Chain;
 use anchor_lang::prelude::Pubkey;
 use base64::Engine;
 use serde_json::{json, Value};
-use solana_program_test::BanksClientError;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::TransactionError;
 use std::collections::HashMap;
@@ -34,17 +34,19 @@ fn bad_params(message: impl Into<String>) -> RpcError {
     RpcError(INVALID_PARAMS, message.into(), Value::Null)
 }
 
-/// The sandbox behind the endpoint, and the outcome of every transaction it took.
+/// The sandbox behind the endpoint. Transactions that ran are in the chain's
+/// journal; those the bank refused before running (sent without preflight)
+/// are kept here, so that their senders learn why.
 pub struct SandboxServer {
     chain: Chain,
-    statuses: HashMap<String, (u64, Option<TransactionError>)>,
+    refused: HashMap<String, (u64, TransactionError)>,
 }
 
 impl SandboxServer {
     pub fn new(chain: Chain) -> SandboxServer {
         SandboxServer {
             chain,
-            statuses: HashMap::new(),
+            refused: HashMap::new(),
         }
     }
 
@@ -161,18 +163,25 @@ impl SandboxServer {
                     .ok_or_else(|| bad_params("expected an array of signatures"))?;
                 let statuses: Vec<Value> = signatures
                     .iter()
-                    .map(|s| match s.as_str().and_then(|s| self.statuses.get(s)) {
-                        None => Value::Null,
-                        Some((slot, err)) => json!({
-                            "slot": slot,
-                            "confirmations": null,
-                            "err": err,
-                            "status": match err { None => json!({"Ok": null}), Some(e) => json!({"Err": e}) },
-                            "confirmationStatus": "finalized",
-                        }),
-                    })
+                    .map(|s| s.as_str().and_then(|s| self.status(s)).unwrap_or(Value::Null))
                     .collect();
                 self.context(Value::Array(statuses)).await
+            }
+            "getSignaturesForAddress" => {
+                let address = pubkey(param(params, 0)?)?;
+                let config = params.get(1).cloned().unwrap_or(Value::Null);
+                history::signatures_for_address(&self.chain.journal, &address, &config)
+                    .map_err(bad_params)
+            }
+            "getTransaction" => {
+                let signature = param(params, 0)?
+                    .as_str()
+                    .ok_or_else(|| bad_params("expected a signature"))?;
+                let config = params.get(1).cloned().unwrap_or(Value::Null);
+                match self.chain.recorded(signature) {
+                    None => Ok(Value::Null),
+                    Some(recorded) => history::transaction_json(recorded, &config).map_err(bad_params),
+                }
             }
             "sendTransaction" => self.send_transaction(params).await,
             "requestAirdrop" => {
@@ -182,8 +191,6 @@ impl SandboxServer {
                     .ok_or_else(|| bad_params("expected lamports"))?;
                 self.next_slot().await;
                 let signature = self.chain.airdrop(&to, lamports).await.map_err(internal)?;
-                let slot = self.slot().await?;
-                self.statuses.insert(signature.clone(), (slot, None));
                 Ok(json!(signature))
             }
             other => Err(RpcError(
@@ -242,35 +249,45 @@ impl SandboxServer {
             .get("skipPreflight")
             .and_then(Value::as_bool)
             .unwrap_or(false);
+        let simulated = self.chain.simulate(&tx).await.map_err(internal)?;
         if !skip_preflight {
-            let simulated = self
-                .chain
-                .ctx
-                .banks_client
-                .simulate_transaction(tx.clone())
-                .await
-                .map_err(internal)?;
-            if let Some(Err(err)) = simulated.result {
-                let logs = simulated
-                    .simulation_details
-                    .map(|d| d.logs)
-                    .unwrap_or_default();
+            if let Some(err) = &simulated.err {
                 return Err(RpcError(
                     PREFLIGHT_FAILURE,
                     format!("Transaction simulation failed: {err}"),
-                    json!({"err": err, "logs": logs, "accounts": null, "unitsConsumed": 0}),
+                    json!({"err": err, "logs": simulated.logs, "accounts": null, "unitsConsumed": simulated.units_consumed}),
                 ));
             }
         }
-        let outcome = match self.chain.ctx.banks_client.process_transaction(tx).await {
-            Ok(()) => None,
-            Err(BanksClientError::TransactionError(err)) => Some(err),
-            Err(BanksClientError::SimulationError { err, .. }) => Some(err),
-            Err(other) => return Err(internal(other)),
-        };
-        let slot = self.slot().await?;
-        self.statuses.insert(signature.clone(), (slot, outcome));
+        let refused = self
+            .chain
+            .commit(tx, simulated)
+            .await
+            .map_err(internal)?
+            .err();
+        if let Some(err) = refused {
+            let slot = self.slot().await?;
+            self.refused.insert(signature.clone(), (slot, err));
+        }
         Ok(json!(signature))
+    }
+
+    /// A signature's status as `getSignatureStatuses` gives it.
+    fn status(&self, signature: &str) -> Option<Value> {
+        let (slot, err) = match self.chain.recorded(signature) {
+            Some(recorded) => (recorded.slot, recorded.err.clone()),
+            None => self
+                .refused
+                .get(signature)
+                .map(|(slot, err)| (*slot, Some(err.clone())))?,
+        };
+        Some(json!({
+            "slot": slot,
+            "confirmations": null,
+            "err": err,
+            "status": match &err { None => json!({"Ok": null}), Some(e) => json!({"Err": e}) },
+            "confirmationStatus": "finalized",
+        }))
     }
 }
 

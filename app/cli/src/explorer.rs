@@ -1,0 +1,180 @@
+//! `upline explorer index|audit|serve` and `upline demo --serve`.
+
+use crate::commands::connect;
+use crate::{ClusterArgs, ExplorerCommand};
+use std::io::Write;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Mutex;
+use upline_cli::{exit, Failure};
+use upline_explorer::audit::{self, Verdict};
+use upline_explorer::source::{index_rpc, index_sandbox};
+use upline_explorer::{api, ExplorerError, Store};
+use upline_sdk::sandbox::Chain;
+
+/// The index file when `--db` is not given.
+pub const DEFAULT_DB: &str = "upline-index.sqlite";
+
+fn store_failure(e: ExplorerError) -> Failure {
+    match e {
+        ExplorerError::Source(message) => Failure {
+            code: exit::UNREACHABLE,
+            message,
+        },
+        ExplorerError::Store(message) => Failure::input(format!("--db: {message}")),
+        ExplorerError::Corrupt(message) => Failure::refused(message),
+    }
+}
+
+async fn open(db: &str) -> Result<Store, Failure> {
+    Store::open(db).await.map_err(store_failure)
+}
+
+fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// Audit the index and keep the verdict as its latest.
+async fn audit_and_save(store: &mut Store) -> Result<Verdict, Failure> {
+    let verdict = audit::audit(store).await.map_err(store_failure)?;
+    audit::save(store, &verdict, unix_now())
+        .await
+        .map_err(store_failure)?;
+    Ok(verdict)
+}
+
+async fn listen(port: u16) -> Result<tokio::net::TcpListener, Failure> {
+    tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| Failure::input(format!("--port {port}: {e}")))
+}
+
+/// Serve `store` until the process ends (re-indexing `follow` every few seconds).
+async fn serve_store(
+    store: Arc<Mutex<Store>>,
+    listener: tokio::net::TcpListener,
+) -> Result<u8, Failure> {
+    api::serve(store, listener)
+        .await
+        .map_err(|e| Failure::refused(format!("explorer: {e}")))?;
+    Ok(0)
+}
+
+pub async fn explorer(
+    cluster: &ClusterArgs,
+    command: ExplorerCommand,
+    out: &mut impl Write,
+) -> Result<u8, Failure> {
+    match command {
+        ExplorerCommand::Index { db } => {
+            let mut store = open(&db).await?;
+            let mut rpc = connect(cluster).await?;
+            let terminal = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            let mut progress = |done: usize, total: usize| {
+                if terminal && total > 0 {
+                    eprint!("\rfetching transactions: {done}/{total}");
+                }
+            };
+            let summary = index_rpc(&mut store, &mut rpc, &mut progress)
+                .await
+                .map_err(store_failure)?;
+            if terminal {
+                eprintln!();
+            }
+            let _ = writeln!(
+                out,
+                "indexed {} new transactions ({} events) from {} into {db} ({}); {} accounts snapshotted",
+                summary.transactions,
+                summary.events,
+                rpc.url(),
+                store.backend(),
+                summary.accounts
+            );
+            Ok(0)
+        }
+        ExplorerCommand::Audit { db, json } => {
+            let mut store = open(&db).await?;
+            let verdict = audit_and_save(&mut store).await?;
+            if json {
+                let text = serde_json::to_string_pretty(&verdict.to_json()).unwrap_or_default();
+                let _ = writeln!(out, "{text}");
+            } else {
+                let _ = write!(out, "{}", verdict.render());
+            }
+            Ok(if verdict.passed() { 0 } else { exit::REFUSED })
+        }
+        ExplorerCommand::Serve { db, port, follow } => {
+            let mut store = open(&db).await?;
+            let listener = listen(port).await?;
+            let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+            let mut rpc = if follow > 0 {
+                Some(connect(cluster).await?)
+            } else {
+                None
+            };
+            if let Some(rpc) = rpc.as_mut() {
+                index_rpc(&mut store, rpc, &mut |_, _| {})
+                    .await
+                    .map_err(store_failure)?;
+            }
+            let verdict = audit_and_save(&mut store).await?;
+            let _ = writeln!(
+                out,
+                "upline explorer: dashboard and API on http://127.0.0.1:{port}/ (index {db}, audit {}). Ctrl-C ends it.",
+                if verdict.passed() { "pass" } else { "FAIL" }
+            );
+            let store = Arc::new(Mutex::new(store));
+            if let Some(rpc) = rpc {
+                tokio::spawn(follow_cluster(Arc::clone(&store), rpc, follow));
+            }
+            serve_store(store, listener).await
+        }
+    }
+}
+
+/// Every `seconds`, index what is new on the cluster and audit again.
+async fn follow_cluster(
+    store: Arc<Mutex<Store>>,
+    mut rpc: upline_sdk::rpc::RpcCluster,
+    seconds: u64,
+) {
+    loop {
+        tokio::time::sleep(Duration::from_secs(seconds)).await;
+        let mut store = store.lock().await;
+        match index_rpc(&mut store, &mut rpc, &mut |_, _| {}).await {
+            Ok(summary) if summary.transactions > 0 => {
+                if let Err(e) = audit_and_save(&mut store).await {
+                    eprintln!("upline explorer: audit: {}", e.message);
+                }
+            }
+            Ok(_) => {}
+            Err(e) => eprintln!("upline explorer: indexing {}: {e}", rpc.url()),
+        }
+    }
+}
+
+/// `demo --serve`: index the demo's chains, audit, and serve the dashboard.
+pub async fn serve_demo(
+    chains: &mut [(String, Chain)],
+    port: u16,
+    out: &mut impl Write,
+) -> Result<u8, Failure> {
+    let listener = listen(port).await?;
+    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+    let mut store = open(":memory:").await?;
+    for (_, chain) in chains.iter_mut() {
+        index_sandbox(&mut store, chain)
+            .await
+            .map_err(store_failure)?;
+    }
+    let verdict = audit_and_save(&mut store).await?;
+    let _ = writeln!(
+        out,
+        "\nupline explorer: the demo's {} networks on http://127.0.0.1:{port}/ (audit {}). Paste a wallet from the list below. Ctrl-C ends it.",
+        verdict.networks,
+        if verdict.passed() { "pass" } else { "FAIL" }
+    );
+    serve_store(Arc::new(Mutex::new(store)), listener).await
+}

@@ -1,0 +1,169 @@
+//! What the end-to-end tests share: `upline sandbox --port 0` as a local
+//! cluster, the `upline` binary run against it with per-test keypairs, and
+//! the checks on a command's exit code and message.
+
+// Each test binary uses its own share of these helpers.
+#![allow(dead_code)]
+
+pub mod web;
+
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+/// An `upline` command that serves until killed (`sandbox`, `explorer
+/// serve`), started with `--port 0`; its URL is the first on its first line.
+pub struct Server {
+    child: Child,
+    pub url: String,
+}
+
+impl Server {
+    pub fn start(args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(args)
+            .env("RUST_LOG", "error")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the server");
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().expect("stdout"))
+            .read_line(&mut first)
+            .expect("the server prints its URL");
+        let url = first
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("a URL on the first line: {first:?}"))
+            .trim_end_matches(['/', ')', ';'])
+            .to_string();
+        Server { child, url }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `upline sandbox --port 0`, killed when dropped.
+pub struct Sandbox {
+    server: Server,
+    pub url: String,
+    pub dir: PathBuf,
+}
+
+impl Sandbox {
+    pub fn start(test: &str) -> Sandbox {
+        let server = Server::start(&["sandbox", "--port", "0"]);
+        let url = server.url.clone();
+        let dir = std::env::temp_dir().join(format!("upline-{test}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        Sandbox { server, url, dir }
+    }
+
+    /// Run `upline --url URL --keypair KEY.json ARGS` against the sandbox.
+    pub fn run(&self, key: &str, args: &[&str]) -> Output {
+        self.run_at(&self.url, key, args)
+    }
+
+    /// Run `upline --url URL --keypair KEY.json ARGS` against any `url`.
+    pub fn run_at(&self, url: &str, key: &str, args: &[&str]) -> Output {
+        Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(["--url", url, "--keypair"])
+            .arg(self.key(key))
+            .args(args)
+            .env("RUST_LOG", "error")
+            .output()
+            .expect("run upline")
+    }
+
+    /// Run and expect success; standard output.
+    pub fn ok(&self, key: &str, args: &[&str]) -> String {
+        let out = self.run(key, args);
+        assert!(
+            out.status.success(),
+            "upline {args:?}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    pub fn key(&self, name: &str) -> PathBuf {
+        self.dir.join(format!("{name}.json"))
+    }
+
+    /// A new funded wallet; its address.
+    pub fn wallet(&self, name: &str) -> String {
+        let out = self.ok(name, &["keygen"]);
+        self.ok(name, &["airdrop", "5"]);
+        out.split("wallet ")
+            .nth(1)
+            .expect("address")
+            .trim_end_matches([')', '\n'])
+            .to_string()
+    }
+
+    pub fn stats(&self, network: &str, wallet: &str) -> Value {
+        let out = self.ok(
+            "admin",
+            &[
+                "member",
+                "stats",
+                "--network",
+                network,
+                "--wallet",
+                wallet,
+                "--json",
+            ],
+        );
+        serde_json::from_str(&out).expect("stats JSON")
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        // The server is killed after this, when its field drops.
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// The command failed with exit code `expected` and a message containing `needle`.
+pub fn fails_with(out: &Output, expected: i32, needle: &str) {
+    let message = stderr(out);
+    assert_eq!(code(out), expected, "{message}");
+    assert!(message.contains(needle), "{message}");
+}
+
+pub fn compute(id: u64, provider: &str, model: &str) -> String {
+    format!(
+        "{{\"kind\": \"compute\", \"id\": {id}, \"provider\": \"{provider}\", \"service\": \"chat\", \"model\": \"{model}\", \"tokens\": 1000, \"latency_ms\": 5000}}\n"
+    )
+}
+
+pub fn write(path: &Path, text: &str) -> String {
+    std::fs::write(path, text).expect("write");
+    path.to_str().expect("utf-8 path").to_string()
+}
+
+pub fn network_address(init_output: &str) -> String {
+    init_output
+        .lines()
+        .find_map(|l| l.strip_prefix("network ")?.split_once(' ').map(|(_, a)| a))
+        .expect("the network's address")
+        .trim()
+        .to_string()
+}

@@ -1,0 +1,233 @@
+//! `upline explorer audit`: recompute every credit from the indexed events
+//! and the tables in force when each happened, then hold the account
+//! snapshots to the events. The verdict is `pass` only if nothing disagrees.
+
+mod balances;
+pub mod exact;
+mod replay;
+
+use crate::index::{self, IndexedEvent};
+use crate::store::{Cell, Store};
+use crate::ExplorerError;
+use anchor_lang::prelude::Pubkey;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use upline_sdk::events::UplineEvent;
+
+/// What the audit checks; each mismatch names one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Check {
+    Rewards,
+    Commissions,
+    Bonus,
+    SelfCommission,
+    ReportIds,
+    Graph,
+    Balances,
+    Vault,
+    Downline,
+}
+
+impl Check {
+    pub const ALL: [Check; 9] = [
+        Check::Rewards,
+        Check::Commissions,
+        Check::Bonus,
+        Check::SelfCommission,
+        Check::ReportIds,
+        Check::Graph,
+        Check::Balances,
+        Check::Vault,
+        Check::Downline,
+    ];
+
+    /// The check as the verdict lists it.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Check::Rewards => "each report's reward = its formula on the tables in force",
+            Check::Commissions => "each commission = the schedule in force on the stored upline",
+            Check::Bonus => "each direct bonus = the referrer's class table, once per referee",
+            Check::SelfCommission => "nobody earns a commission from itself",
+            Check::ReportIds => "no report id counts twice (ids increase per member)",
+            Check::Graph => "links: no self-referral, no cycle, uplines as stored",
+            Check::Balances => "per member and ledger: credits in events = balance + withdrawn",
+            Check::Vault => "per ledger: vault = funded - withdrawn, as the events add up",
+            Check::Downline => "downline counts = a recount of the links",
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Check::Rewards => "rewards",
+            Check::Commissions => "commissions",
+            Check::Bonus => "bonus",
+            Check::SelfCommission => "self_commission",
+            Check::ReportIds => "report_ids",
+            Check::Graph => "graph",
+            Check::Balances => "balances",
+            Check::Vault => "vault",
+            Check::Downline => "downline",
+        }
+    }
+}
+
+/// One disagreement.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Mismatch {
+    pub check: Check,
+    /// The transaction whose event disagrees, if one does.
+    pub signature: Option<String>,
+    pub detail: String,
+}
+
+/// The audit's result.
+#[derive(Clone, Debug, Default)]
+pub struct Verdict {
+    pub networks: usize,
+    pub events: usize,
+    pub reports: usize,
+    pub members: usize,
+    pub mismatches: Vec<Mismatch>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.mismatches.is_empty()
+    }
+
+    /// The verdict as `--json`, `GET /api/audit` and `upline simulate` give it.
+    pub fn to_json(&self) -> Value {
+        let checks: Vec<Value> = Check::ALL
+            .iter()
+            .map(|c| {
+                let failed = self.mismatches.iter().filter(|m| m.check == *c).count();
+                json!({"check": c.name(), "rule": c.describe(), "mismatches": failed})
+            })
+            .collect();
+        let mismatches: Vec<Value> = self
+            .mismatches
+            .iter()
+            .map(|m| json!({"check": m.check.name(), "signature": m.signature, "detail": m.detail}))
+            .collect();
+        json!({
+            "verdict": if self.passed() { "pass" } else { "fail" },
+            "networks": self.networks,
+            "events": self.events,
+            "reports": self.reports,
+            "members": self.members,
+            "checks": checks,
+            "mismatches": mismatches,
+        })
+    }
+
+    /// The verdict as readable text.
+    pub fn render(&self) -> String {
+        let mut out = format!(
+            "audit: {} ({} networks, {} events, {} reports, {} members)\n",
+            if self.passed() { "pass" } else { "FAIL" },
+            self.networks,
+            self.events,
+            self.reports,
+            self.members
+        );
+        for c in Check::ALL {
+            let failed = self.mismatches.iter().filter(|m| m.check == c).count();
+            let mark = if failed == 0 {
+                "ok  ".to_string()
+            } else {
+                format!("{failed:>4}")
+            };
+            out += &format!("  {mark} {}\n", c.describe());
+        }
+        for m in &self.mismatches {
+            out += &format!(
+                "  mismatch [{}] {}{}\n",
+                m.check.name(),
+                m.detail,
+                m.signature
+                    .as_ref()
+                    .map(|s| format!(" (tx {s})"))
+                    .unwrap_or_default()
+            );
+        }
+        out
+    }
+}
+
+/// Audit every network in the index.
+pub async fn audit(store: &mut Store) -> Result<Verdict, ExplorerError> {
+    let events = index::events(store, None).await?;
+    let snapshots = index::snapshots(store, None).await?;
+    let mut by_network: BTreeMap<Pubkey, Vec<IndexedEvent>> = BTreeMap::new();
+    for indexed in events {
+        let (network, _) = crate::subject::subject(&indexed.event);
+        by_network.entry(network).or_default().push(indexed);
+    }
+    let mut verdict = Verdict::default();
+    for (network, events) in &by_network {
+        verdict.networks += 1;
+        verdict.events += events.len();
+        if !matches!(
+            events.first().map(|e| &e.event),
+            Some(UplineEvent::NetworkCreated(_))
+        ) {
+            verdict.mismatches.push(Mismatch {
+                check: Check::Graph,
+                signature: None,
+                detail: format!("network {network}: the index does not start at its creation"),
+            });
+            continue;
+        }
+        let mut replay = replay::Replay::default();
+        for indexed in events {
+            replay.apply(indexed);
+        }
+        verdict.reports += replay.out.reports;
+        verdict.members += replay.out.members.len();
+        verdict.mismatches.append(&mut replay.mismatches);
+        let accounts: Vec<_> = snapshots.iter().filter(|s| s.network == *network).collect();
+        balances::check(network, &replay.out, &accounts, &mut verdict.mismatches);
+    }
+    Ok(verdict)
+}
+
+/// Keep `verdict` as the index's latest audit, at unix time `at`.
+pub async fn save(store: &mut Store, verdict: &Verdict, at: i64) -> Result<(), ExplorerError> {
+    let next = store
+        .query("SELECT MAX(id) FROM audits", vec![])
+        .await?
+        .first()
+        .and_then(|r| r.first())
+        .and_then(Cell::int)
+        .unwrap_or(0)
+        + 1;
+    store
+        .execute(
+            "INSERT INTO audits (id, at, verdict, report) VALUES ($1, $2, $3, $4)",
+            vec![
+                next.into(),
+                at.into(),
+                (if verdict.passed() { "pass" } else { "fail" }).into(),
+                verdict.to_json().to_string().into(),
+            ],
+        )
+        .await
+}
+
+/// The latest saved audit, with its time.
+pub async fn latest(store: &mut Store) -> Result<Option<Value>, ExplorerError> {
+    let rows = store
+        .query(
+            "SELECT at, report FROM audits ORDER BY id DESC LIMIT 1",
+            vec![],
+        )
+        .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let at = row.first().and_then(Cell::int).unwrap_or_default();
+    let mut report: Value = serde_json::from_str(row.get(1).and_then(Cell::text).unwrap_or("{}"))
+        .map_err(|e| ExplorerError::Corrupt(format!("audits: {e}")))?;
+    report["at"] = json!(at);
+    Ok(Some(report))
+}

@@ -1,0 +1,636 @@
+//! The audit's replay: every event of a network in chain order, keeping the
+//! state an auditor needs (tables and models in force, links, tiers,
+//! attestations, streaks, activity) and recomputing each credit from the
+//! report's inputs with [`super::exact`]. What disagrees becomes a mismatch.
+
+use super::exact::{base_units, floor_wad, int, ppm, wad, Q};
+use super::{Check, Mismatch};
+use crate::index::IndexedEvent;
+use anchor_lang::prelude::Pubkey;
+use std::collections::{BTreeMap, HashMap};
+use upline::events::*;
+use upline::math::{Ppm, Wad};
+use upline::state::{BonusStep, CommissionTier, NetworkTables, PromotionWindow, RewardTablesData};
+use upline_sdk::events::UplineEvent;
+
+/// A member as the replay knows it.
+#[derive(Default, Clone)]
+struct Known {
+    class: u8,
+    join_ordinal: u32,
+    referrer: Option<Pubkey>,
+    tier: Option<CommissionTier>,
+    device_tier: u8,
+    last_report_id: Option<u64>,
+    early_referee: bool,
+    subnet: Option<[u8; 32]>,
+    stable_since: i64,
+    last_report_at: i64,
+    last_active_epoch: Option<u64>,
+    activity_epoch: u64,
+    active: [u32; 2],
+    bonus_paid: bool,
+}
+
+/// Credits by source, in WAD units.
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Credits {
+    pub own: u128,
+    pub levels: [u128; 3],
+    pub bonus: u128,
+}
+
+impl Credits {
+    pub fn total(&self) -> u128 {
+        self.own + self.levels.iter().sum::<u128>() + self.bonus
+    }
+}
+
+/// What the replay of one network leaves behind for the balance checks.
+#[derive(Default)]
+pub struct Replayed {
+    /// (ledger index, wallet) → credits from events.
+    pub credits: HashMap<(u8, Pubkey), Credits>,
+    /// (ledger index, wallet) → WAD withdrawn, from events.
+    pub withdrawn: HashMap<(u8, Pubkey), u128>,
+    /// Ledger index → base units funded and withdrawn, from events.
+    pub funded: BTreeMap<u8, u128>,
+    pub paid_out: BTreeMap<u8, u128>,
+    /// Wallet → referrer, from the links.
+    pub links: HashMap<Pubkey, Pubkey>,
+    pub members: Vec<Pubkey>,
+    pub reports: usize,
+}
+
+/// One network's replay.
+#[derive(Default)]
+pub struct Replay {
+    tables: NetworkTables,
+    created_at: i64,
+    reward: RewardTablesData,
+    reward_version: u32,
+    decimals: BTreeMap<u8, u8>,
+    models: HashMap<[u8; 32], (Ppm, u8)>,
+    members: HashMap<Pubkey, Known>,
+    subnets: HashMap<[u8; 32], u32>,
+    promotion: PromotionWindow,
+    pub out: Replayed,
+    pub mismatches: Vec<Mismatch>,
+    signature: String,
+}
+
+fn steps_bonus(value: u64, steps: &[BonusStep]) -> Ppm {
+    steps
+        .iter()
+        .filter(|s| s.at_least > 0 && value >= s.at_least)
+        .map(|s| s.bonus)
+        .max()
+        .unwrap_or(Ppm::ZERO)
+}
+
+impl Replay {
+    fn mismatch(&mut self, check: Check, detail: String) {
+        self.mismatches.push(Mismatch {
+            check,
+            signature: Some(self.signature.clone()),
+            detail,
+        });
+    }
+
+    fn expect<T: PartialEq + std::fmt::Debug>(
+        &mut self,
+        check: Check,
+        what: &str,
+        got: T,
+        want: T,
+    ) {
+        if got != want {
+            self.mismatch(
+                check,
+                format!("{what}: event says {got:?}, recomputed {want:?}"),
+            );
+        }
+    }
+
+    fn credit(&mut self, ledger: u8, wallet: Pubkey, amount: Wad, level: Option<u8>) {
+        let entry = self.out.credits.entry((ledger, wallet)).or_default();
+        match level {
+            None => entry.own += amount.0,
+            Some(0) => entry.bonus += amount.0,
+            Some(l) => entry.levels[usize::from(l.clamp(1, 3) - 1)] += amount.0,
+        }
+    }
+
+    /// The stored upline of `wallet`, nearest first, at most `depth` levels.
+    fn upline(&self, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
+        let mut out = Vec::new();
+        let mut at = *wallet;
+        while out.len() < depth {
+            match self.members.get(&at).and_then(|m| m.referrer) {
+                Some(next) => {
+                    out.push(next);
+                    at = next;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+
+    /// A report id must be above the member's last one.
+    fn report_id(&mut self, wallet: Pubkey, id: u64) {
+        self.out.reports += 1;
+        let last = self.members.get(&wallet).and_then(|m| m.last_report_id);
+        if last.is_some_and(|last| id <= last) {
+            self.mismatch(
+                Check::ReportIds,
+                format!(
+                    "report {id} about {wallet} counted after report {}",
+                    last.unwrap_or_default()
+                ),
+            );
+        }
+        if let Some(m) = self.members.get_mut(&wallet) {
+            m.last_report_id = Some(id);
+        }
+    }
+
+    fn known(&mut self, wallet: &Pubkey) -> Option<Known> {
+        let found = self.members.get(wallet).cloned();
+        if found.is_none() {
+            self.mismatch(
+                Check::Graph,
+                format!("{wallet} is named by a report but never joined"),
+            );
+        }
+        found
+    }
+
+    /// Commissions up the stored chain on `amount`, by the earner's class schedule.
+    fn check_commissions(
+        &mut self,
+        earner: &Pubkey,
+        class: u8,
+        ledger: u8,
+        amount: Wad,
+        paid: &[Commission],
+    ) {
+        let table = self
+            .tables
+            .classes
+            .get(usize::from(class))
+            .copied()
+            .unwrap_or_default();
+        let rates: Vec<Ppm> =
+            table.commission_rates[..usize::from(table.referral_depth.min(3))].to_vec();
+        let chain = self.upline(earner, rates.len());
+        let want: Vec<Commission> = chain
+            .iter()
+            .zip(&rates)
+            .enumerate()
+            .map(|(i, (wallet, rate))| Commission {
+                wallet: *wallet,
+                level: (i + 1) as u8,
+                rate: *rate,
+                amount: floor_wad(&(wad(amount) * ppm(*rate))).unwrap_or_default(),
+            })
+            .collect();
+        if paid.iter().any(|c| c.wallet == *earner) {
+            self.mismatch(
+                Check::SelfCommission,
+                format!("{earner} earned a commission on its own report"),
+            );
+        }
+        self.expect(Check::Commissions, "commissions", paid.to_vec(), want);
+        for c in paid {
+            self.credit(ledger, c.wallet, c.amount, Some(c.level));
+        }
+    }
+
+    /// Apply one event, checking what it credits.
+    pub fn apply(&mut self, indexed: &IndexedEvent) {
+        self.signature = indexed.signature.clone();
+        match &indexed.event {
+            UplineEvent::NetworkCreated(e) => {
+                self.tables = e.tables;
+                self.created_at = e.created_at;
+            }
+            UplineEvent::TablesUpdated(e) => self.tables = e.tables,
+            UplineEvent::LedgerAdded(e) => {
+                self.decimals.insert(e.index, e.decimals);
+            }
+            UplineEvent::RewardTablesSet(e) => {
+                self.reward = e.data;
+                self.reward_version = e.version;
+            }
+            UplineEvent::ModelSet(e) => {
+                self.models.insert(e.name, (e.complexity, e.min_tier));
+            }
+            UplineEvent::PromotionSet(e) => self.promotion = e.window,
+            UplineEvent::VaultFunded(e) => {
+                *self.out.funded.entry(e.index).or_default() += u128::from(e.amount)
+            }
+            UplineEvent::MemberJoined(e) => {
+                self.out.members.push(e.wallet);
+                self.members.insert(
+                    e.wallet,
+                    Known {
+                        class: e.class,
+                        join_ordinal: e.join_ordinal,
+                        ..Known::default()
+                    },
+                );
+            }
+            UplineEvent::ReferrerLinked(e) => self.link(e),
+            UplineEvent::MemberTierSet(e) => {
+                if let Some(m) = self.members.get_mut(&e.wallet) {
+                    m.tier = Some(e.tier);
+                }
+            }
+            UplineEvent::DirectBonusCredited(e) => self.bonus(e),
+            UplineEvent::Withdrawn(e) => {
+                *self
+                    .out
+                    .withdrawn
+                    .entry((e.ledger_index, e.wallet))
+                    .or_default() += e.amount_wad.0;
+                *self.out.paid_out.entry(e.ledger_index).or_default() += u128::from(e.amount);
+                let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
+                let want = floor_wad(&base_units(e.amount, decimals)).unwrap_or_default();
+                self.expect(Check::Balances, "withdrawal in WAD", e.amount_wad, want);
+            }
+            UplineEvent::ProviderAttested(e) => {
+                let tiers = &self.reward.compute.tiers;
+                let want = tiers
+                    .iter()
+                    .position(|t| e.vram_mb <= t.max_vram_mb)
+                    .unwrap_or(tiers.len() - 1)
+                    + 1;
+                self.expect(Check::Rewards, "provider tier", e.tier, want as u8);
+                if let Some(m) = self.members.get_mut(&e.wallet) {
+                    m.device_tier = e.tier;
+                }
+            }
+            UplineEvent::NodeAttested(e) => {
+                let count = self.subnets.entry(e.subnet).or_default();
+                *count += 1;
+                let want = *count;
+                self.expect(
+                    Check::Rewards,
+                    "subnet nodes at attestation",
+                    e.subnet_nodes,
+                    want,
+                );
+                if let Some(m) = self.members.get_mut(&e.wallet) {
+                    m.subnet = Some(e.subnet);
+                }
+            }
+            UplineEvent::ComputeReported(e) => self.compute(e),
+            UplineEvent::UsageReported(e) => self.usage(e),
+            UplineEvent::RentalReported(e) => self.rental(e),
+            UplineEvent::BandwidthReported(e) => self.bandwidth(e),
+            UplineEvent::LedgerUpdated(_)
+            | UplineEvent::MemberLedgersOpened(_)
+            | UplineEvent::PauseSet(_)
+            | UplineEvent::AdminProposed(_)
+            | UplineEvent::AdminAccepted(_)
+            | UplineEvent::OracleAdded(_)
+            | UplineEvent::OracleRemoved(_) => {}
+        }
+    }
+
+    fn link(&mut self, e: &ReferrerLinked) {
+        if e.wallet == e.referrer {
+            self.mismatch(Check::Graph, format!("{} linked to itself", e.wallet));
+        }
+        let chain = self.upline(&e.referrer, 2);
+        let want2 = chain.first().copied().unwrap_or_default();
+        let want3 = chain.get(1).copied().unwrap_or_default();
+        self.expect(Check::Graph, "level-2 upline of the link", e.upline2, want2);
+        self.expect(Check::Graph, "level-3 upline of the link", e.upline3, want3);
+        if chain.contains(&e.wallet) {
+            self.mismatch(Check::Graph, format!("linking {} closes a cycle", e.wallet));
+        }
+        let referees = self
+            .out
+            .links
+            .values()
+            .filter(|r| **r == e.referrer)
+            .count() as u32
+            + 1;
+        self.expect(Check::Graph, "referee ordinal", e.referee_ordinal, referees);
+        let policy = self.tables.early_bonus;
+        let early = e.at < self.created_at.saturating_add(policy.growth_phase_seconds)
+            && referees <= policy.early_referee_limit;
+        self.expect(Check::Graph, "early referee", e.early_referee, early);
+        self.out.links.insert(e.wallet, e.referrer);
+        if let Some(m) = self.members.get_mut(&e.wallet) {
+            m.referrer = Some(e.referrer);
+            m.early_referee = e.early_referee;
+        }
+    }
+
+    fn bonus(&mut self, e: &DirectBonusCredited) {
+        let referee = self.members.get(&e.referee).cloned().unwrap_or_default();
+        if referee.referrer != Some(e.referrer) {
+            self.mismatch(
+                Check::Bonus,
+                format!(
+                    "bonus to {} for {}, which it did not refer",
+                    e.referrer, e.referee
+                ),
+            );
+        }
+        if referee.bonus_paid {
+            self.mismatch(
+                Check::Bonus,
+                format!("a second direct bonus for {}", e.referee),
+            );
+        }
+        let class = self
+            .members
+            .get(&e.referrer)
+            .map(|m| m.class)
+            .unwrap_or(u8::MAX);
+        let table = self
+            .tables
+            .classes
+            .get(usize::from(class))
+            .copied()
+            .unwrap_or_default();
+        self.expect(Check::Bonus, "bonus class", e.class, class);
+        self.expect(Check::Bonus, "bonus amount", e.amount, table.direct_bonus);
+        self.expect(
+            Check::Bonus,
+            "bonus ledger",
+            e.ledger_index,
+            table.direct_bonus_ledger,
+        );
+        if let Some(m) = self.members.get_mut(&e.referee) {
+            m.bonus_paid = true;
+        }
+        self.credit(e.ledger_index, e.referrer, e.amount, Some(0));
+    }
+
+    fn compute(&mut self, e: &ComputeReported) {
+        let Some(provider) = self.known(&e.provider) else {
+            return;
+        };
+        self.report_id(e.provider, e.id);
+        let t = self.reward.compute;
+        self.expect(
+            Check::Rewards,
+            "provider class",
+            provider.class,
+            t.provider_class,
+        );
+        self.expect(Check::Rewards, "compute tier", e.tier, provider.device_tier);
+        self.expect(
+            Check::Rewards,
+            "tables version",
+            e.tables_version,
+            self.reward_version,
+        );
+        self.expect(Check::Rewards, "ledger", e.ledger_index, t.ledger);
+        let (complexity, _) = self.models.get(&e.model).copied().unwrap_or_default();
+        self.expect(Check::Rewards, "model complexity", e.complexity, complexity);
+        let perf = if e.latency_ms < t.fast_below_ms {
+            t.fast_multiplier
+        } else if e.latency_ms > t.slow_above_ms {
+            t.slow_multiplier
+        } else {
+            Ppm::ONE
+        };
+        self.expect(Check::Rewards, "performance", e.performance, perf);
+        let tier = t
+            .tiers
+            .get(usize::from(provider.device_tier.max(1)) - 1)
+            .copied()
+            .unwrap_or_default();
+        let service = ppm(t.services[e.service as usize]);
+        let exact = (wad(tier.base) * &service * ppm(complexity)
+            + int(e.tokens) * wad(tier.per_token) * &service)
+            * ppm(perf);
+        let reward = floor_wad(&exact).unwrap_or_default();
+        self.expect(Check::Rewards, "compute reward", e.reward, reward);
+        self.credit(e.ledger_index, e.provider, e.reward, None);
+        self.check_commissions(
+            &e.provider,
+            provider.class,
+            e.ledger_index,
+            e.reward,
+            &e.commissions,
+        );
+    }
+
+    fn usage(&mut self, e: &UsageReported) {
+        let Some(user) = self.known(&e.user) else {
+            return;
+        };
+        self.report_id(e.user, e.id);
+        let t = self.reward.usage;
+        self.expect(Check::Rewards, "user class", user.class, t.user_class);
+        self.expect(
+            Check::Rewards,
+            "tables version",
+            e.tables_version,
+            self.reward_version,
+        );
+        self.expect(Check::Rewards, "ledger", e.ledger_index, t.ledger);
+        let points = t.endpoints[e.endpoint as usize];
+        let exact = wad(points.base) + int(e.tokens) * wad(points.per_token);
+        self.expect(
+            Check::Rewards,
+            "usage points",
+            e.points,
+            floor_wad(&exact).unwrap_or_default(),
+        );
+        self.credit(e.ledger_index, e.user, e.points, None);
+        self.check_commissions(
+            &e.user,
+            user.class,
+            e.ledger_index,
+            e.points,
+            &e.commissions,
+        );
+    }
+
+    fn rental(&mut self, e: &RentalReported) {
+        let (Some(renter), Some(host)) = (self.known(&e.renter), self.known(&e.host)) else {
+            return;
+        };
+        self.report_id(e.renter, e.id);
+        let open = self.promotion.is_open(e.at);
+        self.expect(Check::Rewards, "promotion open", e.promotion, open);
+        let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
+        let sides = [
+            (
+                &renter,
+                e.renter_base_fee,
+                e.renter_extra_fee,
+                e.renter_commission,
+            ),
+            (&host, e.host_base_fee, e.host_extra_fee, e.host_commission),
+        ];
+        for (earner, base, extra, paid) in sides {
+            let want = earner.referrer.map(|referrer| {
+                let tier = self
+                    .members
+                    .get(&referrer)
+                    .and_then(|m| m.tier)
+                    .unwrap_or_default();
+                let rate = if open {
+                    self.promotion.rate
+                } else {
+                    self.tables.tier_rates[tier.index()]
+                };
+                let fees = base_units(base, decimals) + base_units(extra, decimals);
+                Commission {
+                    wallet: referrer,
+                    level: 1,
+                    rate,
+                    amount: floor_wad(&(fees * ppm(rate))).unwrap_or_default(),
+                }
+            });
+            self.expect(Check::Commissions, "rental commission", paid, want);
+            if let Some(c) = paid {
+                if c.wallet == e.renter || c.wallet == e.host {
+                    self.mismatch(
+                        Check::SelfCommission,
+                        format!("{} earned on its own rental", c.wallet),
+                    );
+                }
+                self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+            }
+        }
+    }
+
+    fn bandwidth(&mut self, e: &BandwidthReported) {
+        let Some(node) = self.known(&e.node) else {
+            return;
+        };
+        self.report_id(e.node, e.id);
+        let t = self.reward.bandwidth;
+        self.expect(Check::Rewards, "node class", node.class, t.node_class);
+        self.expect(
+            Check::Rewards,
+            "tables version",
+            e.tables_version,
+            self.reward_version,
+        );
+        self.expect(Check::Rewards, "ledger", e.ledger_index, t.ledger);
+        let subnet_nodes = node
+            .subnet
+            .and_then(|s| self.subnets.get(&s))
+            .copied()
+            .unwrap_or(0);
+        self.expect(Check::Rewards, "subnet nodes", e.subnet_nodes, subnet_nodes);
+        if e.suppressed {
+            self.expect(
+                Check::Rewards,
+                "suppressed reward",
+                e.node_reward,
+                Wad::ZERO,
+            );
+            self.expect(Check::Commissions, "suppressed referral", e.referral, None);
+            return;
+        }
+        // The node's streak, this report included.
+        let first = node.stable_since == 0 && node.last_report_at == 0;
+        let stable_since = if first || e.at.saturating_sub(node.last_report_at) > t.max_gap_seconds
+        {
+            e.at
+        } else {
+            node.stable_since
+        };
+        self.expect(Check::Rewards, "stable since", e.stable_since, stable_since);
+        let exact = int(e.bytes) / int(1_000_000_000u64)
+            * ppm(e.quality)
+            * ppm(e.stability)
+            * ppm(e.demand)
+            * wad(t.reward_per_gb);
+        let reward = floor_wad(&exact).unwrap_or_default();
+        self.expect(Check::Rewards, "node reward", e.node_reward, reward);
+        self.credit(e.ledger_index, e.node, e.node_reward, None);
+        let epoch = u64::try_from(e.at.max(0) / t.epoch_seconds.max(1)).unwrap_or(0);
+        let newly_active = node.last_active_epoch != Some(epoch);
+        if let Some(m) = self.members.get_mut(&e.node) {
+            m.stable_since = stable_since;
+            m.last_report_at = e.at;
+        }
+        let Some(referrer_key) = node.referrer else {
+            self.expect(Check::Commissions, "referral", e.referral, None);
+            return;
+        };
+        if let Some(m) = self.members.get_mut(&e.node) {
+            m.last_active_epoch = Some(epoch);
+        }
+        let Some(referrer) = self.members.get_mut(&referrer_key) else {
+            return;
+        };
+        let mut counts = if epoch == referrer.activity_epoch {
+            referrer.active
+        } else if epoch == referrer.activity_epoch + 1 {
+            [0, referrer.active[0]]
+        } else {
+            [0, 0]
+        };
+        if newly_active {
+            counts[0] += 1;
+        }
+        referrer.activity_epoch = epoch;
+        referrer.active = counts;
+        let active = counts[0].max(counts[1]);
+        let join_ordinal = referrer.join_ordinal;
+        self.expect(
+            Check::Rewards,
+            "active referrals",
+            e.active_referrals,
+            active,
+        );
+        let streak = u64::try_from(e.at.saturating_sub(stable_since)).unwrap_or(0);
+        let limit = self.tables.early_bonus.early_member_limit;
+        let parts = RateParts {
+            base: t.base_rate,
+            stability: steps_bonus(streak, &t.stability_steps),
+            growth: steps_bonus(u64::from(active), &t.growth_steps),
+            cap: t.rate_cap,
+            early_node: if node.early_referee {
+                t.early_node_bonus
+            } else {
+                Ppm::ZERO
+            },
+            early_member: if limit > 0 && join_ordinal <= limit {
+                t.early_member_bonus
+            } else {
+                Ppm::ZERO
+            },
+        };
+        self.expect(Check::Rewards, "rate parts", e.rate_parts, parts);
+        let capped = (parts.base.0 + parts.stability.0 + parts.growth.0).min(parts.cap.0);
+        let rate = Ppm(capped + parts.early_node.0 + parts.early_member.0);
+        self.expect(Check::Rewards, "effective rate", e.effective_rate, rate);
+        let nodes = subnet_nodes.max(1);
+        let weight = if nodes > t.subnet_limit.max(1) {
+            int(0)
+        } else {
+            Q::new(1.into(), nodes.into())
+        };
+        let amount = floor_wad(&(wad(reward) * ppm(rate) * weight)).unwrap_or_default();
+        let want = Commission {
+            wallet: referrer_key,
+            level: 1,
+            rate,
+            amount,
+        };
+        self.expect(
+            Check::Commissions,
+            "bandwidth referral",
+            e.referral,
+            Some(want),
+        );
+        if let Some(c) = e.referral {
+            self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+        }
+    }
+}
