@@ -8,8 +8,10 @@ use std::time::Duration;
 use tokio::sync::Mutex;
 use upline_cli::{exit, Failure};
 use upline_explorer::audit::{self, Verdict};
-use upline_explorer::source::{index_rpc, index_sandbox};
+use upline_explorer::source::{index_journal, index_rpc, rpc_source};
 use upline_explorer::{api, ExplorerError, Store};
+use upline_sdk::rpc::RpcCluster;
+use upline_sdk::sandbox::server::SandboxServer;
 use upline_sdk::sandbox::Chain;
 
 /// The index file when `--db` is not given.
@@ -155,26 +157,56 @@ async fn follow_cluster(
     }
 }
 
-/// `demo --serve`: index the demo's chains, audit, and serve the dashboard.
+/// How often `demo --serve` re-indexes its sandboxes.
+const DEMO_FOLLOW_SECONDS: u64 = 2;
+
+/// `demo --serve`: each demo chain served as a local cluster (JSON-RPC from
+/// `sandbox_port` up, 0: any free ports), all of them indexed into one
+/// in-memory index, audited, and the dashboard served on `port`; the index
+/// follows the sandboxes, so transactions sent to them show up.
 pub async fn serve_demo(
-    chains: &mut [(String, Chain)],
+    chains: Vec<(String, Chain)>,
     port: u16,
+    sandbox_port: u16,
     out: &mut impl Write,
 ) -> Result<u8, Failure> {
     let listener = listen(port).await?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let mut store = open(":memory:").await?;
-    for (_, chain) in chains.iter_mut() {
-        index_sandbox(&mut store, chain)
+    let mut endpoints = Vec::with_capacity(chains.len());
+    for (offset, (title, mut chain)) in chains.into_iter().enumerate() {
+        let wanted = match sandbox_port {
+            0 => 0,
+            base => base.saturating_add(u16::try_from(offset).unwrap_or(u16::MAX)),
+        };
+        let sandbox = listen(wanted).await?;
+        let url = format!(
+            "http://127.0.0.1:{}",
+            sandbox.local_addr().map(|a| a.port()).unwrap_or(wanted)
+        );
+        index_journal(&mut store, &mut chain, &rpc_source(&url))
             .await
             .map_err(store_failure)?;
+        tokio::spawn(SandboxServer::new(chain).serve(sandbox));
+        endpoints.push((title, url));
     }
     let verdict = audit_and_save(&mut store).await?;
+    let _ = writeln!(out, "\nsandboxes (JSON-RPC; use them with --url):");
+    for (title, url) in &endpoints {
+        let _ = writeln!(out, "  {url}  {title}");
+    }
     let _ = writeln!(
         out,
-        "\nupline explorer: the demo's {} networks on http://127.0.0.1:{port}/ (audit {}). Paste a wallet from the list below. Ctrl-C ends it.",
+        "\nupline explorer: the demo's {} networks on http://127.0.0.1:{port}/ (audit {}); paste a wallet listed above. Ctrl-C ends it.",
         verdict.networks,
         if verdict.passed() { "pass" } else { "FAIL" }
     );
-    serve_store(Arc::new(Mutex::new(store)), listener).await
+    let store = Arc::new(Mutex::new(store));
+    for (_, url) in endpoints {
+        let rpc = RpcCluster::connect(&url)
+            .await
+            .map_err(|e| Failure::refused(format!("{url}: {e}")))?;
+        tokio::spawn(follow_cluster(Arc::clone(&store), rpc, DEMO_FOLLOW_SECONDS));
+    }
+    serve_store(store, listener).await
 }

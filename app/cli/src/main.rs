@@ -47,6 +47,9 @@ enum Command {
         /// The dashboard's port, with --serve.
         #[arg(long, default_value_t = 8080, requires = "serve")]
         port: u16,
+        /// The first demo sandbox's JSON-RPC port, with --serve (the others follow it; 0: any free ports).
+        #[arg(long, default_value_t = 8899, requires = "serve")]
+        sandbox_port: u16,
     },
     /// Run a scenario file (DESIGN.md §8) on the sandbox.
     Simulate {
@@ -290,7 +293,11 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             }
             Ok(0)
         }
-        Command::Demo { serve, port } => run_demo(out, serve.then_some(port)).await,
+        Command::Demo {
+            serve,
+            port,
+            sandbox_port,
+        } => run_demo(out, serve.then_some((port, sandbox_port))).await,
         Command::Sandbox { port } => commands::sandbox(port, out).await,
         Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
         Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
@@ -302,7 +309,7 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
     }
 }
 
-async fn run_demo(out: &mut impl Write, serve: Option<u16>) -> Result<u8, Failure> {
+async fn run_demo(out: &mut impl Write, serve: Option<(u16, u16)>) -> Result<u8, Failure> {
     let mut all = true;
     let mut kept = Vec::new();
     for d in demo::scenarios() {
@@ -332,7 +339,7 @@ async fn run_demo(out: &mut impl Write, serve: Option<u16>) -> Result<u8, Failur
         "MISMATCH: see above"
     };
     let _ = writeln!(out, "\n{summary}");
-    let Some(port) = serve else {
+    let Some((port, sandbox_port)) = serve else {
         return Ok(if all { 0 } else { exit::REFUSED });
     };
     for (title, world) in &kept {
@@ -341,9 +348,9 @@ async fn run_demo(out: &mut impl Write, serve: Option<u16>) -> Result<u8, Failur
             let _ = writeln!(out, "  {:<12} {}", m.name, m.wallet.pubkey());
         }
     }
-    let mut chains: Vec<(String, upline_sdk::sandbox::Chain)> = kept
+    let chains = kept
         .into_iter()
         .map(|(title, world)| (title, world.chain))
         .collect();
-    explorer::serve_demo(&mut chains, port, out).await
+    explorer::serve_demo(chains, port, sandbox_port, out).await
 }

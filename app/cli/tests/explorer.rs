@@ -513,3 +513,74 @@ fn the_explorer_indexes_audits_and_serves_a_cluster() {
     );
     common::fails_with(&bad, 2, "--db");
 }
+
+/// `demo --serve`: the dashboard over every demo network, each demo's chain
+/// served as a sandbox, and the index following them.
+#[test]
+fn demo_serve_keeps_the_sandboxes_and_the_dashboard_running() {
+    let demo = Server::start_marked(
+        &["demo", "--serve", "--port", "0", "--sandbox-port", "0"],
+        "upline explorer:",
+    );
+    let (status, networks) = get_json(&demo.url, "/api/networks");
+    assert_eq!(status, 200);
+    let networks = networks["networks"].as_array().expect("networks").clone();
+    assert_eq!(networks.len(), 5);
+    let (_, audit) = get_json(&demo.url, "/api/audit");
+    assert_eq!(audit["verdict"], "pass", "{audit}");
+    // 5 + 1,015 + 7,800 compute and usage reports, 4 rentals, 3 bandwidth reports.
+    assert_eq!(
+        (audit["networks"].clone(), audit["reports"].clone()),
+        (json!(5), json!(8827))
+    );
+
+    // A wallet joins the Clore network on its sandbox; the index follows.
+    let clore = networks
+        .iter()
+        .find(|n| n["name"] == "clore")
+        .and_then(|n| n["address"].as_str())
+        .expect("the clore network")
+        .to_string();
+    let sandbox = demo
+        .lines
+        .iter()
+        .find(|l| l.contains("Clore.ai") && l.contains("http://"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the Clore sandbox's URL")
+        .to_string();
+    let dir = std::env::temp_dir().join(format!("upline-demo-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let key = dir.join("newcomer.json");
+    let key = key.to_str().expect("utf-8 path");
+    let upline = |args: &[&str]| {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(["--url", &sandbox, "--keypair", key])
+            .args(args)
+            .output()
+            .expect("run upline");
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+    };
+    upline(&["keygen"]);
+    upline(&["airdrop", "1"]);
+    upline(&["member", "join", "--network", &clore, "--class", "account"]);
+    let members = format!("/api/networks/{clore}/members?per_page=500");
+    let before = networks
+        .iter()
+        .find(|n| n["name"] == "clore")
+        .expect("clore")["members"]
+        .clone();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let (_, page) = get_json(&demo.url, &members);
+        if page["total"] != before {
+            assert_eq!(page["total"].as_u64(), before.as_u64().map(|n| n + 1));
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the index never saw the new member"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(250));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

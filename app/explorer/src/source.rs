@@ -39,7 +39,18 @@ pub async fn index_sandbox(
     store: &mut Store,
     chain: &mut Chain,
 ) -> Result<IndexSummary, ExplorerError> {
-    let after = index::cursor(store, SANDBOX).await?;
+    index_journal(store, chain, SANDBOX).await
+}
+
+/// [`index_sandbox`] under the cursor `source`: the name the same chain will
+/// be followed by later (`rpc:URL` of its endpoint), so that following it
+/// starts where the journal left off.
+pub async fn index_journal(
+    store: &mut Store,
+    chain: &mut Chain,
+    source: &str,
+) -> Result<IndexSummary, ExplorerError> {
+    let after = index::cursor(store, source).await?;
     let start = match &after {
         None => 0,
         Some(signature) => chain
@@ -53,7 +64,7 @@ pub async fn index_sandbox(
         .filter(|r| r.mentions(&upline::ID))
         .map(fetched)
         .collect();
-    let mut summary = index::record(store, SANDBOX, &new).await?;
+    let mut summary = index::record(store, source, &new).await?;
     let slot = chain.slot;
     summary.accounts = index::snapshot(store, chain, slot).await?;
     Ok(summary)
@@ -157,6 +168,11 @@ async fn transaction(client: &RpcClient, signature: &str) -> Result<Fetched, Exp
     })
 }
 
+/// The cursor name of a cluster at `url`.
+pub fn rpc_source(url: &str) -> String {
+    format!("rpc:{url}")
+}
+
 /// How many times to re-check for transactions that landed while snapshotting.
 const SETTLE_ROUNDS: usize = 5;
 
@@ -168,12 +184,13 @@ pub async fn index_rpc(
     cluster: &mut RpcCluster,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<IndexSummary, ExplorerError> {
-    let source = format!("rpc:{}", cluster.url());
+    let source = rpc_source(cluster.url());
     let mut total = IndexSummary::default();
+    let mut snapshotted = false;
     for _ in 0..SETTLE_ROUNDS {
         let after = index::cursor(store, &source).await?;
         let signatures = new_signatures(cluster.client(), after.as_deref()).await?;
-        if signatures.is_empty() && total.accounts > 0 {
+        if signatures.is_empty() && snapshotted {
             return Ok(total);
         }
         let mut fetched = Vec::with_capacity(signatures.len());
@@ -191,6 +208,7 @@ pub async fn index_rpc(
             .await
             .map_err(|e| ExplorerError::Source(format!("getSlot: {e}")))?;
         total.accounts = index::snapshot(store, cluster, slot).await?;
+        snapshotted = true;
     }
     Ok(total)
 }

@@ -13,14 +13,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
 /// An `upline` command that serves until killed (`sandbox`, `explorer
-/// serve`), started with `--port 0`; its URL is the first on its first line.
+/// serve`, `demo --serve`), started with `--port 0`: its URL is the first on
+/// the first line that contains `marker`.
 pub struct Server {
     child: Child,
     pub url: String,
+    /// What it printed up to that line.
+    pub lines: Vec<String>,
 }
 
 impl Server {
     pub fn start(args: &[&str]) -> Server {
+        Server::start_marked(args, "http://")
+    }
+
+    pub fn start_marked(args: &[&str], marker: &str) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_upline"))
             .args(args)
             .env("RUST_LOG", "error")
@@ -28,17 +35,28 @@ impl Server {
             .stderr(Stdio::null())
             .spawn()
             .expect("start the server");
-        let mut first = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut first)
-            .expect("the server prints its URL");
-        let url = first
-            .split_whitespace()
-            .find(|w| w.starts_with("http://"))
-            .unwrap_or_else(|| panic!("a URL on the first line: {first:?}"))
-            .trim_end_matches(['/', ')', ';'])
-            .to_string();
-        Server { child, url }
+        let mut lines = Vec::new();
+        let mut reader = BufReader::new(child.stdout.take().expect("stdout"));
+        let url = loop {
+            let mut line = String::new();
+            let read = reader.read_line(&mut line).expect("the server's output");
+            assert!(
+                read > 0,
+                "the server ended before printing {marker:?}: {lines:?}"
+            );
+            lines.push(line.trim_end().to_string());
+            if line.contains(marker) {
+                break line
+                    .split_whitespace()
+                    .find(|w| w.starts_with("http://"))
+                    .unwrap_or_else(|| panic!("a URL on {line:?}"))
+                    .trim_end_matches(['/', ')', ';'])
+                    .to_string();
+            }
+        };
+        // Keep draining what it prints later, so it never blocks on a full pipe.
+        std::thread::spawn(move || reader.lines().for_each(drop));
+        Server { child, url, lines }
     }
 }
 

@@ -1,0 +1,276 @@
+//! The four report kinds, recomputed from their inputs and the tables in
+//! force (DESIGN.md §4.1–4.4), each credit compared with what the event says.
+
+use super::{steps_bonus, Known, Replay};
+use crate::audit::exact::{base_units, floor_wad, int, ppm, wad, Q};
+use crate::audit::Check;
+use anchor_lang::prelude::Pubkey;
+use upline::events::*;
+use upline::math::{Ppm, Wad};
+
+impl Replay {
+    /// What every work report is checked for first: the earner is a member
+    /// of the kind's class, its id is new, and the tables version and the
+    /// ledger (event's, table's) are those in force. The earner, if known.
+    fn open_report(
+        &mut self,
+        earner: Pubkey,
+        id: u64,
+        class: u8,
+        tables_version: u32,
+        (ledger, table_ledger): (u8, u8),
+    ) -> Option<Known> {
+        let known = self.known(&earner)?;
+        self.report_id(earner, id);
+        self.expect(Check::Rewards, "earner class", known.class, class);
+        let version = self.reward_version;
+        self.expect(Check::Rewards, "tables version", tables_version, version);
+        self.expect(Check::Rewards, "ledger", ledger, table_ledger);
+        Some(known)
+    }
+
+    pub(super) fn compute(&mut self, e: &ComputeReported) {
+        let t = self.reward.compute;
+        let opened = self.open_report(
+            e.provider,
+            e.id,
+            t.provider_class,
+            e.tables_version,
+            (e.ledger_index, t.ledger),
+        );
+        let Some(provider) = opened else { return };
+        self.expect(Check::Rewards, "compute tier", e.tier, provider.device_tier);
+        let (complexity, _) = self.models.get(&e.model).copied().unwrap_or_default();
+        self.expect(Check::Rewards, "model complexity", e.complexity, complexity);
+        let perf = if e.latency_ms < t.fast_below_ms {
+            t.fast_multiplier
+        } else if e.latency_ms > t.slow_above_ms {
+            t.slow_multiplier
+        } else {
+            Ppm::ONE
+        };
+        self.expect(Check::Rewards, "performance", e.performance, perf);
+        let tier = t
+            .tiers
+            .get(usize::from(provider.device_tier.max(1)) - 1)
+            .copied()
+            .unwrap_or_default();
+        let service = ppm(t.services[e.service as usize]);
+        let exact = (wad(tier.base) * &service * ppm(complexity)
+            + int(e.tokens) * wad(tier.per_token) * &service)
+            * ppm(perf);
+        let reward = floor_wad(&exact).unwrap_or_default();
+        self.expect(Check::Rewards, "compute reward", e.reward, reward);
+        self.credit(e.ledger_index, e.provider, e.reward, None);
+        self.check_commissions(
+            &e.provider,
+            provider.class,
+            e.ledger_index,
+            e.reward,
+            &e.commissions,
+        );
+    }
+
+    pub(super) fn usage(&mut self, e: &UsageReported) {
+        let t = self.reward.usage;
+        let opened = self.open_report(
+            e.user,
+            e.id,
+            t.user_class,
+            e.tables_version,
+            (e.ledger_index, t.ledger),
+        );
+        let Some(user) = opened else { return };
+        let points = t.endpoints[e.endpoint as usize];
+        let exact = wad(points.base) + int(e.tokens) * wad(points.per_token);
+        self.expect(
+            Check::Rewards,
+            "usage points",
+            e.points,
+            floor_wad(&exact).unwrap_or_default(),
+        );
+        self.credit(e.ledger_index, e.user, e.points, None);
+        self.check_commissions(
+            &e.user,
+            user.class,
+            e.ledger_index,
+            e.points,
+            &e.commissions,
+        );
+    }
+
+    pub(super) fn rental(&mut self, e: &RentalReported) {
+        let (Some(renter), Some(host)) = (self.known(&e.renter), self.known(&e.host)) else {
+            return;
+        };
+        self.report_id(e.renter, e.id);
+        let open = self.promotion.is_open(e.at);
+        self.expect(Check::Rewards, "promotion open", e.promotion, open);
+        let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
+        let sides = [
+            (
+                &renter,
+                e.renter_base_fee,
+                e.renter_extra_fee,
+                e.renter_commission,
+            ),
+            (&host, e.host_base_fee, e.host_extra_fee, e.host_commission),
+        ];
+        for (earner, base, extra, paid) in sides {
+            let want = earner.referrer.map(|referrer| {
+                let tier = self
+                    .members
+                    .get(&referrer)
+                    .and_then(|m| m.tier)
+                    .unwrap_or_default();
+                let rate = if open {
+                    self.promotion.rate
+                } else {
+                    self.tables.tier_rates[tier.index()]
+                };
+                let fees = base_units(base, decimals) + base_units(extra, decimals);
+                Commission {
+                    wallet: referrer,
+                    level: 1,
+                    rate,
+                    amount: floor_wad(&(fees * ppm(rate))).unwrap_or_default(),
+                }
+            });
+            self.expect(Check::Commissions, "rental commission", paid, want);
+            if let Some(c) = paid {
+                if c.wallet == e.renter || c.wallet == e.host {
+                    self.mismatch(
+                        Check::SelfCommission,
+                        format!("{} earned on its own rental", c.wallet),
+                    );
+                }
+                self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+            }
+        }
+    }
+
+    pub(super) fn bandwidth(&mut self, e: &BandwidthReported) {
+        let t = self.reward.bandwidth;
+        let opened = self.open_report(
+            e.node,
+            e.id,
+            t.node_class,
+            e.tables_version,
+            (e.ledger_index, t.ledger),
+        );
+        let Some(node) = opened else { return };
+        let subnet_nodes = node
+            .subnet
+            .and_then(|s| self.subnets.get(&s))
+            .copied()
+            .unwrap_or(0);
+        self.expect(Check::Rewards, "subnet nodes", e.subnet_nodes, subnet_nodes);
+        if e.suppressed {
+            self.expect(
+                Check::Rewards,
+                "suppressed reward",
+                e.node_reward,
+                Wad::ZERO,
+            );
+            self.expect(Check::Commissions, "suppressed referral", e.referral, None);
+            return;
+        }
+        // The node's streak, this report included.
+        let first = node.stable_since == 0 && node.last_report_at == 0;
+        let stable_since = if first || e.at.saturating_sub(node.last_report_at) > t.max_gap_seconds
+        {
+            e.at
+        } else {
+            node.stable_since
+        };
+        self.expect(Check::Rewards, "stable since", e.stable_since, stable_since);
+        let exact = int(e.bytes) / int(1_000_000_000u64)
+            * ppm(e.quality)
+            * ppm(e.stability)
+            * ppm(e.demand)
+            * wad(t.reward_per_gb);
+        let reward = floor_wad(&exact).unwrap_or_default();
+        self.expect(Check::Rewards, "node reward", e.node_reward, reward);
+        self.credit(e.ledger_index, e.node, e.node_reward, None);
+        let epoch = u64::try_from(e.at.max(0) / t.epoch_seconds.max(1)).unwrap_or(0);
+        let newly_active = node.last_active_epoch != Some(epoch);
+        if let Some(m) = self.members.get_mut(&e.node) {
+            m.stable_since = stable_since;
+            m.last_report_at = e.at;
+        }
+        let Some(referrer_key) = node.referrer else {
+            self.expect(Check::Commissions, "referral", e.referral, None);
+            return;
+        };
+        if let Some(m) = self.members.get_mut(&e.node) {
+            m.last_active_epoch = Some(epoch);
+        }
+        let Some(referrer) = self.members.get_mut(&referrer_key) else {
+            return;
+        };
+        let mut counts = if epoch == referrer.activity_epoch {
+            referrer.active
+        } else if epoch == referrer.activity_epoch + 1 {
+            [0, referrer.active[0]]
+        } else {
+            [0, 0]
+        };
+        if newly_active {
+            counts[0] += 1;
+        }
+        referrer.activity_epoch = epoch;
+        referrer.active = counts;
+        let active = counts[0].max(counts[1]);
+        let join_ordinal = referrer.join_ordinal;
+        self.expect(
+            Check::Rewards,
+            "active referrals",
+            e.active_referrals,
+            active,
+        );
+        let streak = u64::try_from(e.at.saturating_sub(stable_since)).unwrap_or(0);
+        let limit = self.tables.early_bonus.early_member_limit;
+        let parts = RateParts {
+            base: t.base_rate,
+            stability: steps_bonus(streak, &t.stability_steps),
+            growth: steps_bonus(u64::from(active), &t.growth_steps),
+            cap: t.rate_cap,
+            early_node: if node.early_referee {
+                t.early_node_bonus
+            } else {
+                Ppm::ZERO
+            },
+            early_member: if limit > 0 && join_ordinal <= limit {
+                t.early_member_bonus
+            } else {
+                Ppm::ZERO
+            },
+        };
+        self.expect(Check::Rewards, "rate parts", e.rate_parts, parts);
+        let capped = (parts.base.0 + parts.stability.0 + parts.growth.0).min(parts.cap.0);
+        let rate = Ppm(capped + parts.early_node.0 + parts.early_member.0);
+        self.expect(Check::Rewards, "effective rate", e.effective_rate, rate);
+        let nodes = subnet_nodes.max(1);
+        let weight = if nodes > t.subnet_limit.max(1) {
+            int(0)
+        } else {
+            Q::new(1.into(), nodes.into())
+        };
+        let amount = floor_wad(&(wad(reward) * ppm(rate) * weight)).unwrap_or_default();
+        let want = Commission {
+            wallet: referrer_key,
+            level: 1,
+            rate,
+            amount,
+        };
+        self.expect(
+            Check::Commissions,
+            "bandwidth referral",
+            e.referral,
+            Some(want),
+        );
+        if let Some(c) = e.referral {
+            self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+        }
+    }
+}
