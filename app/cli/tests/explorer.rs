@@ -215,12 +215,12 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
     assert_eq!(status, 404);
 }
 
-/// The first compute report's stored row, decoded.
-async fn first_compute_row(store: &mut Store) -> (String, i64, ComputeReported) {
+/// The `n`th compute report's stored row (0-based), decoded.
+async fn compute_row(store: &mut Store, n: i64) -> (String, i64, ComputeReported) {
     let rows = store
         .query(
-            "SELECT signature, ordinal, data FROM events WHERE kind = $1 ORDER BY position LIMIT 1",
-            vec!["ComputeReported".into()],
+            "SELECT signature, ordinal, data FROM events WHERE kind = $1 ORDER BY position LIMIT 1 OFFSET $2",
+            vec!["ComputeReported".into(), Cell::Int(n)],
         )
         .await
         .expect("query");
@@ -236,12 +236,8 @@ async fn first_compute_row(store: &mut Store) -> (String, i64, ComputeReported) 
     )
 }
 
-#[tokio::test]
-async fn audit_catches_a_corrupted_index_row() {
-    let (world, mut store) = indexed(":memory:").await;
-    let (signature, ordinal, mut event) = first_compute_row(&mut store).await;
-    // One WAD unit more for the provider than its formula gives.
-    event.reward.0 += 1;
+/// Overwrite a stored compute report, as someone with write access to the index could.
+async fn rewrite(store: &mut Store, signature: &str, ordinal: i64, event: &ComputeReported) {
     let mut data = ComputeReported::DISCRIMINATOR.to_vec();
     event.serialize(&mut data).expect("encode");
     store
@@ -251,12 +247,21 @@ async fn audit_catches_a_corrupted_index_row() {
                 base64::engine::general_purpose::STANDARD
                     .encode(&data)
                     .into(),
-                signature.clone().into(),
+                signature.into(),
                 Cell::Int(ordinal),
             ],
         )
         .await
         .expect("tamper");
+}
+
+#[tokio::test]
+async fn audit_catches_a_corrupted_index_row() {
+    let (world, mut store) = indexed(":memory:").await;
+    let (signature, ordinal, mut event) = compute_row(&mut store, 0).await;
+    // One WAD unit more for the provider than its formula gives.
+    event.reward.0 += 1;
+    rewrite(&mut store, &signature, ordinal, &event).await;
     let verdict = audit(&mut store).await.expect("audit").to_json();
     assert_eq!(verdict["verdict"], "fail");
     let rewards = mismatches(&verdict, "rewards");
@@ -582,5 +587,73 @@ fn demo_serve_keeps_the_sandboxes_and_the_dashboard_running() {
         );
         std::thread::sleep(std::time::Duration::from_millis(250));
     }
+
+    // The provider network's sandbox indexed over JSON-RPC into a file of its
+    // own: 7,800 reports' transactions, fetched in pages of 1,000 signatures.
+    let providers = demo
+        .lines
+        .iter()
+        .find(|l| l.contains("7,800 compute reports") && l.contains("http://"))
+        .and_then(|l| l.split_whitespace().next())
+        .expect("the provider network's sandbox")
+        .to_string();
+    let db = dir.join("providers.sqlite");
+    let db = db.to_str().expect("utf-8 path");
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_upline"))
+            .args(["--url", &providers])
+            .args(args)
+            .output()
+            .expect("run upline")
+    };
+    let indexed = run(&["explorer", "index", "--db", db]);
+    assert!(indexed.status.success(), "{}", stderr(&indexed));
+    let audit = run(&["explorer", "audit", "--db", db]);
+    let text = String::from_utf8_lossy(&audit.stdout);
+    assert!(
+        text.starts_with("audit: pass (1 networks, 7874 events, 7800 reports"),
+        "{text}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Each kind of tampering with a report is named by the check it breaks.
+#[tokio::test]
+async fn audit_names_each_kind_of_tampering() {
+    type Tamper = fn(&mut ComputeReported, &anchor_lang::prelude::Pubkey);
+    let cases: [(&str, Tamper, &str); 4] = [
+        (
+            "commissions",
+            |e, _| e.commissions[0].amount.0 += 1,
+            "commissions: event says",
+        ),
+        (
+            "self_commission",
+            |e, provider| e.commissions[0].wallet = *provider,
+            "earned a commission on its own report",
+        ),
+        ("report_ids", |e, _| e.id = 1, "counted after report 1"),
+        ("rewards", |e, _| e.tokens += 1, "compute reward"),
+    ];
+    for (check, tamper, needle) in cases {
+        let (world, mut store) = indexed(":memory:").await;
+        // The second report: its id can also be made to repeat the first's.
+        let (signature, ordinal, mut event) = compute_row(&mut store, 1).await;
+        let provider = world
+            .members
+            .iter()
+            .find(|m| m.name == "p3")
+            .expect("p3")
+            .wallet
+            .pubkey();
+        tamper(&mut event, &provider);
+        rewrite(&mut store, &signature, ordinal, &event).await;
+        let verdict = audit(&mut store).await.expect("audit").to_json();
+        let found = mismatches(&verdict, check);
+        assert!(
+            found.iter().any(|m| m["signature"] == signature.as_str()
+                && m["detail"].as_str().unwrap_or("").contains(needle)),
+            "{check}: {verdict}"
+        );
+    }
 }

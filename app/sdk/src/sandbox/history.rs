@@ -121,3 +121,88 @@ pub fn transaction_json(recorded: &Recorded, config: &Value) -> Result<Value, St
         "version": if versioned { json!(0) } else { json!("legacy") },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use anchor_lang::solana_program::instruction::Instruction;
+    use solana_transaction::Transaction;
+
+    /// A journal of `n` transactions, every other one naming `key`.
+    fn journal(key: Pubkey, n: usize) -> Vec<Recorded> {
+        (0..n)
+            .map(|i| {
+                let named = if i % 2 == 0 {
+                    key
+                } else {
+                    Pubkey::new_unique()
+                };
+                let ix = Instruction::new_with_bytes(named, &[], vec![]);
+                Recorded {
+                    signature: format!("sig{i}"),
+                    slot: i as u64,
+                    block_time: 1_000 + i as i64,
+                    transaction: Transaction::new_with_payer(&[ix], None).into(),
+                    err: None,
+                    logs: vec![],
+                    inner_instructions: vec![],
+                    units_consumed: 0,
+                }
+            })
+            .collect()
+    }
+
+    fn signatures(journal: &[Recorded], key: &Pubkey, config: Value) -> Vec<String> {
+        signatures_for_address(journal, key, &config)
+            .expect("answers")
+            .as_array()
+            .expect("an array")
+            .iter()
+            .map(|s| s["signature"].as_str().expect("signature").to_string())
+            .collect()
+    }
+
+    #[test]
+    fn signatures_come_newest_first_and_page_with_before_until_and_limit() {
+        let key = Pubkey::new_unique();
+        let journal = journal(key, 10);
+        assert_eq!(
+            signatures(&journal, &key, Value::Null),
+            ["sig8", "sig6", "sig4", "sig2", "sig0"]
+        );
+        assert_eq!(
+            signatures(&journal, &key, json!({"limit": 2})),
+            ["sig8", "sig6"]
+        );
+        assert_eq!(
+            signatures(&journal, &key, json!({"before": "sig6", "limit": 2})),
+            ["sig4", "sig2"]
+        );
+        assert_eq!(
+            signatures(&journal, &key, json!({"until": "sig4"})),
+            ["sig8", "sig6"]
+        );
+        assert!(signatures_for_address(&journal, &key, &json!({"limit": 0})).is_err());
+        assert!(signatures_for_address(&journal, &key, &json!({"before": 7})).is_err());
+    }
+
+    #[test]
+    fn transactions_come_as_base64_with_their_status() {
+        let key = Pubkey::new_unique();
+        let journal = journal(key, 1);
+        let tx = transaction_json(&journal[0], &json!({"encoding": "base64"})).expect("answers");
+        assert_eq!(
+            (tx["slot"].clone(), tx["blockTime"].clone()),
+            (json!(0), json!(1_000))
+        );
+        assert_eq!(tx["meta"]["status"], json!({"Ok": null}));
+        assert_eq!(tx["version"], "legacy");
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(tx["transaction"][0].as_str().expect("base64"))
+            .expect("decodes");
+        let back: solana_transaction::versioned::VersionedTransaction =
+            bincode::deserialize(&bytes).expect("a transaction");
+        assert_eq!(back, journal[0].transaction);
+        assert!(transaction_json(&journal[0], &json!({"encoding": "json"})).is_err());
+    }
+}
