@@ -3,6 +3,7 @@
 //! ends with.
 #![allow(deprecated)] // solana-program-test 3.1 marks its API deprecated.
 
+pub mod attack;
 pub mod checks;
 pub mod network;
 pub mod reports;
