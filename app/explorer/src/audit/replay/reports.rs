@@ -107,16 +107,25 @@ impl Replay {
         let open = self.promotion.is_open(e.at);
         self.expect(Check::Rewards, "promotion open", e.promotion, open);
         let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
+        // Each side pays its own referrer; the other party may be that
+        // referrer (a host renting to the renter it referred), never the side itself.
         let sides = [
             (
+                e.renter,
                 &renter,
                 e.renter_base_fee,
                 e.renter_extra_fee,
                 e.renter_commission,
             ),
-            (&host, e.host_base_fee, e.host_extra_fee, e.host_commission),
+            (
+                e.host,
+                &host,
+                e.host_base_fee,
+                e.host_extra_fee,
+                e.host_commission,
+            ),
         ];
-        for (earner, base, extra, paid) in sides {
+        for (side, earner, base, extra, paid) in sides {
             let want = earner.referrer.map(|referrer| {
                 let tier = self
                     .members
@@ -138,10 +147,13 @@ impl Replay {
             });
             self.expect(Check::Commissions, "rental commission", paid, want);
             if let Some(c) = paid {
-                if c.wallet == e.renter || c.wallet == e.host {
+                if c.wallet == side {
                     self.mismatch(
                         Check::SelfCommission,
-                        format!("{} earned on its own rental", c.wallet),
+                        format!(
+                            "{} earned a commission on its own side of a rental",
+                            c.wallet
+                        ),
                     );
                 }
                 self.credit(e.ledger_index, c.wallet, c.amount, Some(1));

@@ -1,0 +1,586 @@
+//! A stateful randomized test in the manner of marginfi's fuzz: random
+//! sequences of joins, links, reports of every kind, withdrawals, fundings,
+//! admin changes and deliberate failures, each on a fresh network of a
+//! rotating preset, with the invariants checked after every step:
+//!
+//! - credits in events = what members hold + what they withdrew, per ledger;
+//! - the vault holds funded - withdrawn, and the ledger agrees with the funding;
+//! - downline counts = a recount of the stored links;
+//! - nobody earns a commission from itself; no report id counts twice;
+//! - a failed transaction changes nothing;
+//!
+//! and, after each sequence, the explorer's independent audit of everything it
+//! did. Seeded and reproducible: `UPLINE_FUZZ_SEED`, `UPLINE_FUZZ_SEQUENCES`
+//! and `UPLINE_FUZZ_STEPS` override the defaults; every failure names the seed,
+//! the sequence and the step.
+#![allow(deprecated)]
+
+use anchor_lang::prelude::Pubkey;
+use solana_keypair::Keypair;
+use solana_signer::Signer;
+use std::collections::{HashMap, HashSet};
+use upline::instructions::{AttestNodeArgs, RentalReportArgs};
+use upline::math::Ppm;
+use upline::state::{CommissionTier, Endpoint, Ledger, Member, Service};
+use upline_explorer::index::{record, snapshot, Fetched};
+use upline_sdk::events::UplineEvent;
+use upline_sdk::graph::recount_downline;
+use upline_sdk::ix::{self, TokenDestination};
+use upline_sdk::preset::Preset;
+use upline_tests::reports::{bandwidth, compute, hash32, usage};
+use upline_tests::{Chain, TestNetwork};
+
+/// splitmix64: small, fast, and the same on every machine.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        (!items.is_empty()).then(|| &items[self.below(items.len() as u64) as usize])
+    }
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+}
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+const PRESETS: [&str; 3] = ["cxmpute", "clore", "aether"];
+
+/// One sequence's network and what the test itself has counted.
+struct Run {
+    ctx: String,
+    preset: Preset,
+    net: TestNetwork,
+    members: Vec<Keypair>,
+    /// WAD credited per ledger, from the events of successful transactions.
+    credited: Vec<u128>,
+    /// WAD withdrawn per ledger (events), and base units funded per ledger.
+    withdrawn: Vec<u128>,
+    funded: Vec<u64>,
+    /// (earner, report id) pairs seen in events.
+    reports: HashSet<(Pubkey, u64)>,
+    next_id: HashMap<Pubkey, u64>,
+    destinations: HashMap<(Pubkey, u8), Pubkey>,
+    /// Nodes' attested (fingerprint, subnet) labels.
+    attested: HashMap<Pubkey, (String, String)>,
+    /// Transactions that succeeded and that were refused.
+    outcomes: [u64; 2],
+}
+
+impl Run {
+    fn token_ledgers(&self) -> Vec<u8> {
+        self.net
+            .ledgers
+            .iter()
+            .filter(|l| l.mint.is_some())
+            .map(|l| l.index)
+            .collect()
+    }
+
+    /// Every account whose change a failed transaction must not make.
+    fn watched(&self) -> Vec<Pubkey> {
+        let mut keys = vec![self.net.key, upline_sdk::pda::reward_tables(&self.net.key)];
+        for l in &self.net.ledgers {
+            keys.push(l.address);
+            if l.mint.is_some() {
+                keys.push(upline_sdk::pda::vault(&l.address));
+            }
+        }
+        keys.extend(self.members.iter().map(|m| self.net.member(&m.pubkey())));
+        keys.extend(self.destinations.values());
+        keys
+    }
+
+    fn count(&mut self, events: &[UplineEvent]) {
+        let ctx = self.ctx.clone();
+        let mut credit = |ledger: u8, amount: u128| self.credited[usize::from(ledger)] += amount;
+        let mut reports = Vec::new();
+        for event in events {
+            match event {
+                UplineEvent::DirectBonusCredited(e) => {
+                    assert_ne!(e.referrer, e.referee, "{ctx}: a bonus for referring itself");
+                    credit(e.ledger_index, e.amount.0);
+                }
+                UplineEvent::ComputeReported(e) => {
+                    credit(e.ledger_index, e.reward.0);
+                    for c in &e.commissions {
+                        assert_ne!(c.wallet, e.provider, "{ctx}: commission from itself");
+                        credit(e.ledger_index, c.amount.0);
+                    }
+                    reports.push((e.provider, e.id));
+                }
+                UplineEvent::UsageReported(e) => {
+                    credit(e.ledger_index, e.points.0);
+                    for c in &e.commissions {
+                        assert_ne!(c.wallet, e.user, "{ctx}: commission from itself");
+                        credit(e.ledger_index, c.amount.0);
+                    }
+                    reports.push((e.user, e.id));
+                }
+                UplineEvent::RentalReported(e) => {
+                    // Each side pays its own referrer, who may be the other party.
+                    let sides = [(e.renter, e.renter_commission), (e.host, e.host_commission)];
+                    for (side, c) in sides.iter().filter_map(|(s, c)| c.map(|c| (*s, c))) {
+                        assert_ne!(
+                            c.wallet, side,
+                            "{ctx}: commission on its own side of a rental"
+                        );
+                        credit(e.ledger_index, c.amount.0);
+                    }
+                    reports.push((e.renter, e.id));
+                }
+                UplineEvent::BandwidthReported(e) => {
+                    credit(e.ledger_index, e.node_reward.0);
+                    if let Some(c) = &e.referral {
+                        assert_ne!(c.wallet, e.node, "{ctx}: commission from itself");
+                        credit(e.ledger_index, c.amount.0);
+                    }
+                    reports.push((e.node, e.id));
+                }
+                UplineEvent::Withdrawn(e) => {
+                    self.withdrawn[usize::from(e.ledger_index)] += e.amount_wad.0
+                }
+                _ => {}
+            }
+        }
+        for report in reports {
+            assert!(
+                self.reports.insert(report),
+                "{ctx}: report {report:?} counted twice"
+            );
+        }
+    }
+
+    /// The invariants, from the accounts, against the test's own counts.
+    async fn check(&self, chain: &mut Chain) {
+        let ctx = &self.ctx;
+        let mut states: Vec<Member> = Vec::new();
+        for m in &self.members {
+            states.push(chain.account(&self.net.member(&m.pubkey())).await);
+        }
+        for l in &self.net.ledgers {
+            let i = usize::from(l.index);
+            let held: u128 = states
+                .iter()
+                .filter_map(|s| s.ledgers.get(i))
+                .map(|s| s.credited().expect("sums").0)
+                .sum();
+            let out: u128 = states
+                .iter()
+                .filter_map(|s| s.ledgers.get(i))
+                .map(|s| s.withdrawn.0)
+                .sum();
+            assert_eq!(
+                held, self.credited[i],
+                "{ctx}: {} credits in events != balances + withdrawals",
+                l.name
+            );
+            assert_eq!(
+                out, self.withdrawn[i],
+                "{ctx}: {} withdrawals in events != members'",
+                l.name
+            );
+            let ledger: Ledger = chain.account(&l.address).await;
+            assert_eq!(ledger.funded, self.funded[i], "{ctx}: {} funded", l.name);
+            if l.mint.is_some() {
+                let vault = chain.token_balance(&ledger.vault).await;
+                assert_eq!(
+                    vault,
+                    ledger.funded - ledger.withdrawn,
+                    "{ctx}: {} vault != funded - withdrawn",
+                    l.name
+                );
+            }
+        }
+        let recount = recount_downline(states.iter()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        for s in &states {
+            assert_eq!(
+                s.downline, recount[&s.wallet],
+                "{ctx}: downline of {}",
+                s.wallet
+            );
+        }
+    }
+}
+
+/// Send `ixs` signed by `signers`; on failure check that nothing changed.
+async fn attempt(
+    chain: &mut Chain,
+    run: &mut Run,
+    ixs: Vec<anchor_lang::solana_program::instruction::Instruction>,
+    signers: &[&Keypair],
+) -> bool {
+    let watched = run.watched();
+    let before = chain.snapshot(&watched).await;
+    match chain.send(&ixs, signers).await {
+        Ok(events) => {
+            run.count(&events);
+            run.outcomes[0] += 1;
+            true
+        }
+        Err(_) => {
+            run.outcomes[1] += 1;
+            let after = chain.snapshot(&watched).await;
+            assert!(
+                before == after,
+                "{}: a failed transaction changed an account",
+                run.ctx
+            );
+            false
+        }
+    }
+}
+
+/// One random step.
+async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) -> &'static str {
+    let now = chain.now + rng.below(2 * 86_400) as i64;
+    chain.warp_to(now).await;
+    let member = rng.pick(&run.members).map(Keypair::insecure_clone);
+    let other = rng.pick(&run.members).map(|k| k.pubkey());
+    let oracle = run.net.oracle.insecure_clone();
+    let admin = run.net.admin.insecure_clone();
+    match (rng.below(12), member) {
+        (0..=2, _) | (_, None) => {
+            let wallet = chain.wallet().await;
+            let class = rng.below(u64::from(run.net.state(chain).await.tables.class_count)) as u8;
+            let upline = match other.filter(|_| rng.chance(70)) {
+                Some(referrer) => {
+                    let mut chain_above = vec![referrer];
+                    chain_above.extend(run.net.upline(chain, &referrer, 2).await);
+                    chain_above
+                }
+                None => vec![],
+            };
+            let ix = ix::join(
+                &wallet.pubkey(),
+                &wallet.pubkey(),
+                &run.net.key,
+                class,
+                &upline,
+            );
+            if attempt(chain, run, vec![ix], &[&wallet]).await {
+                run.members.push(wallet);
+            }
+            "join"
+        }
+        (3, Some(m)) => {
+            let referrer = other.unwrap_or_default();
+            let mut upline = vec![referrer];
+            upline.extend(run.net.upline(chain, &referrer, 2).await);
+            if rng.chance(20) {
+                upline.truncate(1); // a chain that does not match the stored links
+            }
+            let ix = ix::set_referrer(&m.pubkey(), &run.net.key, &upline);
+            attempt(chain, run, vec![ix], &[&m]).await;
+            "set_referrer"
+        }
+        (4..=7, Some(m)) => report(chain, run, rng, m, other.unwrap_or_default(), oracle).await,
+        (8, Some(m)) => {
+            let Some(&ledger) = rng.pick(&run.token_ledgers()) else {
+                return "withdraw (no token ledger)";
+            };
+            let key = (m.pubkey(), ledger);
+            let mint = run.net.ledgers[usize::from(ledger)].mint();
+            let destination = match run.destinations.get(&key) {
+                Some(d) => *d,
+                None => {
+                    let d = chain.token_account(mint, &m.pubkey()).await;
+                    run.destinations.insert(key, d);
+                    d
+                }
+            };
+            let to = TokenDestination {
+                mint: mint.address,
+                destination,
+                token_program: mint.token_program,
+            };
+            let amount = rng
+                .chance(50)
+                .then(|| rng.below(10u64.pow(u32::from(mint.decimals))));
+            let ix = ix::withdraw(&m.pubkey(), &run.net.key, ledger, Some(&to), amount);
+            attempt(chain, run, vec![ix], &[&m]).await;
+            "withdraw"
+        }
+        (9, _) => {
+            let Some(&ledger) = rng.pick(&run.token_ledgers()) else {
+                return "fund (no token ledger)";
+            };
+            let amount = 1 + rng.below(
+                10u64.pow(u32::from(
+                    run.net.ledgers[usize::from(ledger)].mint().decimals,
+                )) * 50,
+            );
+            let funder = chain.wallet().await;
+            if run.net.0.fund(chain, &funder, ledger, amount).await.is_ok() {
+                run.funded[usize::from(ledger)] += amount;
+            }
+            "fund"
+        }
+        (10, Some(m)) => {
+            let tier = *rng
+                .pick(&[
+                    CommissionTier::Standard,
+                    CommissionTier::Premium,
+                    CommissionTier::Vip,
+                ])
+                .expect("tiers");
+            let signer = if rng.chance(10) {
+                m.insecure_clone()
+            } else {
+                admin.insecure_clone()
+            };
+            let ix = ix::set_member_tier(&signer.pubkey(), &run.net.key, &m.pubkey(), tier);
+            attempt(chain, run, vec![ix], &[&signer]).await;
+            "set_member_tier"
+        }
+        (_, Some(m)) => {
+            let ix = match rng.below(3) {
+                0 => ix::open_promotion(
+                    &admin.pubkey(),
+                    &run.net.key,
+                    Ppm(500_000),
+                    now - 60,
+                    now + rng.below(3 * 86_400) as i64,
+                ),
+                1 => ix::set_paused(&admin.pubkey(), &run.net.key, rng.chance(30)),
+                _ => ix::update_ledger(
+                    &admin.pubkey(),
+                    &run.net.key,
+                    0,
+                    rng.below(3) * 10u64.pow(6),
+                    None,
+                ),
+            };
+            let signer = if rng.chance(10) { m } else { admin };
+            attempt(chain, run, vec![ix], &[&signer]).await;
+            "admin"
+        }
+    }
+}
+
+/// A work report of a kind this preset pays, about `m`, often with a fresh
+/// id, sometimes a replayed or stale one.
+async fn report(
+    chain: &mut Chain,
+    run: &mut Run,
+    rng: &mut Rng,
+    m: Keypair,
+    other: Pubkey,
+    oracle: Keypair,
+) -> &'static str {
+    let wallet = m.pubkey();
+    let next = run.next_id.get(&wallet).copied().unwrap_or(1);
+    let id = if rng.chance(85) {
+        next
+    } else {
+        rng.below(next + 1)
+    };
+    let (kind, ix) = match run.preset.name.as_str() {
+        "cxmpute" if rng.chance(50) => {
+            if rng.chance(30) {
+                let vram = 1024 * (2 + rng.below(30)) as u32;
+                let ix = ix::attest_provider(&oracle.pubkey(), &run.net.key, &wallet, vram);
+                attempt(chain, run, vec![ix], &[&oracle]).await;
+                return "attest_provider";
+            }
+            let models = [
+                "llama3-70b",
+                "mixtral-8x7b",
+                "llama3-13b",
+                "llama3-8b",
+                "mistral-7b",
+                "phi-3-mini",
+                "gemma-2b",
+            ];
+            let model = rng.pick(&models).expect("models");
+            let service = *rng
+                .pick(&[
+                    Service::Chat,
+                    Service::Tts,
+                    Service::Embeddings,
+                    Service::Scrape,
+                ])
+                .expect("services");
+            let args = compute(id, service, rng.below(5_000), rng.below(15_000) as u32);
+            (
+                "compute",
+                run.net.compute_ix(chain, &wallet, model, args).await,
+            )
+        }
+        "cxmpute" => {
+            let endpoint = *rng
+                .pick(&[
+                    Endpoint::Chat,
+                    Endpoint::Embeddings,
+                    Endpoint::Scrape,
+                    Endpoint::Tts,
+                ])
+                .expect("endpoints");
+            (
+                "usage",
+                run.net
+                    .usage_ix(chain, &wallet, usage(id, endpoint, rng.below(5_000)))
+                    .await,
+            )
+        }
+        "clore" => {
+            let args = RentalReportArgs {
+                id,
+                ledger: rng.below(2) as u8,
+                renter_base_fee: rng.below(10u64.pow(9)),
+                renter_extra_fee: rng.below(10u64.pow(8)),
+                host_base_fee: rng.below(10u64.pow(9)),
+                host_extra_fee: rng.below(10u64.pow(8)),
+            };
+            (
+                "rental",
+                run.net.rental_ix(chain, &wallet, &other, args).await,
+            )
+        }
+        _ => {
+            let device = (
+                format!("dev-{}", rng.below(8)),
+                format!("subnet-{}", rng.below(3)),
+            );
+            if rng.chance(30) {
+                let args = AttestNodeArgs {
+                    fingerprint: hash32(&device.0),
+                    subnet: hash32(&device.1),
+                };
+                let ix = ix::attest_node(
+                    &oracle.pubkey(),
+                    &oracle.pubkey(),
+                    &run.net.key,
+                    &wallet,
+                    args,
+                );
+                if attempt(chain, run, vec![ix], &[&oracle]).await {
+                    run.attested.insert(wallet, device);
+                }
+                return "attest_node";
+            }
+            let quality = if rng.chance(5) {
+                1_000_001
+            } else {
+                rng.below(1_000_001)
+            };
+            let spread = if rng.chance(5) { 700_001 } else { 500_001 };
+            let demand = 1_000_000 + rng.below(spread);
+            let mut args = bandwidth(
+                id,
+                rng.below(5 * 10u64.pow(9)),
+                quality,
+                rng.below(1_000_001),
+                demand,
+            );
+            args.suppressed = rng.chance(10);
+            let attested = run.attested.get(&wallet).cloned();
+            let device = attested.as_ref().map(|(f, s)| (f.as_str(), s.as_str()));
+            (
+                "bandwidth",
+                run.net.bandwidth_ix(chain, &wallet, device, args).await,
+            )
+        }
+    };
+    if attempt(chain, run, vec![ix], &[&oracle]).await {
+        run.next_id.insert(wallet, id + 1);
+    }
+    kind
+}
+
+/// Index what one sequence did (its slice of the journal) into a fresh
+/// in-memory index and run the explorer's audit on it.
+async fn audit_sequence(chain: &mut Chain, start: usize, ctx: &str) -> usize {
+    let fetched: Vec<Fetched> = chain.journal[start..]
+        .iter()
+        .filter(|r| r.mentions(&upline::ID))
+        .map(|r| Fetched {
+            signature: r.signature.clone(),
+            slot: r.slot,
+            block_time: r.block_time,
+            failed: r.err.is_some(),
+            inner_data: r.event_data().into_iter().map(<[u8]>::to_vec).collect(),
+        })
+        .collect();
+    let mut store = upline_explorer::Store::open(":memory:")
+        .await
+        .expect("index");
+    record(&mut store, "fuzz", &fetched).await.expect("record");
+    let slot = chain.slot;
+    snapshot(&mut store, chain, slot).await.expect("snapshot");
+    let verdict = upline_explorer::audit::audit(&mut store)
+        .await
+        .expect("audit");
+    assert!(
+        verdict.passed(),
+        "{ctx}: the audit disagrees\n{}",
+        verdict.render()
+    );
+    verdict.reports
+}
+
+#[tokio::test]
+async fn random_sequences_keep_every_invariant() {
+    let seed = env("UPLINE_FUZZ_SEED", 0x5EED_u64);
+    let sequences = env("UPLINE_FUZZ_SEQUENCES", 1_000);
+    let steps = env("UPLINE_FUZZ_STEPS", 12);
+    let mut rng = Rng(seed);
+    let mut chain = Chain::start().await;
+    let (mut done, mut kinds, mut reports) = (0u64, HashMap::<&str, u64>::new(), 0usize);
+    let mut outcomes = [0u64; 2];
+    let started = std::time::Instant::now();
+    for sequence in 0..sequences {
+        let preset_name = PRESETS[(sequence % 3) as usize];
+        let start = chain.journal.len();
+        let net = TestNetwork::from_preset(&mut chain, preset_name).await;
+        let ledgers = net.ledgers.len();
+        let mut run = Run {
+            ctx: String::new(),
+            preset: Preset::builtin(preset_name).expect("preset"),
+            net,
+            members: Vec::new(),
+            credited: vec![0; ledgers],
+            withdrawn: vec![0; ledgers],
+            funded: vec![0; ledgers],
+            reports: HashSet::new(),
+            next_id: HashMap::new(),
+            destinations: HashMap::new(),
+            attested: HashMap::new(),
+            outcomes: [0, 0],
+        };
+        for n in 0..steps {
+            run.ctx = format!("seed {seed:#x}, sequence {sequence} ({preset_name}), step {n}");
+            let kind = step(&mut chain, &mut run, &mut rng).await;
+            *kinds.entry(kind).or_default() += 1;
+            run.check(&mut chain).await;
+            done += 1;
+        }
+        let ctx = format!("seed {seed:#x}, sequence {sequence} ({preset_name})");
+        reports += audit_sequence(&mut chain, start, &ctx).await;
+        outcomes[0] += run.outcomes[0];
+        outcomes[1] += run.outcomes[1];
+    }
+    let mut kinds: Vec<_> = kinds.into_iter().collect();
+    kinds.sort();
+    eprintln!(
+        "fuzz: seed {seed:#x}, {sequences} sequences, {done} steps ({} transactions succeeded, {} refused and changed nothing), {reports} reports audited, {:.1} s; steps by kind: {kinds:?}",
+        outcomes[0],
+        outcomes[1],
+        started.elapsed().as_secs_f64()
+    );
+}
