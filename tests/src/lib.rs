@@ -7,6 +7,7 @@ pub mod attack;
 pub mod checks;
 pub mod network;
 pub mod reports;
+pub mod rng;
 
 pub use network::TestNetwork;
 pub use upline_sdk::sandbox::{tokens, Chain, TxFailure};

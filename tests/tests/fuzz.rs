@@ -28,36 +28,8 @@ use upline_sdk::graph::recount_downline;
 use upline_sdk::ix::{self, TokenDestination};
 use upline_sdk::preset::Preset;
 use upline_tests::reports::{bandwidth, compute, hash32, usage};
+use upline_tests::rng::{env_number, Rng};
 use upline_tests::{Chain, TestNetwork};
-
-/// splitmix64: small, fast, and the same on every machine.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n.max(1)
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
-        (!items.is_empty()).then(|| &items[self.below(items.len() as u64) as usize])
-    }
-    fn chance(&mut self, percent: u64) -> bool {
-        self.below(100) < percent
-    }
-}
-
-fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 const PRESETS: [&str; 3] = ["cxmpute", "clore", "aether"];
 
@@ -536,9 +508,9 @@ async fn audit_sequence(chain: &mut Chain, start: usize, ctx: &str) -> usize {
 
 #[tokio::test]
 async fn random_sequences_keep_every_invariant() {
-    let seed = env("UPLINE_FUZZ_SEED", 0x5EED_u64);
-    let sequences = env("UPLINE_FUZZ_SEQUENCES", 1_000);
-    let steps = env("UPLINE_FUZZ_STEPS", 12);
+    let seed = env_number("UPLINE_FUZZ_SEED", 0x5EED_u64);
+    let sequences = env_number("UPLINE_FUZZ_SEQUENCES", 1_000);
+    let steps = env_number("UPLINE_FUZZ_STEPS", 12);
     let mut rng = Rng(seed);
     let mut chain = Chain::start().await;
     let (mut done, mut kinds, mut reports) = (0u64, HashMap::<&str, u64>::new(), 0usize);
