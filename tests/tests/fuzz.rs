@@ -21,7 +21,7 @@ use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
 use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::Ppm;
-use upline::state::{CommissionTier, Endpoint, Ledger, Member, Service};
+use upline::state::{CommissionTier, Endpoint, Ledger, Member, RewardTables, Service};
 use upline_explorer::index::{record, snapshot, Fetched};
 use upline_sdk::events::UplineEvent;
 use upline_sdk::graph::recount_downline;
@@ -321,7 +321,7 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) -> &'static str {
             "set_member_tier"
         }
         (_, Some(m)) => {
-            let ix = match rng.below(3) {
+            let ix = match rng.below(5) {
                 0 => ix::open_promotion(
                     &admin.pubkey(),
                     &run.net.key,
@@ -330,13 +330,37 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) -> &'static str {
                     now + rng.below(3 * 86_400) as i64,
                 ),
                 1 => ix::set_paused(&admin.pubkey(), &run.net.key, rng.chance(30)),
-                _ => ix::update_ledger(
+                2 => ix::update_ledger(
                     &admin.pubkey(),
                     &run.net.key,
                     0,
                     rng.below(3) * 10u64.pow(6),
                     None,
                 ),
+                // New rates from now on: the audit must use the tables in force.
+                3 => {
+                    let mut tables = run.net.state(chain).await.tables;
+                    for class in tables
+                        .classes
+                        .iter_mut()
+                        .take(usize::from(tables.class_count))
+                    {
+                        let depth = usize::from(class.referral_depth);
+                        for rate in class.commission_rates.iter_mut().take(depth) {
+                            *rate = Ppm(rng.below(300_000));
+                        }
+                    }
+                    ix::update_tables(&admin.pubkey(), &run.net.key, tables)
+                }
+                _ => {
+                    let key = upline_sdk::pda::reward_tables(&run.net.key);
+                    let mut data = chain.account::<RewardTables>(&key).await.data;
+                    data.compute.fast_multiplier = Ppm(1_000_000 + rng.below(500_000));
+                    data.usage.endpoints[0].per_token.0 = u128::from(rng.below(10u64.pow(16)));
+                    data.bandwidth.base_rate =
+                        Ppm(rng.below(u64::from(data.bandwidth.rate_cap.0 as u32) + 1));
+                    ix::set_reward_tables(&admin.pubkey(), &run.net.key, data)
+                }
             };
             let signer = if rng.chance(10) { m } else { admin };
             attempt(chain, run, vec![ix], &[&signer]).await;
