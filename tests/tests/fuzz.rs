@@ -357,8 +357,7 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) -> &'static str {
                     let mut data = chain.account::<RewardTables>(&key).await.data;
                     data.compute.fast_multiplier = Ppm(1_000_000 + rng.below(500_000));
                     data.usage.endpoints[0].per_token.0 = u128::from(rng.below(10u64.pow(16)));
-                    data.bandwidth.base_rate =
-                        Ppm(rng.below(u64::from(data.bandwidth.rate_cap.0 as u32) + 1));
+                    data.bandwidth.base_rate = Ppm(rng.below(data.bandwidth.rate_cap.0 + 1));
                     ix::set_reward_tables(&admin.pubkey(), &run.net.key, data)
                 }
             };
