@@ -2,7 +2,8 @@
 //! cycles, unsigned links, foreign referrers, mismatched chains, replays and
 //! removed oracles are in `member`, `cxmpute`, `oracle` and `attacks`;
 //! someone else's token account in `withdraw`): reviving a closed oracle
-//! within one transaction, and draining a vault through rounding.
+//! within one transaction, a member address off its canonical bump, and
+//! draining a vault through rounding.
 #![allow(deprecated)]
 
 use solana_signer::Signer;
@@ -141,4 +142,53 @@ async fn rounding_cannot_drain_a_vault() {
         "{level1} vs {}",
         earner.ledgers[0].own.0
     );
+}
+
+/// A member account must sit at the canonical bump of its seeds: an address
+/// derived from the same seeds with another valid bump is refused, for a new
+/// member and for an existing one.
+#[tokio::test]
+async fn member_addresses_off_the_canonical_bump_are_refused() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let wallet = chain.wallet().await;
+    let owner = wallet.pubkey();
+    let seeds: [&[u8]; 3] = [
+        upline::constants::MEMBER_SEED,
+        net.key.as_ref(),
+        owner.as_ref(),
+    ];
+    let (canonical, bump) = anchor_lang::prelude::Pubkey::find_program_address(&seeds, &upline::ID);
+    let other = (0..bump)
+        .rev()
+        .find_map(|b| {
+            let mut with_bump = seeds.to_vec();
+            let b = [b];
+            with_bump.push(&b);
+            anchor_lang::prelude::Pubkey::create_program_address(&with_bump, &upline::ID).ok()
+        })
+        .expect("another valid bump below the canonical one");
+    assert_ne!(other, canonical);
+    let swap = |mut ix: anchor_lang::solana_program::instruction::Instruction| {
+        for meta in ix.accounts.iter_mut().filter(|m| m.pubkey == canonical) {
+            meta.pubkey = other;
+        }
+        ix
+    };
+    let join = ix::join(&wallet.pubkey(), &wallet.pubkey(), &net.key, 0, &[]);
+    chain
+        .expect_failure(
+            &[swap(join.clone())],
+            &[&wallet],
+            &[other, canonical, net.key],
+        )
+        .await;
+    chain
+        .send(&[join], &[&wallet])
+        .await
+        .expect("joins at the canonical address");
+    let points = ix::withdraw(&wallet.pubkey(), &net.key, 1, None, None);
+    chain
+        .expect_failure(&[swap(points)], &[&wallet], &[canonical])
+        .await;
 }
