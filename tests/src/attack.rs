@@ -7,7 +7,8 @@
 //! - any other account, substituted by a key that holds nothing
 //!   (initialization), by the same role in a twin network (account data
 //!   matching, PDA sharing), by another account of the same instruction
-//!   (duplicate mutable accounts), and for programs by the System program (a
+//!   (duplicate mutable accounts: each writable one in turn), and for
+//!   programs by the System program (a
 //!   fake program for an arbitrary CPI);
 //! - an existing data account, tampered with in place: its owner changed to
 //!   another program (owner checks), its data replaced by another type's
@@ -100,14 +101,17 @@ async fn tampers(
                 "the same role in a twin network",
             ));
         }
-        if let Some(other) = metas
+        let mut others: Vec<Pubkey> = metas
             .iter()
-            .find(|m| m.pubkey != meta.pubkey && m.is_writable && !m.is_signer)
-        {
+            .filter(|m| m.pubkey != meta.pubkey && m.is_writable)
+            .map(|m| m.pubkey)
+            .collect();
+        others.dedup();
+        for other in others {
             out.push(Tamper::Substitute(
                 i,
-                other.pubkey,
-                "another account of the instruction",
+                other,
+                "another writable account of the instruction",
             ));
         }
         if is_program(&meta.pubkey, account.as_ref()) {
