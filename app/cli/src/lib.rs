@@ -2,6 +2,7 @@
 //! the readable tables and the seed demo; the network, oracle and member
 //! commands over any [`upline_sdk::client::Cluster`].
 
+pub mod bench;
 pub mod demo;
 pub mod idl;
 pub mod keys;

@@ -94,6 +94,19 @@ enum Command {
     Explorer(ExplorerCommand),
     /// Write the program's IDL to target/idl/upline.json (run inside the repository).
     Idl,
+    /// Measure what Upline costs: account bytes and rent, report transaction
+    /// bytes and batch capacity, write locks, sandbox and explorer throughput.
+    Bench {
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+        /// A small run (300 members, no 7,800-report example): seconds, not minutes.
+        #[arg(long)]
+        quick: bool,
+        /// Members of the generated network (default 10,000; 300 with --quick).
+        #[arg(long)]
+        members: Option<usize>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -306,6 +319,11 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
         Command::Member(command) => commands::member(&cluster, command, out).await,
         Command::Explorer(command) => explorer::explorer(&cluster, command, out).await,
         Command::Idl => commands::idl(out),
+        Command::Bench {
+            json,
+            quick,
+            members,
+        } => run_bench(out, json, quick, members).await,
     }
 }
 
@@ -353,4 +371,34 @@ async fn run_demo(out: &mut impl Write, serve: Option<(u16, u16)>) -> Result<u8,
         .map(|(title, world)| (title, world.chain))
         .collect();
     explorer::serve_demo(chains, port, sandbox_port, out).await
+}
+
+async fn run_bench(
+    out: &mut impl Write,
+    json: bool,
+    quick: bool,
+    members: Option<usize>,
+) -> Result<u8, Failure> {
+    let mut options = if quick {
+        upline_cli::bench::BenchOptions::QUICK
+    } else {
+        upline_cli::bench::BenchOptions::FULL
+    };
+    if let Some(n) = members {
+        if n < 1 {
+            return Err(Failure::input("--members: at least 1"));
+        }
+        options.members = n;
+    }
+    let mut progress = |part: &str| eprintln!("bench: {part}...");
+    let result = upline_cli::bench::run(&options, &mut progress)
+        .await
+        .map_err(|e| Failure::refused(format!("bench: {e}")))?;
+    if json {
+        let text = serde_json::to_string_pretty(&result).unwrap_or_default();
+        let _ = writeln!(out, "{text}");
+    } else {
+        let _ = write!(out, "{}", upline_cli::bench::render(&result));
+    }
+    Ok(0)
 }

@@ -238,3 +238,48 @@ fn demo_matches_every_figure_of_the_documents() {
     );
     assert!(text.contains("every figure matches its document, every audit passes"));
 }
+
+/// `upline bench --quick --json`: the sizes and counts it reports (the
+/// timings it prints are figures, not checked here).
+#[test]
+fn bench_reports_sizes_locks_and_capacity() {
+    let out = upline(&["bench", "--quick", "--json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let bytes = |kind: &str| {
+        r["accounts"]
+            .as_array()
+            .expect("accounts")
+            .iter()
+            .find(|a| a["kind"] == kind)
+            .map(|a| a["bytes"].as_u64().expect("bytes"))
+            .expect(kind)
+    };
+    assert_eq!(bytes("member, 1 ledger"), 509);
+    assert_eq!(bytes("member, 2 ledgers") - bytes("member, 1 ledger"), 336);
+    for report in r["reports"].as_array().expect("reports") {
+        assert_eq!(
+            report["network_wide_writable"],
+            serde_json::json!([]),
+            "{report}"
+        );
+        assert!(report["legacy_bytes"].as_u64().expect("bytes") <= 1232);
+    }
+    let c = &r["capacity"];
+    assert_eq!(c["legacy"]["separate_uplines"], 5);
+    assert!(c["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
+    assert!(c["v0_with_members_in_lookup_table"]["separate_uplines"].as_u64() >= Some(20));
+    let g = &r["throughput"]["generated_network"];
+    assert_eq!(
+        (g["members"].as_u64(), g["transactions"].as_u64()),
+        (Some(300), Some(600))
+    );
+    assert_eq!(r["throughput"]["explorer"]["verdict"], "pass");
+    let goals = r["goals"].as_array().expect("goals");
+    assert_eq!(goals.len(), 5);
+    assert!(goals[..4].iter().all(|g| g["met"] == true), "{goals:?}");
+}

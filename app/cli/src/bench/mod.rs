@@ -1,0 +1,228 @@
+//! `upline bench`: what Upline costs per account, per report and per second,
+//! against the goals operators choose by. A benchmark that prints figures, not
+//! a test: nothing here passes or fails but the goals it reports against.
+
+mod layout;
+mod speed;
+
+use serde_json::{json, Value};
+use upline_sdk::sandbox::Chain;
+
+/// How big a run.
+pub struct BenchOptions {
+    /// Members of the generated network.
+    pub members: usize,
+    /// SPL Token transfers in the baseline.
+    pub transfers: usize,
+    /// Also time the document's 7,800-report provider network.
+    pub provider_example: bool,
+}
+
+impl BenchOptions {
+    pub const FULL: BenchOptions = BenchOptions {
+        members: 10_000,
+        transfers: 2_000,
+        provider_example: true,
+    };
+    pub const QUICK: BenchOptions = BenchOptions {
+        members: 300,
+        transfers: 200,
+        provider_example: false,
+    };
+}
+
+fn goal(name: &str, target: &str, measured: Value, met: bool, note: &str) -> Value {
+    json!({"goal": name, "target": target, "measured": measured, "met": met, "note": note})
+}
+
+/// Run the benchmark; `progress` hears which part is running.
+pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Result<Value, String> {
+    let mut chain = Chain::start().await;
+    progress("accounts");
+    let accounts = layout::accounts(&mut chain).await?;
+    progress("report transactions");
+    let (reports, capacity) = layout::reports(&mut chain).await?;
+    progress("baseline: SPL Token transfers");
+    let baseline = speed::spl_baseline(options.transfers).await?;
+    let provider_example = if options.provider_example {
+        progress("the 7,800-report provider network");
+        speed::provider_example(baseline).await?
+    } else {
+        Value::Null
+    };
+    progress("a generated network");
+    let (network, mut generated) = speed::generated_network(options.members, baseline).await?;
+    progress("the explorer's audit");
+    let audit = speed::audit_throughput(&mut generated).await?;
+
+    let member = accounts
+        .iter()
+        .find(|a| a["kind"] == "member, 1 ledger")
+        .map(|a| a["bytes"].clone())
+        .unwrap_or(Value::Null);
+    let shared: Vec<&Value> = reports
+        .iter()
+        .flat_map(|r| r["network_wide_writable"].as_array().into_iter().flatten())
+        .collect();
+    let legacy = capacity["legacy"]["separate_uplines"].as_u64().unwrap_or(0);
+    let v0_members = capacity["v0_with_members_in_lookup_table"]["separate_uplines"]
+        .as_u64()
+        .unwrap_or(0);
+    let v0 = capacity["v0_with_lookup_table"]["separate_uplines"]
+        .as_u64()
+        .unwrap_or(0);
+    let seconds = network["seconds"].as_f64().unwrap_or(f64::MAX);
+    let full_size = options.members >= 10_000;
+    let goals = vec![
+        goal(
+            "member of a one-ledger network, 30-day history included",
+            "<= 512 bytes",
+            member.clone(),
+            member.as_u64().is_some_and(|b| b <= 512),
+            "",
+        ),
+        goal(
+            "network-wide writable accounts in a report",
+            "none",
+            json!(shared.len()),
+            shared.is_empty(),
+            "every report writes only the members it credits",
+        ),
+        goal(
+            "compute reports with full uplines per legacy transaction",
+            ">= 5",
+            json!(legacy),
+            legacy >= 5,
+            "each brings four member accounts of its own; the network's accounts are shared",
+        ),
+        goal(
+            "compute reports with full uplines per v0 transaction",
+            ">= 20",
+            json!({"network_accounts_in_table": v0, "members_in_tables_too": v0_members}),
+            v0_members >= 20,
+            "with only the network's accounts in a lookup table each report still carries its 4 member keys (128 bytes) and its instruction (about 45 bytes), so no more fit than in a legacy transaction; with the members in lookup tables too (they live as long as the network; an oracle extends its tables as providers join) a report costs about 50 bytes",
+        ),
+        goal(
+            &format!("simulation of a {}-member network", options.members),
+            "< 60 s for 10,000 members",
+            json!(seconds),
+            full_size && seconds < 60.0,
+            if full_size {
+                "wall clock on this machine and build"
+            } else {
+                "not a 10,000-member run: pass --members 10000"
+            },
+        ),
+    ];
+    Ok(json!({
+        "accounts": accounts,
+        "reports": reports,
+        "capacity": capacity,
+        "throughput": {
+            "baseline_seconds_per_spl_transfer": baseline,
+            "provider_example": provider_example,
+            "generated_network": network,
+            "explorer": audit,
+        },
+        "goals": goals,
+    }))
+}
+
+fn text(v: &Value) -> String {
+    v.as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| v.to_string())
+}
+
+/// The benchmark as tables.
+pub fn render(result: &Value) -> String {
+    let mut out = String::from("accounts\n");
+    for a in result["accounts"].as_array().into_iter().flatten() {
+        out += &format!(
+            "  {:<28} {:>6} bytes {:>14} lamports rent-exempt\n",
+            text(&a["kind"]),
+            text(&a["bytes"]),
+            text(&a["rent_lamports"])
+        );
+    }
+    out += "\none report, as a legacy transaction paid by the oracle\n";
+    for r in result["reports"].as_array().into_iter().flatten() {
+        out += &format!(
+            "  {:<30} {:>3} accounts ({} writable, {} network-wide) {:>4} data bytes {:>6} transaction bytes\n",
+            text(&r["kind"]),
+            text(&r["accounts"]),
+            text(&r["writable"]),
+            r["network_wide_writable"].as_array().map_or(0, Vec::len),
+            text(&r["data_bytes"]),
+            text(&r["legacy_bytes"]),
+        );
+    }
+    let c = &result["capacity"];
+    out += &format!(
+        "\ncompute reports with full uplines per transaction ({} bytes)\n  legacy: {} about different providers ({} bytes), {} about one provider\n  v0, the network's {} accounts in a lookup table: {} about different providers ({} bytes), {} about one provider\n  v0, the members in lookup tables too: {} about different providers ({} bytes)\n",
+        text(&c["packet_bytes"]),
+        text(&c["legacy"]["separate_uplines"]),
+        text(&c["legacy"]["bytes"]),
+        text(&c["legacy"]["one_provider"]),
+        text(&c["lookup_table_addresses"]),
+        text(&c["v0_with_lookup_table"]["separate_uplines"]),
+        text(&c["v0_with_lookup_table"]["bytes"]),
+        text(&c["v0_with_lookup_table"]["one_provider"]),
+        text(&c["v0_with_members_in_lookup_table"]["separate_uplines"]),
+        text(&c["v0_with_members_in_lookup_table"]["bytes"]),
+    );
+    let t = &result["throughput"];
+    out += &format!(
+        "\nthroughput on the sandbox (baseline: {:.3} ms per SPL Token transfer transaction)\n",
+        t["baseline_seconds_per_spl_transfer"]
+            .as_f64()
+            .unwrap_or(0.0)
+            * 1000.0
+    );
+    let run = |label: &str, r: &Value| {
+        if r.is_null() {
+            return format!("  {label:<34} not run\n");
+        }
+        format!(
+            "  {label:<34} {:>8} s, {} transactions, {}/s, {} transfers each\n",
+            text(&r["seconds"]),
+            text(&r["transactions"]),
+            text(&r["per_second"]),
+            text(&r["transfers_per_transaction"])
+        )
+    };
+    out += &run("provider network, 7,800 reports", &t["provider_example"]);
+    let g = &t["generated_network"];
+    out += &run(
+        &format!("generated network, {} members", text(&g["members"])),
+        g,
+    );
+    out += &format!(
+        "    joins {} s, reports {} s ({} reports/s)\n",
+        text(&g["join_seconds"]),
+        text(&g["report_seconds"]),
+        text(&g["reports_per_second"])
+    );
+    let e = &t["explorer"];
+    out += &format!(
+        "  explorer on it: index {} events/s, audit {} events/s ({} events, {})\n",
+        text(&e["index_events_per_second"]),
+        text(&e["audit_events_per_second"]),
+        text(&e["events"]),
+        text(&e["verdict"])
+    );
+    out += "\ngoals\n";
+    for g in result["goals"].as_array().into_iter().flatten() {
+        let mark = if g["met"] == true { "met   " } else { "MISSED" };
+        out += &format!(
+            "  {mark} {} ({}): {}\n",
+            text(&g["goal"]),
+            text(&g["target"]),
+            text(&g["measured"])
+        );
+        if let Some(note) = g["note"].as_str().filter(|n| !n.is_empty()) {
+            out += &format!("         {note}\n");
+        }
+    }
+    out
+}
