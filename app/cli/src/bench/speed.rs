@@ -118,13 +118,7 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
             endpoint: Endpoint::Chat,
             tokens: 1_000,
         };
-        let report = ix::report_usage(
-            &oracle.pubkey(),
-            &net.key,
-            &wallet.pubkey(),
-            upline,
-            args,
-        );
+        let report = ix::report_usage(&oracle.pubkey(), &net.key, &wallet.pubkey(), upline, args);
         chain
             .send_quiet(&[report], &[&oracle])
             .await

@@ -56,6 +56,19 @@ pub fn check(
         }
     }
 
+    // Downline: a recount of the links, each link counted up its three levels.
+    let mut recounts: HashMap<Pubkey, [u32; 3]> = HashMap::new();
+    for start in replayed.links.keys() {
+        let mut at = *start;
+        for level in 0..3 {
+            let Some(up) = replayed.links.get(&at) else {
+                break;
+            };
+            recounts.entry(*up).or_default()[level] += 1;
+            at = *up;
+        }
+    }
+
     // Per member and ledger: each source's total, and what was withdrawn.
     for wallet in &replayed.members {
         let Some(member) = members.get(wallet) else {
@@ -121,21 +134,7 @@ pub fn check(
                 );
             }
         }
-        // Downline: a recount of the links.
-        let mut recount = [0u32; 3];
-        for start in replayed.links.keys() {
-            let mut at = *start;
-            for level in recount.iter_mut() {
-                match replayed.links.get(&at) {
-                    Some(up) if up == wallet => {
-                        *level += 1;
-                        break;
-                    }
-                    Some(up) => at = *up,
-                    None => break,
-                }
-            }
-        }
+        let recount = recounts.get(wallet).copied().unwrap_or_default();
         if member.downline != recount {
             push(
                 Check::Downline,

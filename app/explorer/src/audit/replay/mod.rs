@@ -78,6 +78,8 @@ pub struct Replay {
     members: HashMap<Pubkey, Known>,
     subnets: HashMap<[u8; 32], u32>,
     promotion: PromotionWindow,
+    /// Referees linked so far, per referrer.
+    referees: HashMap<Pubkey, u32>,
     pub out: Replayed,
     pub mismatches: Vec<Mismatch>,
     signature: String,
@@ -319,13 +321,11 @@ impl Replay {
         if chain.contains(&e.wallet) {
             self.mismatch(Check::Graph, format!("linking {} closes a cycle", e.wallet));
         }
-        let referees = self
-            .out
-            .links
-            .values()
-            .filter(|r| **r == e.referrer)
-            .count() as u32
-            + 1;
+        let referees = {
+            let count = self.referees.entry(e.referrer).or_default();
+            *count += 1;
+            *count
+        };
         self.expect(Check::Graph, "referee ordinal", e.referee_ordinal, referees);
         let policy = self.tables.early_bonus;
         let early = e.at < self.created_at.saturating_add(policy.growth_phase_seconds)
