@@ -5,6 +5,7 @@
 
 pub mod attack;
 pub mod checks;
+pub mod invariants;
 pub mod network;
 pub mod reports;
 pub mod rng;
