@@ -40,50 +40,15 @@ fn a_network_is_set_up_joined_reported_on_and_withdrawn_from() {
     );
     assert_eq!(network_address(&again), network);
 
-    s.ok(
-        "alice",
-        &[
-            "member",
-            "join",
-            "--network",
-            &network,
-            "--class",
-            "provider",
-        ],
-    );
-    let joined = s.ok(
-        "bob",
-        &[
-            "member",
-            "join",
-            "--network",
-            &network,
-            "--class",
-            "provider",
-            "--referrer",
-            &alice,
-        ],
-    );
+    s.join("alice", &network, "provider", None);
+    let joined = s.join("bob", &network, "provider", Some(&alice));
     assert!(joined.contains(&format!("referred by {alice}")), "{joined}");
     let relink = s.run(
         "bob",
         &["member", "set-referrer", "--network", &network, &alice],
     );
     fails_with(&relink, 1, "ReferrerAlreadySet");
-    s.ok(
-        "oracle",
-        &[
-            "oracle",
-            "attest",
-            "provider",
-            "--network",
-            &network,
-            "--wallet",
-            &bob,
-            "--vram-mb",
-            "24576",
-        ],
-    );
+    s.attest_provider(&network, &bob, "24576");
 
     // 30 reports about bob, one naming a model nobody registered, one about a non-member.
     let stranger = anchor_lang::prelude::Pubkey::new_unique().to_string();

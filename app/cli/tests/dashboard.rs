@@ -25,44 +25,9 @@ fn the_explorer_indexes_audits_and_serves_a_cluster() {
         ],
     );
     let network = common::network_address(&init);
-    s.ok(
-        "alice",
-        &[
-            "member",
-            "join",
-            "--network",
-            &network,
-            "--class",
-            "provider",
-        ],
-    );
-    s.ok(
-        "bob",
-        &[
-            "member",
-            "join",
-            "--network",
-            &network,
-            "--class",
-            "provider",
-            "--referrer",
-            &alice,
-        ],
-    );
-    s.ok(
-        "oracle",
-        &[
-            "oracle",
-            "attest",
-            "provider",
-            "--network",
-            &network,
-            "--wallet",
-            &bob,
-            "--vram-mb",
-            "24576",
-        ],
-    );
+    s.join("alice", &network, "provider", None);
+    s.join("bob", &network, "provider", Some(&alice));
+    s.attest_provider(&network, &bob, "24576");
     let reports: String = (1..=5).map(|id| compute(id, &bob, "llama3-70b")).collect();
     let file = write(&s.dir.join("reports.jsonl"), &reports);
     s.ok(

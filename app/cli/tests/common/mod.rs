@@ -127,6 +127,31 @@ impl Sandbox {
             .to_string()
     }
 
+    /// `key` joins `network` in `class`, referred by `referrer` if given; standard output.
+    pub fn join(&self, key: &str, network: &str, class: &str, referrer: Option<&str>) -> String {
+        let mut args = vec!["member", "join", "--network", network, "--class", class];
+        if let Some(r) = referrer {
+            args.extend(["--referrer", r]);
+        }
+        self.ok(key, &args)
+    }
+
+    /// The `oracle` key attests `wallet` as a provider with `vram_mb` MiB.
+    pub fn attest_provider(&self, network: &str, wallet: &str, vram_mb: &str) -> String {
+        let args = [
+            "oracle",
+            "attest",
+            "provider",
+            "--network",
+            network,
+            "--wallet",
+            wallet,
+            "--vram-mb",
+            vram_mb,
+        ];
+        self.ok("oracle", &args)
+    }
+
     pub fn stats(&self, network: &str, wallet: &str) -> Value {
         let out = self.ok(
             "admin",
