@@ -47,10 +47,11 @@ async fn audit_and_save(store: &mut Store) -> Result<Verdict, Failure> {
     Ok(verdict)
 }
 
-async fn listen(port: u16) -> Result<tokio::net::TcpListener, Failure> {
+/// Listen on 127.0.0.1:`port`; a failure names `flag`.
+async fn listen(flag: &str, port: u16) -> Result<tokio::net::TcpListener, Failure> {
     tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
-        .map_err(|e| Failure::input(format!("--port {port}: {e}")))
+        .map_err(|e| Failure::input(format!("{flag} {port}: {e}")))
 }
 
 /// Serve `store` until the process ends (re-indexing `follow` every few seconds).
@@ -109,7 +110,7 @@ pub async fn explorer(
         }
         ExplorerCommand::Serve { db, port, follow } => {
             let mut store = open(&db).await?;
-            let listener = listen(port).await?;
+            let listener = listen("--port", port).await?;
             let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
             let mut rpc = if follow > 0 {
                 Some(connect(cluster).await?)
@@ -170,7 +171,7 @@ pub async fn serve_demo(
     sandbox_port: u16,
     out: &mut impl Write,
 ) -> Result<u8, Failure> {
-    let listener = listen(port).await?;
+    let listener = listen("--port", port).await?;
     let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
     let mut store = open(":memory:").await?;
     let mut endpoints = Vec::with_capacity(chains.len());
@@ -179,7 +180,7 @@ pub async fn serve_demo(
             0 => 0,
             base => base.saturating_add(u16::try_from(offset).unwrap_or(u16::MAX)),
         };
-        let sandbox = listen(wanted).await?;
+        let sandbox = listen("--sandbox-port", wanted).await?;
         let url = format!(
             "http://127.0.0.1:{}",
             sandbox.local_addr().map(|a| a.port()).unwrap_or(wanted)
