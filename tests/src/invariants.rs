@@ -9,7 +9,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
 use upline::state::{Ledger, Member};
-use upline_explorer::index::{record, snapshot, Fetched};
+use upline_explorer::index::{record, snapshot};
+use upline_explorer::source::from_journal;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::graph::recount_downline;
 use upline_sdk::preset::Preset;
@@ -202,17 +203,7 @@ pub async fn attempt(
 /// Index what one sequence did (its slice of the journal) into a fresh
 /// in-memory index and run the explorer's audit on it.
 pub async fn audit_sequence(chain: &mut Chain, start: usize, ctx: &str) -> usize {
-    let fetched: Vec<Fetched> = chain.journal[start..]
-        .iter()
-        .filter(|r| r.mentions(&upline::ID))
-        .map(|r| Fetched {
-            signature: r.signature.clone(),
-            slot: r.slot,
-            block_time: r.block_time,
-            failed: r.err.is_some(),
-            inner_data: r.event_data().into_iter().map(<[u8]>::to_vec).collect(),
-        })
-        .collect();
+    let fetched = from_journal(&chain.journal[start..]);
     let mut store = upline_explorer::Store::open(":memory:")
         .await
         .expect("index");

@@ -104,7 +104,7 @@ fn decode<T: AccountDeserialize>(s: &Snapshot) -> Result<T, ExplorerError> {
 
 /// Every network in the index, from its snapshots.
 async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerError> {
-    let all = snapshots(store, None).await?;
+    let all = snapshots(store).await?;
     let times = store
         .query(
             "SELECT network, MAX(block_time) FROM events GROUP BY network",

@@ -4,7 +4,7 @@
 //! to re-run and to interrupt: a transaction already indexed is skipped, and
 //! the cursor moves only after its transactions are stored.
 
-use crate::store::{Cell, Store};
+use crate::store::{text_at, Cell, Store};
 use crate::subject::subject;
 use crate::ExplorerError;
 use anchor_lang::event::EVENT_IX_TAG_LE;
@@ -88,12 +88,8 @@ pub async fn record(
         })
         .collect();
     let mut position = store
-        .query("SELECT MAX(position) FROM transactions", vec![])
-        .await?
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Cell::int)
-        .unwrap_or(0);
+        .number("SELECT MAX(position) FROM transactions")
+        .await?;
     let mut statements: Vec<(&str, Vec<Cell>)> = Vec::new();
     let mut summary = IndexSummary::default();
     for tx in fetched.iter().filter(|tx| !known.contains(&tx.signature)) {
@@ -154,35 +150,17 @@ pub async fn record(
     Ok(summary)
 }
 
-/// Every indexed event of `network` (every network if `None`), in chain order.
-pub async fn events(
-    store: &mut Store,
-    network: Option<&str>,
-) -> Result<Vec<IndexedEvent>, ExplorerError> {
-    let columns = "SELECT signature, ordinal, position, block_time, kind, data FROM events";
-    let rows = match network {
-        Some(n) => {
-            store
-                .query(
-                    &format!("{columns} WHERE network = $1 ORDER BY position, ordinal"),
-                    vec![n.into()],
-                )
-                .await?
-        }
-        None => {
-            store
-                .query(&format!("{columns} ORDER BY position, ordinal"), vec![])
-                .await?
-        }
-    };
+/// Every indexed event, in chain order.
+pub async fn events(store: &mut Store) -> Result<Vec<IndexedEvent>, ExplorerError> {
+    let rows = store
+        .query(
+            "SELECT signature, ordinal, position, block_time, kind, data FROM events ORDER BY position, ordinal",
+            vec![],
+        )
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let text = |i: usize| {
-            row.get(i)
-                .and_then(Cell::text)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |i: usize| text_at(&row, i);
         let int = |i: usize| row.get(i).and_then(Cell::int).unwrap_or_default();
         let signature = text(0);
         let body = unb64(&text(5))?;
@@ -211,7 +189,7 @@ async fn named_accounts(
     store: &mut Store,
 ) -> Result<Vec<(Pubkey, &'static str, Pubkey)>, ExplorerError> {
     let mut out = Vec::new();
-    for indexed in events(store, None).await? {
+    for indexed in events(store).await? {
         match &indexed.event {
             UplineEvent::NetworkCreated(e) => {
                 out.push((e.network, "network", e.network));
@@ -270,35 +248,17 @@ pub struct Snapshot {
     pub data: Vec<u8>,
 }
 
-/// Every snapshotted account (of `network`, if given).
-pub async fn snapshots(
-    store: &mut Store,
-    network: Option<&str>,
-) -> Result<Vec<Snapshot>, ExplorerError> {
-    let columns = "SELECT address, kind, network, data FROM accounts";
-    let rows = match network {
-        Some(n) => {
-            store
-                .query(
-                    &format!("{columns} WHERE network = $1 ORDER BY address"),
-                    vec![n.into()],
-                )
-                .await?
-        }
-        None => {
-            store
-                .query(&format!("{columns} ORDER BY address"), vec![])
-                .await?
-        }
-    };
+/// Every snapshotted account.
+pub async fn snapshots(store: &mut Store) -> Result<Vec<Snapshot>, ExplorerError> {
+    let rows = store
+        .query(
+            "SELECT address, kind, network, data FROM accounts ORDER BY address",
+            vec![],
+        )
+        .await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
-        let text = |i: usize| {
-            row.get(i)
-                .and_then(Cell::text)
-                .unwrap_or_default()
-                .to_string()
-        };
+        let text = |i: usize| text_at(&row, i);
         let key = |i: usize| {
             Pubkey::from_str(&text(i))
                 .map_err(|_| ExplorerError::Corrupt(format!("accounts: bad address {}", text(i))))

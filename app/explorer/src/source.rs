@@ -20,18 +20,24 @@ use upline_sdk::sandbox::{Chain, Recorded};
 /// The cursor name of the in-process sandbox.
 pub const SANDBOX: &str = "sandbox";
 
-fn fetched(recorded: &Recorded) -> Fetched {
-    Fetched {
-        signature: recorded.signature.clone(),
-        slot: recorded.slot,
-        block_time: recorded.block_time,
-        failed: recorded.err.is_some(),
-        inner_data: recorded
-            .event_data()
-            .into_iter()
-            .map(<[u8]>::to_vec)
-            .collect(),
-    }
+/// The program's transactions among `journal` (a sandbox's, or a slice of
+/// it), as a source delivers them.
+pub fn from_journal(journal: &[Recorded]) -> Vec<Fetched> {
+    journal
+        .iter()
+        .filter(|r| r.mentions(&upline::ID))
+        .map(|recorded| Fetched {
+            signature: recorded.signature.clone(),
+            slot: recorded.slot,
+            block_time: recorded.block_time,
+            failed: recorded.err.is_some(),
+            inner_data: recorded
+                .event_data()
+                .into_iter()
+                .map(<[u8]>::to_vec)
+                .collect(),
+        })
+        .collect()
 }
 
 /// Index the sandbox's journal (from its cursor on), then snapshot.
@@ -59,11 +65,7 @@ pub async fn index_journal(
             .position(|r| &r.signature == signature)
             .map_or(0, |i| i + 1),
     };
-    let new: Vec<Fetched> = chain.journal[start..]
-        .iter()
-        .filter(|r| r.mentions(&upline::ID))
-        .map(fetched)
-        .collect();
+    let new = from_journal(&chain.journal[start..]);
     let mut summary = index::record(store, source, &new).await?;
     let slot = chain.slot;
     summary.accounts = index::snapshot(store, chain, slot).await?;

@@ -156,8 +156,8 @@ impl Verdict {
 
 /// Audit every network in the index.
 pub async fn audit(store: &mut Store) -> Result<Verdict, ExplorerError> {
-    let events = index::events(store, None).await?;
-    let snapshots = index::snapshots(store, None).await?;
+    let events = index::events(store).await?;
+    let snapshots = index::snapshots(store).await?;
     let mut by_network: BTreeMap<Pubkey, Vec<IndexedEvent>> = BTreeMap::new();
     for indexed in events {
         let (network, _) = crate::subject::subject(&indexed.event);
@@ -193,14 +193,7 @@ pub async fn audit(store: &mut Store) -> Result<Verdict, ExplorerError> {
 
 /// Keep `verdict` as the index's latest audit, at unix time `at`.
 pub async fn save(store: &mut Store, verdict: &Verdict, at: i64) -> Result<(), ExplorerError> {
-    let next = store
-        .query("SELECT MAX(id) FROM audits", vec![])
-        .await?
-        .first()
-        .and_then(|r| r.first())
-        .and_then(Cell::int)
-        .unwrap_or(0)
-        + 1;
+    let next = store.number("SELECT MAX(id) FROM audits").await? + 1;
     store
         .execute(
             "INSERT INTO audits (id, at, verdict, report) VALUES ($1, $2, $3, $4)",

@@ -52,6 +52,14 @@ impl From<Option<String>> for Cell {
     }
 }
 
+/// Column `i` of `row` as text ("" when absent or not text).
+pub fn text_at(row: &[Cell], i: usize) -> String {
+    row.get(i)
+        .and_then(Cell::text)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// An open index.
 pub enum Store {
     Sqlite(Box<rusqlite::Connection>),
@@ -229,16 +237,20 @@ impl Store {
         Ok(ran)
     }
 
-    /// The schema version this index is at.
-    pub async fn schema_version(&mut self) -> Result<i64, ExplorerError> {
-        let rows = self
-            .query("SELECT MAX(version) FROM schema_migrations", vec![])
-            .await?;
+    /// The whole number a one-value query (`SELECT MAX(...)`) returns; 0 for none.
+    pub async fn number(&mut self, sql: &str) -> Result<i64, ExplorerError> {
+        let rows = self.query(sql, vec![]).await?;
         Ok(rows
             .first()
             .and_then(|r| r.first())
             .and_then(Cell::int)
             .unwrap_or(0))
+    }
+
+    /// The schema version this index is at.
+    pub async fn schema_version(&mut self) -> Result<i64, ExplorerError> {
+        self.number("SELECT MAX(version) FROM schema_migrations")
+            .await
     }
 
     /// Run several statements atomically.
