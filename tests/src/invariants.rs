@@ -8,6 +8,7 @@ use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::{HashMap, HashSet};
+use upline::events::Commission;
 use upline::state::{Ledger, Member};
 use upline_explorer::index::{record, snapshot};
 use upline_explorer::source::from_journal;
@@ -62,60 +63,58 @@ impl Run {
 
     pub fn count(&mut self, events: &[UplineEvent]) {
         let ctx = self.ctx.clone();
-        let mut credit = |ledger: u8, amount: u128| self.credited[usize::from(ledger)] += amount;
-        let mut reports = Vec::new();
         for event in events {
-            match event {
+            // A report: (earner, id, ledger, the earner's own credit, and each
+            // commission with the member whose work it is paid on).
+            let (earner, id, ledger, own, paid): (
+                Pubkey,
+                u64,
+                u8,
+                u128,
+                Vec<(Pubkey, Commission)>,
+            ) = match event {
                 UplineEvent::DirectBonusCredited(e) => {
                     assert_ne!(e.referrer, e.referee, "{ctx}: a bonus for referring itself");
-                    credit(e.ledger_index, e.amount.0);
-                }
-                UplineEvent::ComputeReported(e) => {
-                    credit(e.ledger_index, e.reward.0);
-                    for c in &e.commissions {
-                        assert_ne!(c.wallet, e.provider, "{ctx}: commission from itself");
-                        credit(e.ledger_index, c.amount.0);
-                    }
-                    reports.push((e.provider, e.id));
-                }
-                UplineEvent::UsageReported(e) => {
-                    credit(e.ledger_index, e.points.0);
-                    for c in &e.commissions {
-                        assert_ne!(c.wallet, e.user, "{ctx}: commission from itself");
-                        credit(e.ledger_index, c.amount.0);
-                    }
-                    reports.push((e.user, e.id));
-                }
-                UplineEvent::RentalReported(e) => {
-                    // Each side pays its own referrer, who may be the other party.
-                    let sides = [(e.renter, e.renter_commission), (e.host, e.host_commission)];
-                    for (side, c) in sides.iter().filter_map(|(s, c)| c.map(|c| (*s, c))) {
-                        assert_ne!(
-                            c.wallet, side,
-                            "{ctx}: commission on its own side of a rental"
-                        );
-                        credit(e.ledger_index, c.amount.0);
-                    }
-                    reports.push((e.renter, e.id));
-                }
-                UplineEvent::BandwidthReported(e) => {
-                    credit(e.ledger_index, e.node_reward.0);
-                    if let Some(c) = &e.referral {
-                        assert_ne!(c.wallet, e.node, "{ctx}: commission from itself");
-                        credit(e.ledger_index, c.amount.0);
-                    }
-                    reports.push((e.node, e.id));
+                    self.credited[usize::from(e.ledger_index)] += e.amount.0;
+                    continue;
                 }
                 UplineEvent::Withdrawn(e) => {
-                    self.withdrawn[usize::from(e.ledger_index)] += e.amount_wad.0
+                    self.withdrawn[usize::from(e.ledger_index)] += e.amount_wad.0;
+                    continue;
                 }
-                _ => {}
+                UplineEvent::ComputeReported(e) => {
+                    let paid = e.commissions.iter().map(|c| (e.provider, *c)).collect();
+                    (e.provider, e.id, e.ledger_index, e.reward.0, paid)
+                }
+                UplineEvent::UsageReported(e) => {
+                    let paid = e.commissions.iter().map(|c| (e.user, *c)).collect();
+                    (e.user, e.id, e.ledger_index, e.points.0, paid)
+                }
+                // Each side pays its own referrer, who may be the other party.
+                UplineEvent::RentalReported(e) => {
+                    let sides = [(e.renter, e.renter_commission), (e.host, e.host_commission)];
+                    let paid = sides
+                        .iter()
+                        .filter_map(|(s, c)| c.map(|c| (*s, c)))
+                        .collect();
+                    (e.renter, e.id, e.ledger_index, 0, paid)
+                }
+                UplineEvent::BandwidthReported(e) => {
+                    let paid = e.referral.iter().map(|c| (e.node, *c)).collect();
+                    (e.node, e.id, e.ledger_index, e.node_reward.0, paid)
+                }
+                _ => continue,
+            };
+            let total = &mut self.credited[usize::from(ledger)];
+            *total += own;
+            for (worker, c) in paid {
+                assert_ne!(c.wallet, worker, "{ctx}: a commission on its own work");
+                *total += c.amount.0;
             }
-        }
-        for report in reports {
             assert!(
-                self.reports.insert(report),
-                "{ctx}: report {report:?} counted twice"
+                self.reports.insert((earner, id)),
+                "{ctx}: report {:?} counted twice",
+                (earner, id)
             );
         }
     }
