@@ -15,21 +15,11 @@ fn a_network_is_set_up_joined_reported_on_and_withdrawn_from() {
     let alice = s.wallet("alice");
     let bob = s.wallet("bob");
 
-    let init = s.ok(
-        "admin",
-        &[
-            "network", "init", "--preset", "cxmpute", "--oracle", &oracle,
-        ],
-    );
+    let init = s.init("cxmpute", &oracle);
     assert!(init.contains("created  model llama3-70b"), "{init}");
     let network = network_address(&init);
     // Re-running finds everything in place and creates nothing new.
-    let again = s.ok(
-        "admin",
-        &[
-            "network", "init", "--preset", "cxmpute", "--oracle", &oracle,
-        ],
-    );
+    let again = s.init("cxmpute", &oracle);
     assert!(
         !again.contains("created  network") && !again.contains("created  ledger"),
         "{again}"
@@ -269,10 +259,7 @@ fn rentals_and_bandwidth_reports_pay_what_the_simulation_pays() {
     let oracle = s.wallet("oracle");
 
     // Clore: a rental whose renter alice referred pays her 15% of the 5 CLORE base fee.
-    let clore = network_address(&s.ok(
-        "admin",
-        &["network", "init", "--preset", "clore", "--oracle", &oracle],
-    ));
+    let clore = network_address(&s.init("clore", &oracle));
     let alice = s.wallet("alice");
     let renter = s.wallet("renter");
     let host = s.wallet("host");
@@ -308,10 +295,7 @@ fn rentals_and_bandwidth_reports_pay_what_the_simulation_pays() {
     );
 
     // Aether: an attested node's bandwidth report, next to the same report in a §8 scenario.
-    let aether = network_address(&s.ok(
-        "admin",
-        &["network", "init", "--preset", "aether", "--oracle", &oracle],
-    ));
+    let aether = network_address(&s.init("aether", &oracle));
     let early = s.wallet("early");
     let node = s.wallet("node");
     s.ok(

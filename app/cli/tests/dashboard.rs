@@ -18,12 +18,7 @@ fn the_explorer_indexes_audits_and_serves_a_cluster() {
     let oracle = s.wallet("oracle");
     let alice = s.wallet("alice");
     let bob = s.wallet("bob");
-    let init = s.ok(
-        "admin",
-        &[
-            "network", "init", "--preset", "cxmpute", "--oracle", &oracle,
-        ],
-    );
+    let init = s.init("cxmpute", &oracle);
     let network = common::network_address(&init);
     s.join("alice", &network, "provider", None);
     s.join("bob", &network, "provider", Some(&alice));

@@ -127,6 +127,12 @@ impl Sandbox {
             .to_string()
     }
 
+    /// The admin runs `network init --preset PRESET --oracle ORACLE`; standard output.
+    pub fn init(&self, preset: &str, oracle: &str) -> String {
+        let args = ["network", "init", "--preset", preset, "--oracle", oracle];
+        self.ok("admin", &args)
+    }
+
     /// `key` joins `network` in `class`, referred by `referrer` if given; standard output.
     pub fn join(&self, key: &str, network: &str, class: &str, referrer: Option<&str>) -> String {
         let mut args = vec!["member", "join", "--network", network, "--class", class];
