@@ -61,7 +61,8 @@ pub async fn assert_accounting_with_strays(
             "ledger {}: balances + withdrawals != credits",
             ledger.index
         );
-        let ledger_withdrawn = Wad::from_base_units(state.withdrawn, state.decimals).expect("wad");
+        let ledger_withdrawn =
+            Wad(state.withdrawn * Wad::per_base_unit(state.decimals).expect("decimals"));
         assert_eq!(
             withdrawn, ledger_withdrawn,
             "ledger {}: members' withdrawals != ledger's",
@@ -71,7 +72,7 @@ pub async fn assert_accounting_with_strays(
             let vault = chain.token_balance(&state.vault).await;
             assert_eq!(
                 vault,
-                state.funded - state.withdrawn + stray,
+                u64::try_from(state.funded - state.withdrawn).expect("vault fits u64") + stray,
                 "ledger {}: vault != funded - withdrawn",
                 ledger.index
             );

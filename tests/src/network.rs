@@ -4,8 +4,12 @@ use crate::Chain;
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use upline::instructions::UsageReportArgs;
 use upline::math::{Ppm, Wad};
-use upline::state::{label, BonusTrigger, ClassTable, Ledger, Member, Network, NetworkTables};
+use upline::state::{
+    label, BonusTrigger, ClassTable, Endpoint, Ledger, Member, Network, NetworkTables,
+    RewardTablesData,
+};
 use upline_sdk::ix;
 use upline_sdk::preset::Preset;
 
@@ -137,6 +141,46 @@ impl TestNetwork {
         chain
             .account(&self.ledgers[usize::from(index)].address)
             .await
+    }
+
+    /// Turn on usage reports by members of `class` that credit nothing, on
+    /// ledger `ledger`, so that a test can record a member's first work (which
+    /// pays a `first_work` direct bonus) without crediting anything else.
+    pub async fn enable_unpaid_work(&self, chain: &mut Chain, class: u8, ledger: u8) {
+        let mut data = RewardTablesData::default();
+        data.usage.enabled = true;
+        data.usage.ledger = ledger;
+        data.usage.user_class = class;
+        let ix = ix::set_reward_tables(&self.admin.pubkey(), &self.key, data);
+        chain
+            .send(&[ix], &[&self.admin])
+            .await
+            .expect("set reward tables");
+    }
+
+    /// Record unpaid work by `wallet` (report `id`), after [`Self::enable_unpaid_work`]:
+    /// its referrer's `first_work` bonus becomes due. For classes that pay no
+    /// commissions, so the report passes only the referrer.
+    pub async fn record_work(&self, chain: &mut Chain, wallet: &Pubkey, id: u64) {
+        let upline = self.upline(chain, wallet, 1).await;
+        let args = UsageReportArgs {
+            id,
+            endpoint: Endpoint::Chat,
+            tokens: 0,
+        };
+        let ix = ix::report_usage(&self.oracle.pubkey(), &self.key, wallet, &upline, args);
+        chain
+            .send(&[ix], &[&self.oracle])
+            .await
+            .expect("usage report");
+    }
+
+    /// A new wallet that joins in `class` under `referrer` and then works once,
+    /// which pays `referrer` a `first_work` bonus (see [`Self::enable_unpaid_work`]).
+    pub async fn join_and_work(&self, chain: &mut Chain, class: u8, referrer: &Keypair) -> Keypair {
+        let wallet = self.join(chain, class, &[referrer]).await;
+        self.record_work(chain, &wallet.pubkey(), 1).await;
+        wallet
     }
 
     /// Mint `amount` base units to a new funder and deposit them into ledger `index`'s vault.

@@ -268,6 +268,68 @@ async fn early_node_and_early_member_bonuses() {
     );
 }
 
+/// DESIGN.md §4.4: "the first 10 referred *nodes*": users a member refers
+/// do not use up its early-node slots.
+#[tokio::test]
+async fn referred_users_do_not_use_early_node_slots() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "aether").await;
+    let referrer = net.join(&mut chain, USER, &[]).await;
+    for _ in 0..5 {
+        net.join(&mut chain, USER, &[&referrer]).await;
+    }
+    let mut parts = Vec::new();
+    for i in 1..=11 {
+        let name = format!("n{i}");
+        let n = node(&mut chain, &net, &[&referrer], &name).await;
+        parts.push(
+            report(&mut chain, &net, &n, (&name, &name), 1)
+                .await
+                .rate_parts,
+        );
+    }
+    assert_eq!(parts[9].early_node, Ppm(30_000), "10th node, 15th referee");
+    assert_eq!(parts[10].early_node, Ppm(0), "11th node");
+    let state = net.member_state(&mut chain, &referrer.pubkey()).await;
+    assert_eq!((state.downline[0], state.early_class_referees), (16, 11));
+}
+
+/// DESIGN.md §4.4: early membership is "fixed at the account level": raising or
+/// lowering the limit later changes nobody's bonus.
+#[tokio::test]
+async fn early_membership_is_fixed_at_join() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset_with(&mut chain, "aether", |p| {
+        p.early_bonus
+            .as_mut()
+            .expect("early bonus")
+            .early_member_limit = 1;
+    })
+    .await;
+    let first = net.join(&mut chain, USER, &[]).await;
+    let second = net.join(&mut chain, USER, &[]).await;
+    // The admin now makes the first 1000 members early: too late for `second`.
+    let mut tables = net.state(&mut chain).await.tables;
+    tables.early_bonus.early_member_limit = 1_000;
+    let admin = net.admin.pubkey();
+    chain
+        .send(
+            &[upline_sdk::ix::update_tables(&admin, &net.key, tables)],
+            &[&net.admin],
+        )
+        .await
+        .expect("update tables");
+    let a = node(&mut chain, &net, &[&first], "a").await;
+    let b = node(&mut chain, &net, &[&second], "b").await;
+    let ea = report(&mut chain, &net, &a, ("a", "a"), 1).await;
+    let eb = report(&mut chain, &net, &b, ("b", "b"), 1).await;
+    assert_eq!(ea.rate_parts.early_member, Ppm(20_000));
+    assert_eq!(eb.rate_parts.early_member, Ppm(0));
+    // Nodes joined after the update are early members themselves.
+    let state = net.member_state(&mut chain, &a.pubkey()).await;
+    assert!(state.flags.has(upline::state::MemberFlags::EARLY_MEMBER));
+}
+
 #[tokio::test]
 async fn the_22_percent_cap_comes_before_early_bonuses() {
     let mut chain = Chain::start().await;

@@ -35,6 +35,7 @@ fn spec(mint: &TestMint, name: &str) -> TokenLedgerSpec {
             window_seconds: 60,
             max_outflow: 9_000,
         }),
+        allow_freeze_authority: false,
     }
 }
 
@@ -268,15 +269,16 @@ async fn update_ledger_changes_limits_and_keeps_the_window() {
         &[class(
             "member",
             &[],
-            Some(("4", 0, upline::state::BonusTrigger::AtLink)),
+            Some(("4", 0, upline::state::BonusTrigger::FirstWork)),
         )],
         false,
     );
     let net = TestNetwork::create(&mut chain, "limits", t, &ledgers).await;
+    net.enable_unpaid_work(&mut chain, 0, 1).await;
     net.fund(&mut chain, 0, 100).await;
     let a = net.join(&mut chain, 0, &[]).await;
-    net.join(&mut chain, 0, &[&a]).await;
-    net.join(&mut chain, 0, &[&a]).await; // a holds 8 TOK
+    net.join_and_work(&mut chain, 0, &a).await;
+    net.join_and_work(&mut chain, 0, &a).await; // a holds 8 TOK
     let mint = net.ledgers[0].mint();
     let destination = chain.token_account(mint, &a.pubkey()).await;
     let to = ix::TokenDestination {

@@ -47,26 +47,28 @@ async fn join_without_referrer_records_ordinal_and_slots() {
     assert_eq!(member.wallet, wallet.pubkey());
     assert_eq!(member.network, net.key);
     assert_eq!(member.class, USER);
-    assert_eq!(member.join_ordinal, 1);
     assert_eq!(member.referrer, Pubkey::default());
     assert_eq!(member.ledgers.len(), 2);
     assert_eq!(net.state(&mut chain).await.member_count, 1);
     match &events[..] {
         [UplineEvent::MemberJoined(e)] => {
             assert_eq!(
-                (e.wallet, e.join_ordinal, e.class, e.ledger_slots),
-                (wallet.pubkey(), 1, USER, 2)
+                (
+                    e.wallet,
+                    e.join_ordinal,
+                    e.class,
+                    e.ledger_slots,
+                    e.early_member
+                ),
+                (wallet.pubkey(), 1, USER, 2, false)
             );
         }
         other => panic!("unexpected events {other:?}"),
     }
-    let second = net.join(&mut chain, PROVIDER, &[]).await;
-    assert_eq!(
-        net.member_state(&mut chain, &second.pubkey())
-            .await
-            .join_ordinal,
-        2
-    );
+    let second = chain.wallet().await;
+    let join = ix::join(&second.pubkey(), &second.pubkey(), &net.key, PROVIDER, &[]);
+    let events = chain.send(&[join], &[&second]).await.expect("second joins");
+    assert!(matches!(&events[..], [UplineEvent::MemberJoined(e)] if e.join_ordinal == 2));
 }
 
 #[tokio::test]
@@ -103,7 +105,7 @@ async fn joining_twice_is_refused_and_a_prefunded_address_still_joins() {
         .await
         .expect("join at a prefunded address");
     let member = net.member_state(&mut chain, &wallet.pubkey()).await;
-    assert_eq!((member.join_ordinal, member.referrer), (2, a.pubkey()));
+    assert_eq!(member.referrer, a.pubkey());
     let rent = chain.ctx.banks_client.get_rent().await.expect("rent");
     assert_eq!(
         chain.lamports(&address).await,
@@ -160,7 +162,7 @@ async fn join_with_referrer_pays_the_direct_bonus_and_counts_three_levels() {
         [1, 0, 0]
     );
     let m4 = net.member_state(&mut chain, &p4.pubkey()).await;
-    assert_eq!((m4.referrer, m4.referee_ordinal), (p3.pubkey(), 1));
+    assert_eq!(m4.referrer, p3.pubkey());
     // Providers' bonus is 50 points, on ledger 1 (POINTS), to the referrer only.
     assert_eq!(m0.ledgers[1].bonus, wad("50"));
     assert_eq!(m0.ledgers[0].credited(), Ok(Wad::ZERO));
@@ -168,15 +170,17 @@ async fn join_with_referrer_pays_the_direct_bonus_and_counts_three_levels() {
     // Users earn 25 for each referee.
     let u0 = net.join(&mut chain, USER, &[]).await;
     let u1 = net.join(&mut chain, USER, &[&u0]).await;
-    let u2 = net.join(&mut chain, USER, &[&u0]).await;
+    let u2 = chain.wallet().await;
+    let join_u2 = ix::join(&u2.pubkey(), &u2.pubkey(), &net.key, USER, &[u0.pubkey()]);
+    let events = chain.send(&[join_u2], &[&u2]).await.expect("u2 joins");
     let mu0 = net.member_state(&mut chain, &u0.pubkey()).await;
     assert_eq!(mu0.ledgers[1].bonus, wad("50"));
-    assert_eq!(
-        net.member_state(&mut chain, &u2.pubkey())
-            .await
-            .referee_ordinal,
-        2
-    );
+    // The ordinal among the referrer's referees is in the event, not the account.
+    let ordinal = events.iter().find_map(|e| match e {
+        UplineEvent::ReferrerLinked(linked) => Some(linked.referee_ordinal),
+        _ => None,
+    });
+    assert_eq!(ordinal, Some(2));
 
     let all = keys(&[&p0, &p1, &p2, &p3, &p4, &u0, &u1, &u2]);
     assert_downline_matches_graph(&mut chain, &net, &all).await;

@@ -23,7 +23,8 @@ fn wad(text: &str) -> Wad {
 }
 
 /// A network whose only class earns a direct bonus of 1.0000005 TOK per referee
-/// (half a base unit more than a whole token), plus a points ledger.
+/// (half a base unit more than a whole token) at the referee's first work, plus
+/// a points ledger that the (unpaid) work reports credit.
 async fn bonus_network(
     chain: &mut Chain,
     token_program: Pubkey,
@@ -33,7 +34,7 @@ async fn bonus_network(
         &[class(
             "member",
             &[],
-            Some(("1.0000005", 0, BonusTrigger::AtLink)),
+            Some(("1.0000005", 0, BonusTrigger::FirstWork)),
         )],
         false,
     );
@@ -47,15 +48,18 @@ async fn bonus_network(
         },
         LedgerSetup::Points { name: "PTS".into() },
     ];
-    TestNetwork::create(chain, "withdrawals", t, &ledgers).await
+    let net = TestNetwork::create(chain, "withdrawals", t, &ledgers).await;
+    net.enable_unpaid_work(chain, 0, 1).await;
+    net
 }
 
-/// A referrer with `referees` referees, so a bonus balance of `referees` × 1.0000005.
+/// A referrer with `referees` referees that have each worked once, so a bonus
+/// balance of `referees` × 1.0000005.
 async fn earner(chain: &mut Chain, net: &TestNetwork, referees: usize) -> (Keypair, Vec<Pubkey>) {
     let referrer = net.join(chain, 0, &[]).await;
     let mut wallets = vec![referrer.pubkey()];
     for _ in 0..referees {
-        wallets.push(net.join(chain, 0, &[&referrer]).await.pubkey());
+        wallets.push(net.join_and_work(chain, 0, &referrer).await.pubkey());
     }
     (referrer, wallets)
 }
@@ -118,7 +122,7 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
             &[net.member(&earner.pubkey())],
         )
         .await;
-    let more = net.join(&mut chain, 0, &[&earner]).await;
+    let more = net.join_and_work(&mut chain, 0, &earner).await;
     chain.send(&[all], &[&earner]).await.expect("withdraw all");
     let member = net.member_state(&mut chain, &earner.pubkey()).await;
     assert_eq!(
@@ -131,7 +135,7 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
     let ledger = net.ledger_state(&mut chain, 0).await;
     assert_eq!(
         (ledger.funded, ledger.withdrawn),
-        (100 * UNIT, 5 * UNIT + 2)
+        (u128::from(100 * UNIT), u128::from(5 * UNIT + 2))
     );
 
     let mut everyone = wallets;
@@ -304,6 +308,7 @@ async fn points_ledger_refuses_withdrawal_by_name() {
         LedgerSetup::Points { name: "PTS".into() },
     ];
     let net = TestNetwork::create(&mut chain, "points", t, &ledgers).await;
+    net.enable_unpaid_work(&mut chain, 0, 1).await;
     let (earner, wallets) = earner(&mut chain, &net, 1).await;
     assert_eq!(
         net.member_state(&mut chain, &earner.pubkey()).await.ledgers[1].bonus,

@@ -115,14 +115,15 @@ pub async fn network(
     command: NetworkCommand,
     out: &mut impl Write,
 ) -> Result<u8, Failure> {
-    let (preset, tables, name, mints, oracles) = match command {
+    let (preset, tables, name, mints, allow_freeze_authority, oracles) = match command {
         NetworkCommand::Init {
             preset,
             tables,
             name,
             mints,
+            allow_freeze_authority,
             oracles,
-        } => (preset, tables, name, mints, oracles),
+        } => (preset, tables, name, mints, allow_freeze_authority, oracles),
         NetworkCommand::Fund {
             network,
             ledger,
@@ -179,6 +180,7 @@ pub async fn network(
         preset: &preset,
         name,
         mints: mint_of,
+        allow_freeze_authority,
         oracles,
     };
     let network = init_network(&mut cluster, &admin, &options, |what, step| {

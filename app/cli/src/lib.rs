@@ -1,9 +1,10 @@
 //! The `upline` command's library: scenarios on the sandbox, their §8 output,
-//! the readable tables and the seed demo; the network, oracle and member
+//! the readable tables, `expect` blocks and the seed demo; the network, oracle and member
 //! commands over any [`upline_sdk::client::Cluster`].
 
 pub mod bench;
 pub mod demo;
+pub mod expect;
 pub mod idl;
 pub mod keys;
 pub mod member;

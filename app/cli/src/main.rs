@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use upline_cli::scenario::Scenario;
-use upline_cli::{demo, exit, simulate, simulate_world, tables, Failure};
+use upline_cli::{demo, exit, expect, simulate, simulate_world, tables, Failure};
 
 mod commands;
 mod explorer;
@@ -157,6 +157,11 @@ pub enum NetworkCommand {
         /// Mint of a token ledger, as LEDGER=MINT (default: a new mint, the admin its authority).
         #[arg(long = "mint", value_name = "LEDGER=MINT")]
         mints: Vec<String>,
+        /// Accept a --mint that has a freeze authority (USDC, most bridged
+        /// tokens). Its holder can freeze the vault and stop every withdrawal;
+        /// the ledger records it and the explorer shows it.
+        #[arg(long)]
+        allow_freeze_authority: bool,
         /// Oracle wallet to authorise (repeat for more).
         #[arg(long = "oracle", value_name = "WALLET")]
         oracles: Vec<String>,
@@ -298,13 +303,22 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             let result = simulate(&scenario)
                 .await
                 .map_err(|e| Failure::input(format!("{file}: {e}")))?;
+            let checked = scenario.expect.as_ref().map(|e| (e, e.check(&result)));
             if json {
                 let text = serde_json::to_string_pretty(&result).unwrap_or_default();
                 let _ = writeln!(out, "{text}");
             } else {
                 let _ = write!(out, "{}", tables::render(&result));
+                if let Some((block, checked)) = &checked {
+                    let title = block.title.as_deref().unwrap_or("expected figures");
+                    let _ = writeln!(out, "\n== {title}");
+                    let _ = write!(out, "{}", expect::figures_table(checked));
+                }
             }
-            Ok(0)
+            match checked.and_then(|(_, checked)| expect::mismatches(&checked)) {
+                Some(differ) => Err(Failure::refused(format!("{file}: {differ}"))),
+                None => Ok(0),
+            }
         }
         Command::Demo {
             serve,
@@ -330,13 +344,14 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
 async fn run_demo(out: &mut impl Write, serve: Option<(u16, u16)>) -> Result<u8, Failure> {
     let mut all = true;
     let mut kept = Vec::new();
-    for d in demo::scenarios() {
+    for d in demo::scenarios().map_err(|e| Failure::input(e.to_string()))? {
         let _ = writeln!(out, "\n== {}", d.title);
         let (world, result) = simulate_world(&d.scenario)
             .await
             .map_err(|e| Failure::input(format!("{}: {e}", d.title)))?;
-        let (figures, matched) = demo::figures_table(&result, &d.figures);
-        let _ = write!(out, "{figures}");
+        let checked = d.expect.check(&result);
+        let _ = write!(out, "{}", expect::figures_table(&checked));
+        let matched = expect::mismatches(&checked).is_none();
         let verdict = result["audit"]["verdict"]
             .as_str()
             .unwrap_or("?")

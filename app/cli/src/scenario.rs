@@ -1,6 +1,8 @@
 //! Scenario files: the input format of DESIGN.md §8, parsed with messages that
-//! name the file, the member or the step that is wrong.
+//! name the file, the member or the step that is wrong, plus an optional
+//! `expect` block ([`crate::expect`]).
 
+use crate::expect::Expect;
 use serde::de::{self, Deserializer};
 use serde::Deserialize;
 use std::fmt;
@@ -27,6 +29,8 @@ pub struct Scenario {
     pub start: i64,
     pub members: Vec<MemberEntry>,
     pub steps: Vec<Step>,
+    /// The figures the run should show (not part of §8).
+    pub expect: Option<Expect>,
 }
 
 /// A member: joins at the start (from `members`) or in a `join` step.
@@ -224,6 +228,8 @@ struct RawScenario {
     members: Vec<MemberEntry>,
     #[serde(default)]
     steps: Vec<serde_json::Value>,
+    #[serde(default)]
+    expect: Option<serde_json::Value>,
 }
 
 fn opt_int<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<i64>, D::Error> {
@@ -256,11 +262,17 @@ impl Scenario {
                 .map_err(|e| what(e.to_string()))?;
             steps.push(Step { at, op });
         }
+        let expect = raw
+            .expect
+            .map(Expect::parse)
+            .transpose()
+            .map_err(|e| ScenarioError(format!("{origin}: {e}")))?;
         Ok(Scenario {
             preset: raw.preset,
             start: raw.start.unwrap_or(DEFAULT_START),
             members: raw.members,
             steps,
+            expect,
         })
     }
 

@@ -88,8 +88,9 @@ impl World {
         })
     }
 
-    /// Check names, classes, models and ledgers before anything runs, so that a
-    /// malformed scenario fails with a message instead of half-running.
+    /// Check names, classes, models and ledgers (of the steps and of the
+    /// `expect` block) before anything runs, so that a malformed scenario fails
+    /// with a message instead of half-running.
     pub fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
         let mut known: Vec<&str> = Vec::new();
         let member_ok = |entry: &MemberEntry, known: &[&str], what: &str| -> Result<(), String> {
@@ -130,15 +131,7 @@ impl World {
                     )))
                 }
             };
-            let ledger = |name: &str| -> Result<(), ScenarioError> {
-                match self.preset.ledger_index(name) {
-                    Some(_) => Ok(()),
-                    None => Err(ScenarioError(format!(
-                        "{what}: the {} network has no ledger {name:?}",
-                        self.preset.name
-                    ))),
-                }
-            };
+            let ledger = |name: &str| self.ledger_known(&what, name);
             match &step.op {
                 Op::Join(entry) => {
                     member_ok(entry, &known, &what).map_err(ScenarioError)?;
@@ -206,7 +199,28 @@ impl World {
                 }
             }
         }
+        let figures = scenario.expect.iter().flat_map(|e| &e.figures);
+        for (index, figure) in figures.enumerate() {
+            let what = format!("expect: figure {index} ({:?})", figure.label);
+            if !known.contains(&figure.member.as_str()) {
+                return Err(ScenarioError(format!(
+                    "{what}: {:?} is not a member of the scenario",
+                    figure.member
+                )));
+            }
+            self.ledger_known(&what, &figure.ledger)?;
+        }
         Ok(())
+    }
+
+    fn ledger_known(&self, what: &str, name: &str) -> Result<(), ScenarioError> {
+        match self.preset.ledger_index(name) {
+            Some(_) => Ok(()),
+            None => Err(ScenarioError(format!(
+                "{what}: the {} network has no ledger {name:?}",
+                self.preset.name
+            ))),
+        }
     }
 
     /// Run every member and step, recording refusals and going on.

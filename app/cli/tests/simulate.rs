@@ -197,6 +197,21 @@ fn bad_input_names_the_file_and_what_to_fix() {
             r#"{"preset": "clore", "steps": [{"at": 1, "op": "fund", "ledger": "CLORE", "amout": "1"}]}"#,
             "step 0: unknown field `amout`",
         ),
+        (
+            "expect-member.json",
+            r#"{"preset": "cxmpute", "members": [{"name": "u", "class": "user"}], "expect": {"figures": [{"label": "a", "member": "ghost", "ledger": "POINTS", "field": "own", "value": "1"}]}}"#,
+            "expect: figure 0 (\"a\"): \"ghost\" is not a member of the scenario",
+        ),
+        (
+            "expect-ledger.json",
+            r#"{"preset": "cxmpute", "members": [{"name": "u", "class": "user"}], "expect": {"figures": [{"label": "a", "member": "u", "ledger": "BTC", "field": "own", "value": "1"}]}}"#,
+            "expect: figure 0 (\"a\"): the cxmpute network has no ledger \"BTC\"",
+        ),
+        (
+            "expect-field.json",
+            r#"{"preset": "cxmpute", "members": [{"name": "u", "class": "user"}], "expect": {"figures": [{"label": "a", "member": "u", "ledger": "POINTS", "field": "total", "value": "1"}]}}"#,
+            "expect: figure 0: unknown variant `total`",
+        ),
     ];
     for (file, text, expected) in cases {
         let path = dir.join(file);
@@ -237,6 +252,115 @@ fn demo_matches_every_figure_of_the_documents() {
         "{text}"
     );
     assert!(text.contains("every figure matches its document, every audit passes"));
+    // One section per scenario file of app/scenarios/demo.
+    let mut shown: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix("== ")).collect();
+    shown.sort_unstable();
+    let mut titles: Vec<String> = demo_files().iter().map(|(_, s)| title(s)).collect();
+    titles.sort_unstable();
+    assert_eq!(shown, titles);
+}
+
+/// The demo's scenario files (app/scenarios/demo), with their parsed JSON.
+fn demo_files() -> Vec<(String, Value)> {
+    let dir = scenario("demo");
+    let mut files: Vec<(String, Value)> = std::fs::read_dir(&dir)
+        .expect("app/scenarios/demo")
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("read");
+            let value = serde_json::from_str(&text).expect("JSON");
+            (path.to_str().expect("utf-8 path").to_string(), value)
+        })
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    assert_eq!(files.len(), 5, "{dir}");
+    files
+}
+
+fn title(scenario: &Value) -> String {
+    scenario["expect"]["title"]
+        .as_str()
+        .expect("a demo scenario has a title")
+        .to_string()
+}
+
+/// What `simulate --json` prints is exactly the §8 object, expect block or not.
+fn assert_section_8_keys(stdout: &[u8]) {
+    let r: Value = serde_json::from_slice(stdout).expect("exactly one JSON object");
+    let mut keys: Vec<&str> = r
+        .as_object()
+        .expect("an object")
+        .keys()
+        .map(String::as_str)
+        .collect();
+    keys.sort_unstable();
+    assert_eq!(keys, ["audit", "ledgers", "members", "rejected"]);
+}
+
+#[test]
+fn demo_scenario_files_pass_their_expect_blocks() {
+    for (path, value) in demo_files() {
+        let figures = value["expect"]["figures"]
+            .as_array()
+            .expect("figures")
+            .len();
+        let out = upline(&["simulate", &path]);
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{path}: {text}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let (_, figures_table) = text
+            .split_once(&format!("\n== {}\n", title(&value)))
+            .unwrap_or_else(|| panic!("{path}: no figures table:\n{text}"));
+        let matched = figures_table
+            .lines()
+            .filter(|l| l.ends_with("  yes"))
+            .count();
+        assert_eq!(matched, figures, "{path}:\n{figures_table}");
+        assert!(text.contains("audit: pass"), "{path}:\n{text}");
+    }
+}
+
+#[test]
+fn a_wrong_expected_figure_exits_1_and_is_named() {
+    let mut value = demo_files()
+        .into_iter()
+        .find(|(path, _)| path.ends_with("cxmpute-requests.json"))
+        .expect("cxmpute-requests.json")
+        .1;
+    value["expect"]["figures"][0]["value"] = "0.3".into();
+    let dir = std::env::temp_dir().join(format!("upline-cli-expect-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("wrong.json");
+    std::fs::write(&path, value.to_string()).expect("write");
+    let path = path.to_str().expect("utf-8 path");
+    let named = "1 of 9 expected figures differ: \"Example 1: 70B on Mariana Depth, 1000 tokens\" \
+                 (mariana CXPT own) is 0.375, expected 0.3";
+
+    let out = upline(&["simulate", path]);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
+    assert!(stderr.contains(path) && stderr.contains(named), "{stderr}");
+    let row = stdout
+        .lines()
+        .find(|l| l.contains("Example 1: 70B"))
+        .expect("the figure's row");
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 3..], ["0.3", "0.375", "NO"], "{row}");
+
+    // --json keeps standard output the §8 object; the verdict is the exit code
+    // and the message.
+    let out = upline(&["simulate", path, "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(named));
+    assert_section_8_keys(&out.stdout);
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// `upline bench --quick --json`: the sizes and counts it reports (the

@@ -19,6 +19,7 @@ use crate::ExplorerError;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::AccountDeserialize;
 use serde_json::{json, Value};
+use std::collections::HashMap;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
@@ -40,7 +41,8 @@ struct NetworkState {
     network: Network,
     ledgers: Vec<Ledger>,
     tables: Option<RewardTables>,
-    members: Vec<Member>,
+    /// Members in join order, each with its join ordinal (from the join events).
+    members: Vec<(u32, Member)>,
     /// The time of the network's newest indexed event.
     now: i64,
 }
@@ -73,8 +75,11 @@ impl NetworkState {
                     "vault": token.then(|| l.vault.to_string()),
                     "decimals": l.decimals,
                     "min_withdrawal": format_fixed(u128::from(l.min_withdrawal), l.decimals),
-                    "funded": format_fixed(u128::from(l.funded), l.decimals),
-                    "withdrawn": format_fixed(u128::from(l.withdrawn), l.decimals),
+                    "funded": format_fixed(l.funded, l.decimals),
+                    "withdrawn": format_fixed(l.withdrawn, l.decimals),
+                    // Whoever holds it can freeze the vault (accepted by the admin).
+                    "freeze_authority": (l.accepted_freeze_authority != Pubkey::default())
+                        .then(|| l.accepted_freeze_authority.to_string()),
                 })
             })
             .collect();
@@ -111,6 +116,26 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
             vec![],
         )
         .await?;
+    // Join ordinals live in the join events, not the member accounts.
+    let joins = store
+        .query(
+            "SELECT network, wallet FROM events WHERE kind = 'MemberJoined' ORDER BY position, ordinal",
+            vec![],
+        )
+        .await?;
+    let mut ordinals: HashMap<(String, String), u32> = HashMap::new();
+    let mut counts: HashMap<String, u32> = HashMap::new();
+    for row in &joins {
+        let (Some(network), Some(wallet)) = (
+            row.first().and_then(Cell::text),
+            row.get(1).and_then(Cell::text),
+        ) else {
+            continue;
+        };
+        let count = counts.entry(network.to_string()).or_default();
+        *count += 1;
+        ordinals.insert((network.to_string(), wallet.to_string()), *count);
+    }
     let mut out = Vec::new();
     for s in all.iter().filter(|s| s.kind == "network") {
         let mut ledgers: Vec<Ledger> = Vec::new();
@@ -119,13 +144,18 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
         for other in all.iter().filter(|o| o.network == s.address) {
             match other.kind.as_str() {
                 "ledger" => ledgers.push(decode(other)?),
-                "member" => members.push(decode::<Member>(other)?),
+                "member" => {
+                    let member = decode::<Member>(other)?;
+                    let key = (s.address.to_string(), member.wallet.to_string());
+                    let ordinal = ordinals.get(&key).copied().unwrap_or(u32::MAX);
+                    members.push((ordinal, member));
+                }
                 "reward_tables" => tables = Some(decode(other)?),
                 _ => {}
             }
         }
         ledgers.sort_by_key(|l| l.index);
-        members.sort_by_key(|m| m.join_ordinal);
+        members.sort_by_key(|(ordinal, _)| *ordinal);
         let now = times
             .iter()
             .find(|r| r.first().and_then(Cell::text) == Some(&s.address.to_string()))
@@ -183,7 +213,8 @@ async fn referral_stats_of(
         .iter()
         .filter(|s| only.is_none_or(|n| n == s.address))
     {
-        let Some(member) = state.members.iter().find(|m| m.wallet == wallet) else {
+        let found = state.members.iter().find(|(_, m)| m.wallet == wallet);
+        let Some((_, member)) = found else {
             continue;
         };
         let is_provider = state.provider_classes().contains(&member.class);
@@ -264,7 +295,7 @@ async fn members_of(store: &mut Store, network: &str, request: &Request) -> Resp
         .iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
-        .map(|m| {
+        .map(|(join_ordinal, m)| {
             let balances: serde_json::Map<String, Value> = state
                 .ledgers
                 .iter()
@@ -279,7 +310,7 @@ async fn members_of(store: &mut Store, network: &str, request: &Request) -> Resp
                 .collect();
             json!({
                 "wallet": m.wallet.to_string(),
-                "join_ordinal": m.join_ordinal,
+                "join_ordinal": join_ordinal,
                 "class": classes.get(usize::from(m.class)).map_or("?", |c| label_text(&c.name)),
                 "referrer": (m.referrer != Pubkey::default()).then(|| m.referrer.to_string()),
                 "downline": m.downline,

@@ -44,9 +44,10 @@ pub fn recount_downline<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use upline::state::MemberFlags;
 
     fn member(wallet: Pubkey, referrer: Pubkey) -> Member {
-        let mut m = Member::new(Pubkey::default(), wallet, 255, 0, 1, 1);
+        let mut m = Member::new(Pubkey::default(), wallet, 255, 0, MemberFlags::default(), 1);
         m.referrer = referrer;
         m
     }

@@ -77,6 +77,8 @@ pub struct TokenLedgerSpec {
     pub min_withdrawal: u64,
     /// Optional outflow limit.
     pub circuit_breaker: Option<CircuitBreakerConfig>,
+    /// Accept a mint that has a freeze authority (recorded on the ledger).
+    pub allow_freeze_authority: bool,
 }
 
 /// `add_token_ledger` as ledger number `index` (the network's current ledger count).
@@ -106,6 +108,7 @@ pub fn add_token_ledger(
                 name: spec.name.clone(),
                 min_withdrawal: spec.min_withdrawal,
                 circuit_breaker: spec.circuit_breaker,
+                allow_freeze_authority: spec.allow_freeze_authority,
             },
         },
     )

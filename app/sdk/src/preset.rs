@@ -111,10 +111,14 @@ pub struct TierRates {
 pub struct EarlyBonusSpec {
     /// Days after creation during which links count as early.
     pub growth_phase_days: u32,
-    /// First N referees of each referrer are early.
+    /// First N referees of `early_referee_class` of each referrer are early.
     pub early_referee_limit: u32,
     /// First N members of the network are early.
     pub early_member_limit: u32,
+    /// The class whose referees take early slots ("node": the first 10 referred
+    /// *nodes*); required when `early_referee_limit` is above 0.
+    #[serde(default)]
+    pub early_referee_class: Option<String>,
 }
 
 /// One ledger.
@@ -273,14 +277,32 @@ impl Preset {
             ],
             None => [Ppm(150_000), Ppm(200_000), Ppm(300_000)],
         };
-        let early_bonus = self
-            .early_bonus
-            .as_ref()
-            .map_or(EarlyBonusPolicy::default(), |e| EarlyBonusPolicy {
-                growth_phase_seconds: i64::from(e.growth_phase_days) * 86_400,
-                early_referee_limit: e.early_referee_limit,
-                early_member_limit: e.early_member_limit,
-            });
+        let early_bonus = match &self.early_bonus {
+            None => EarlyBonusPolicy::default(),
+            Some(e) => {
+                let early_referee_class = match (&e.early_referee_class, e.early_referee_limit) {
+                    (Some(name), _) => self.class_index(name).ok_or_else(|| {
+                        PresetError(format!(
+                            "early_bonus.early_referee_class: no class {name:?}"
+                        ))
+                    })?,
+                    (None, 0) => 0,
+                    (None, _) => {
+                        return fail(
+                            "early_bonus.early_referee_class: name the class whose referees \
+                             take early slots (\"node\")"
+                                .to_string(),
+                        )
+                    }
+                };
+                EarlyBonusPolicy {
+                    growth_phase_seconds: i64::from(e.growth_phase_days) * 86_400,
+                    early_referee_limit: e.early_referee_limit,
+                    early_member_limit: e.early_member_limit,
+                    early_referee_class,
+                }
+            }
+        };
         Ok(NetworkTables {
             class_count: self.classes.len() as u8,
             classes,

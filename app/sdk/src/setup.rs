@@ -24,6 +24,10 @@ pub struct InitOptions<'a> {
     /// Mints of token ledgers, by ledger name; a ledger without one gets a new
     /// SPL Token mint whose authority is the admin.
     pub mints: BTreeMap<String, Pubkey>,
+    /// Accept given mints that have a freeze authority (USDC, bridged tokens):
+    /// its holder could freeze the vault, so the program refuses such a mint
+    /// unless asked, and records the authority on the ledger.
+    pub allow_freeze_authority: bool,
     /// Wallets allowed to report and attest.
     pub oracles: Vec<Pubkey>,
 }
@@ -122,6 +126,7 @@ pub async fn init_network<C: Cluster>(
                     token_program: spl_token::ID,
                     min_withdrawal: spec.min_withdrawal_base_units().map_err(bad)?,
                     circuit_breaker: None,
+                    allow_freeze_authority: options.allow_freeze_authority,
                 };
                 cluster
                     .send(

@@ -34,3 +34,12 @@ pub const MAX_REFERRAL_DEPTH: usize = 3;
 pub const HISTORY_DAYS: usize = 30;
 /// Seconds in a history day.
 pub const SECONDS_PER_DAY: i64 = 86_400;
+/// How far one report id may move past the member's last one: 2^48, room for
+/// sequence numbers and millisecond-timestamp ids, while pushing an id to
+/// `u64::MAX` (which would block the member's later reports) takes at least
+/// 65,536 reports.
+pub const MAX_REPORT_ID_STEP: u64 = 1 << 48;
+/// Shortest activity epoch the tables accept (Aether counts active referrals
+/// per epoch). With epochs of at least an hour the u32 epoch numbers a member
+/// stores cannot overflow for hundreds of thousands of years.
+pub const MIN_EPOCH_SECONDS: i64 = 3_600;

@@ -106,6 +106,14 @@ upline_errors! {
     InvalidModel,
     #[msg("the ledger account does not match the report's ledger")]
     LedgerMismatch,
+    #[msg("the mint has a freeze authority that could freeze the vault; add the ledger with allow_freeze_authority to accept it")]
+    MintHasFreezeAuthority,
+    #[msg("the mint's decimals differ from the ledger's (the mint was closed and re-created)")]
+    MintDecimalsChanged,
+    #[msg("the report id jumps too far ahead of the member's last one")]
+    ReportIdTooFar,
+    #[msg("a direct bonus paid at link must go to a points ledger, never to withdrawable tokens")]
+    LinkBonusOnTokenLedger,
 }
 
 /// Turn a math failure into a program error, logging the caller's location

@@ -44,6 +44,8 @@ pub struct LedgerAdded {
     pub decimals: u8,
     pub min_withdrawal: u64,
     pub circuit_breaker: CircuitBreaker,
+    /// The mint's freeze authority, accepted by the admin; default when none.
+    pub accepted_freeze_authority: Pubkey,
 }
 
 impl LedgerAdded {
@@ -61,6 +63,7 @@ impl LedgerAdded {
             decimals: ledger.decimals,
             min_withdrawal: ledger.min_withdrawal,
             circuit_breaker: ledger.circuit_breaker,
+            accepted_freeze_authority: ledger.accepted_freeze_authority,
         }
     }
 }
@@ -85,7 +88,7 @@ pub struct VaultFunded {
     /// Base units received by the vault.
     pub amount: u64,
     /// Total funded after this deposit.
-    pub funded: u64,
+    pub funded: u128,
 }
 
 #[event]
@@ -96,6 +99,8 @@ pub struct MemberJoined {
     pub wallet: Pubkey,
     pub class: u8,
     pub join_ordinal: u32,
+    /// Among the network's first members under the tables in force (Aether).
+    pub early_member: bool,
     pub ledger_slots: u8,
     pub at: i64,
 }
@@ -121,6 +126,9 @@ pub struct ReferrerLinked {
     pub upline3: Pubkey,
     /// This member's ordinal among its referrer's referees.
     pub referee_ordinal: u32,
+    /// Its ordinal among the referrer's referees of the early-referee class
+    /// (Aether: nodes); 0 for a referee of another class.
+    pub early_class_ordinal: u32,
     /// Whether it counts as an early referee (Aether early node).
     pub early_referee: bool,
     pub at: i64,

@@ -63,6 +63,7 @@ fn round(x: f64) -> f64 {
 /// The Cxmpute document's provider network (7,800 compute reports), as the demo runs it.
 pub async fn provider_example(baseline: f64) -> Result<Value, String> {
     let scenario = demo::scenarios()
+        .map_err(|e| e.to_string())?
         .into_iter()
         .find(|d| d.title.contains("7,800"))
         .ok_or("the demo has no 7,800-report scenario")?;

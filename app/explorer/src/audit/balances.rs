@@ -169,7 +169,7 @@ pub fn check(
             .copied()
             .unwrap_or_default();
         let name = upline::state::label_text(&ledger.name).to_string();
-        if u128::from(ledger.funded) != funded {
+        if ledger.funded != funded {
             push(
                 Check::Vault,
                 format!(
@@ -178,7 +178,7 @@ pub fn check(
                 ),
             );
         }
-        if u128::from(ledger.withdrawn) != paid {
+        if ledger.withdrawn != paid {
             push(
                 Check::Vault,
                 format!(
@@ -188,7 +188,7 @@ pub fn check(
             );
         }
         if ledger.vault != Pubkey::default() {
-            let held = vaults.get(&ledger.vault).copied();
+            let held = vaults.get(&ledger.vault).copied().map(u128::from);
             let want = ledger.funded.checked_sub(ledger.withdrawn);
             if held != want {
                 push(

@@ -116,6 +116,7 @@ impl SandboxNetwork {
             preset,
             name: None,
             mints: BTreeMap::new(),
+            allow_freeze_authority: false,
             oracles: vec![oracle.pubkey()],
         };
         let init = init_network(chain, &admin, &options, |_, _| {}).await?;
@@ -166,6 +167,7 @@ impl SandboxNetwork {
                     token_program: *token_program,
                     min_withdrawal: *min_withdrawal,
                     circuit_breaker: *circuit_breaker,
+                    allow_freeze_authority: false,
                 };
                 chain
                     .send(

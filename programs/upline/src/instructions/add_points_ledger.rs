@@ -64,6 +64,7 @@ impl AddPointsLedger<'_> {
             circuit_breaker: CircuitBreaker::default(),
             funded: 0,
             withdrawn: 0,
+            accepted_freeze_authority: Pubkey::default(),
         });
         network.append_ledger(ledger)?;
         emit_cpi!(LedgerAdded::of(ledger.key(), ledger));

@@ -4,7 +4,9 @@ use crate::constants::{LEDGER_SEED, MAX_LABEL_LEN, MAX_LEDGERS, VAULT_SEED};
 use crate::errors::UplineError;
 use crate::events::LedgerAdded;
 use crate::math::Wad;
-use crate::state::{label, CircuitBreaker, CircuitBreakerConfig, Ledger, LedgerKind, Network};
+use crate::state::{
+    label, BonusTrigger, CircuitBreaker, CircuitBreakerConfig, Ledger, LedgerKind, Network,
+};
 use anchor_lang::prelude::*;
 use anchor_spl::token_2022::spl_token_2022::extension::{
     BaseStateWithExtensions, ExtensionType, StateWithExtensions,
@@ -20,6 +22,11 @@ pub struct AddTokenLedgerArgs {
     pub min_withdrawal: u64,
     /// Optional outflow limit per window.
     pub circuit_breaker: Option<CircuitBreakerConfig>,
+    /// Accept a mint with a freeze authority (USDC, most bridged tokens):
+    /// whoever holds it can freeze the vault and stop every withdrawal. The
+    /// authority is recorded on the ledger and in the event so that members
+    /// and explorers see whom the vault trusts. Without it such a mint is refused.
+    pub allow_freeze_authority: bool,
 }
 
 #[event_cpi]
@@ -82,6 +89,17 @@ impl AddTokenLedger<'_> {
             breaker.validate()?;
         }
         Wad::per_base_unit(self.mint.decimals).map_err(|_| UplineError::UnsupportedMint)?;
+        require!(
+            self.mint.freeze_authority.is_none() || args.allow_freeze_authority,
+            UplineError::MintHasFreezeAuthority
+        );
+        // A class that pays its direct bonus at link must pay it in points:
+        // withdrawable tokens for a bare sign-up would fund sybils.
+        let index = self.network.ledger_count;
+        let link_bonus_here = self.network.tables.active_classes().iter().any(|class| {
+            class.direct_bonus_trigger == BonusTrigger::AtLink && class.direct_bonus_ledger == index
+        });
+        require!(!link_bonus_here, UplineError::LinkBonusOnTokenLedger);
         self.validate_mint_extensions()
     }
 
@@ -130,6 +148,7 @@ impl AddTokenLedger<'_> {
             circuit_breaker,
             funded: 0,
             withdrawn: 0,
+            accepted_freeze_authority: ctx.accounts.mint.freeze_authority.unwrap_or_default(),
         });
         network.append_ledger(ledger)?;
         emit_cpi!(LedgerAdded::of(ledger.key(), ledger));

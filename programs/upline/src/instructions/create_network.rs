@@ -67,6 +67,7 @@ impl CreateNetwork<'_> {
             created_at: now,
             member_count: 0,
             ledger_count: 0,
+            points_ledgers: 0,
             tables_version: 1,
             tables: args.tables,
             promotion: PromotionWindow::default(),

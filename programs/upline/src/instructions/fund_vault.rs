@@ -32,6 +32,11 @@ impl FundVault<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         require!(self.ledger.is_withdrawable(), UplineError::NotATokenLedger);
         require!(amount > 0, UplineError::ZeroAmount);
+        // A mint closed and re-created at the same address could carry other decimals.
+        require!(
+            self.mint.decimals == self.ledger.decimals,
+            UplineError::MintDecimalsChanged
+        );
         Ok(())
     }
 
@@ -59,7 +64,7 @@ impl FundVault<'_> {
         let ledger = &mut ctx.accounts.ledger;
         ledger.funded = ledger
             .funded
-            .checked_add(received)
+            .checked_add(u128::from(received))
             .ok_or(UplineError::MathOverflow)?;
         ledger.invariant()?;
         emit_cpi!(VaultFunded {

@@ -5,7 +5,7 @@ use super::referral::{link, store_member, Upline};
 use crate::constants::MEMBER_SEED;
 use crate::errors::UplineError;
 use crate::events::MemberJoined;
-use crate::state::{Member, Network};
+use crate::state::{Member, MemberFlags, Network};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -60,12 +60,17 @@ impl Join<'_> {
             .checked_add(1)
             .ok_or(UplineError::MathOverflow)?;
         network.member_count = join_ordinal;
+        // Fixed at join under the tables in force ("fixed at the account level").
+        let early_limit = network.tables.early_bonus.early_member_limit;
+        let early_member = early_limit > 0 && join_ordinal <= early_limit;
+        let mut flags = MemberFlags::default();
+        flags.set(MemberFlags::EARLY_MEMBER, early_member);
         let mut member = Member::new(
             network_key,
             ctx.accounts.wallet.key(),
             ctx.bumps.member,
             args.class,
-            join_ordinal,
+            flags,
             usize::from(network.ledger_count),
         );
 
@@ -95,6 +100,7 @@ impl Join<'_> {
             wallet: member.wallet,
             class: member.class,
             join_ordinal,
+            early_member,
             ledger_slots: ctx.accounts.network.ledger_count,
             at: now,
         });

@@ -194,14 +194,27 @@ pub fn link(
     }
     let referrer = &mut upline.levels[0].member;
     member.referrer = referrer.wallet;
-    member.referee_ordinal = referrer.downline[0];
+    // Its place among the referrer's referees; kept in the event, not the account.
+    let referee_ordinal = referrer.downline[0];
 
     let policy = &network.tables.early_bonus;
     let in_growth_phase = now
         < network
             .created_at
             .saturating_add(policy.growth_phase_seconds);
-    let early = in_growth_phase && member.referee_ordinal <= policy.early_referee_limit;
+    // Only referees of the early-referee class (Aether: nodes) take a slot.
+    let early_class_ordinal = if member.class == policy.early_referee_class {
+        referrer.early_class_referees = referrer
+            .early_class_referees
+            .checked_add(1)
+            .ok_or(UplineError::MathOverflow)?;
+        referrer.early_class_referees
+    } else {
+        0
+    };
+    let early = in_growth_phase
+        && early_class_ordinal > 0
+        && early_class_ordinal <= policy.early_referee_limit;
     member.flags.set(MemberFlags::EARLY_REFEREE, early);
 
     let table = network.class(referrer_class)?;
@@ -230,7 +243,8 @@ pub fn link(
         referrer: member.referrer,
         upline2: upline.wallet(2),
         upline3: upline.wallet(3),
-        referee_ordinal: member.referee_ordinal,
+        referee_ordinal,
+        early_class_ordinal,
         early_referee: early,
         at: now,
     };

@@ -3,7 +3,7 @@
 //! commissions paid up the chain and the direct bonus on first work.
 
 use super::referral::{pay_direct_bonus, LoadedMember, Upline};
-use crate::constants::MAX_REFERRAL_DEPTH;
+use crate::constants::{MAX_REFERRAL_DEPTH, MAX_REPORT_ID_STEP};
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{Commission, DirectBonusCredited};
 use crate::math::{Ppm, Wad};
@@ -88,6 +88,14 @@ pub fn load_earner<'a, 'info>(
 /// `member`, then record it: a retried or replayed report counts once.
 pub fn record_report_id(member: &mut Member, id: u64) -> Result<()> {
     require!(id > member.last_report_id, UplineError::StaleReport);
+    // An oracle must not be able to push a member's id to u64::MAX and so block
+    // every later report about it: each id may move at most MAX_REPORT_ID_STEP
+    // ahead (room for millisecond-timestamp ids), so exhausting the id space
+    // takes at least 65,536 reports about one member, each evented and audited.
+    require!(
+        id - member.last_report_id <= MAX_REPORT_ID_STEP,
+        UplineError::ReportIdTooFar
+    );
     member.last_report_id = id;
     Ok(())
 }

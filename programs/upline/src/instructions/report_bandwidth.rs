@@ -12,8 +12,8 @@ use crate::errors::{OrMathError, UplineError};
 use crate::events::{BandwidthReported, Commission, RateParts};
 use crate::math::{Ppm, Wad};
 use crate::rewards::bandwidth::{
-    active_referrals, counts_at, effective_rate, node_reward, referral_reward, step_bonus,
-    streak_start, Step,
+    active_referrals, activity_epoch, counts_at, effective_rate, node_reward, referral_reward,
+    step_bonus, streak_start, Step,
 };
 use crate::state::{BonusStep, CreditSource, Device, MemberFlags, Subnet};
 use anchor_lang::prelude::*;
@@ -160,23 +160,21 @@ impl<'info> ReportBandwidth<'info> {
         if let Some(level) = upline.levels.first_mut() {
             // The referrer's active referrals, this report included.
             let referrer = &mut level.member;
-            let epoch = u64::try_from(now.max(0) / bw.epoch_seconds).unwrap_or(0);
-            let epoch16 = u16::try_from(epoch).map_err(|_| UplineError::MathOverflow)?;
+            let epoch = activity_epoch(now, bw.epoch_seconds).or_math_error()?;
             let mut counts = counts_at(
                 u64::from(referrer.activity_epoch),
                 referrer.active_referees,
-                epoch,
+                u64::from(epoch),
             );
-            if node.member.last_active_epoch != epoch16 {
-                node.member.last_active_epoch = epoch16;
+            if node.member.last_active_epoch != epoch {
+                node.member.last_active_epoch = epoch;
                 counts[0] = counts[0].checked_add(1).ok_or(UplineError::MathOverflow)?;
             }
-            referrer.activity_epoch = epoch16;
+            referrer.activity_epoch = epoch;
             referrer.active_referees = counts;
             let active = active_referrals(counts);
 
             let streak = u64::try_from(now.saturating_sub(node.member.stable_since)).unwrap_or(0);
-            let early_member_limit = network.tables.early_bonus.early_member_limit;
             let parts = RateParts {
                 base: bw.base_rate,
                 stability: step_bonus(streak, &steps(&bw.stability_steps)),
@@ -187,9 +185,7 @@ impl<'info> ReportBandwidth<'info> {
                 } else {
                     Ppm::ZERO
                 },
-                early_member: if early_member_limit > 0
-                    && referrer.join_ordinal <= early_member_limit
-                {
+                early_member: if referrer.flags.has(MemberFlags::EARLY_MEMBER) {
                     bw.early_member_bonus
                 } else {
                     Ppm::ZERO

@@ -15,7 +15,8 @@ pub struct UpdateTables<'info> {
 
 impl UpdateTables<'_> {
     pub fn validate(&self, tables: &NetworkTables) -> Result<()> {
-        self.network.tables.validate_update(tables)
+        self.network.tables.validate_update(tables)?;
+        self.network.validate_bonus_ledgers(tables)
     }
 
     pub fn update_tables(ctx: Context<UpdateTables>, tables: NetworkTables) -> Result<()> {

@@ -65,8 +65,11 @@ impl<'info> Withdraw<'info> {
             UplineError::BelowMinimum
         );
         require!(amount > 0, UplineError::ZeroAmount);
+        // Compared in WAD (u128): u64 base units always fit there, while a
+        // balance need not fit in u64 base units on a high-decimal mint.
+        let amount_wad = Wad::from_base_units(amount, self.ledger.decimals).or_math_error()?;
         require!(
-            amount <= self.whole_units()?,
+            amount_wad <= self.balance()?,
             UplineError::InsufficientBalance
         );
         let accounted = self
@@ -75,8 +78,14 @@ impl<'info> Withdraw<'info> {
             .checked_sub(self.ledger.withdrawn)
             .ok_or(UplineError::VaultUnderfunded)?;
         require!(
-            amount <= token.vault.amount && amount <= accounted,
+            amount <= token.vault.amount && u128::from(amount) <= accounted,
             UplineError::VaultUnderfunded
+        );
+        // A mint closed and re-created at the same address could carry other
+        // decimals; base units would then mean something else.
+        require!(
+            token.mint.decimals == self.ledger.decimals,
+            UplineError::MintDecimalsChanged
         );
         Ok(())
     }
@@ -101,19 +110,20 @@ impl<'info> Withdraw<'info> {
         }
     }
 
-    /// Whole base units of the member's balance on this ledger.
-    fn whole_units(&self) -> Result<u64> {
-        let balance = self.member.ledger(self.ledger.index)?.balance()?;
-        balance
-            .to_base_units_floor(self.ledger.decimals)
-            .or_math_error()
+    /// The member's balance on this ledger.
+    fn balance(&self) -> Result<Wad> {
+        self.member.ledger(self.ledger.index)?.balance()
     }
 
-    /// `None` means every whole base unit of the balance.
+    /// `None` means every whole base unit of the balance, up to the most one
+    /// transfer can move (`u64::MAX`); a larger balance takes several withdrawals.
     fn resolve_amount(&self, amount: Option<u64>) -> Result<u64> {
         match amount {
             Some(amount) => Ok(amount),
-            None => self.whole_units(),
+            None => self
+                .balance()?
+                .to_base_units_floor_capped(self.ledger.decimals)
+                .or_math_error(),
         }
     }
 
@@ -124,7 +134,7 @@ impl<'info> Withdraw<'info> {
         ledger.circuit_breaker.record_outflow(amount, now)?;
         ledger.withdrawn = ledger
             .withdrawn
-            .checked_add(amount)
+            .checked_add(u128::from(amount))
             .ok_or(UplineError::MathOverflow)?;
         let amount_wad = Wad::from_base_units(amount, ledger.decimals).or_math_error()?;
         let member = &mut ctx.accounts.member;

@@ -73,6 +73,15 @@ impl Wad {
         u64::try_from(self.0 / scale).map_err(|_| MathError::Overflow)
     }
 
+    /// The whole base units in this amount, rounded down and capped at `u64::MAX`
+    /// (the most one token transfer can move). A balance can outgrow u64 base
+    /// units on a high-decimal mint (18.45 tokens at 18 decimals); it is then
+    /// withdrawn in several transfers.
+    pub fn to_base_units_floor_capped(self, decimals: u8) -> core::result::Result<u64, MathError> {
+        let scale = Self::per_base_unit(decimals)?;
+        Ok(u64::try_from(self.0 / scale).unwrap_or(u64::MAX))
+    }
+
     /// The same amount in nano-units (10^-9 of a whole unit), rounded down and
     /// saturating: for statistics only, never for balances.
     pub fn to_nano_units_saturating(self) -> u64 {

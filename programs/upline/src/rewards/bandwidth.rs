@@ -63,6 +63,16 @@ pub fn streak_start(stable_since: i64, last_report_at: i64, now: i64, max_gap: i
     }
 }
 
+/// The activity epoch of unix time `time`: whole `epoch_seconds` periods since
+/// unix time 0 (earlier times count as epoch 0). Tables keep epochs at least an
+/// hour long, so the u32 cannot overflow before the year 490,000.
+pub fn activity_epoch(time: i64, epoch_seconds: i64) -> Result<u32, MathError> {
+    if epoch_seconds <= 0 {
+        return Err(MathError::DivisionByZero);
+    }
+    u32::try_from(time.max(0) / epoch_seconds).map_err(|_| MathError::Overflow)
+}
+
 /// A referrer's active-referee counts, moved to `epoch`: `[current, previous]`.
 pub fn counts_at(counts_epoch: u64, counts: [u32; 2], epoch: u64) -> [u32; 2] {
     if epoch == counts_epoch {
@@ -231,6 +241,19 @@ mod tests {
         assert_eq!(counts_at(10, [4, 7], 11), [0, 4]);
         assert_eq!(counts_at(10, [4, 7], 13), [0, 0]);
         assert_eq!(active_referrals([3, 9]), 9);
+    }
+
+    #[test]
+    fn activity_epochs_of_an_hour_fit_for_ever() {
+        assert_eq!(activity_epoch(1_767_225_600, 7 * 86_400), Ok(2_922));
+        assert_eq!(activity_epoch(1_767_225_600, 3_600), Ok(490_896));
+        assert_eq!(activity_epoch(-5, 3_600), Ok(0));
+        // The shortest epoch the tables accept, at the end of i64 time: still a u32.
+        let last = activity_epoch(i64::MAX, crate::constants::MIN_EPOCH_SECONDS);
+        assert_eq!(last, Err(MathError::Overflow), "year 2.9e11 overflows");
+        let year_400k = 400_000 * 365 * 86_400;
+        assert!(activity_epoch(year_400k, crate::constants::MIN_EPOCH_SECONDS).is_ok());
+        assert_eq!(activity_epoch(5, 0), Err(MathError::DivisionByZero));
     }
 
     #[test]

@@ -104,10 +104,16 @@ pub struct Ledger {
     pub min_withdrawal: u64,
     /// Optional outflow limit per window.
     pub circuit_breaker: CircuitBreaker,
-    /// Base units received by the vault through `fund_vault`.
-    pub funded: u64,
-    /// Base units paid out by withdrawals.
-    pub withdrawn: u64,
+    /// Base units received by the vault through `fund_vault`, over the ledger's
+    /// life. u128 because lifetime flows can pass `u64::MAX` base units (18.4
+    /// tokens at 18 decimals) although the vault never holds that much at once.
+    pub funded: u128,
+    /// Base units paid out by withdrawals, over the ledger's life (u128, as `funded`).
+    pub withdrawn: u128,
+    /// The mint's freeze authority when the admin accepted one at creation
+    /// (`allow_freeze_authority`); `Pubkey::default()` when the mint has none.
+    /// Whoever holds it can freeze the vault: explorers show it.
+    pub accepted_freeze_authority: Pubkey,
 }
 
 impl Ledger {

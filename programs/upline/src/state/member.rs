@@ -68,6 +68,8 @@ impl MemberFlags {
     pub const HAS_WORKED: u8 = 1 << 2;
     /// Its device has been attested by an oracle.
     pub const ATTESTED: u8 = 1 << 3;
+    /// Among the network's first members (Aether early member), fixed at join.
+    pub const EARLY_MEMBER: u8 = 1 << 4;
 
     /// Whether `flag` is set.
     pub fn has(self, flag: u8) -> bool {
@@ -152,26 +154,26 @@ pub struct Member {
     pub commission_tier: CommissionTier,
     /// Compute tier from the attested device (Cxmpute providers); 0 until attested.
     pub device_tier: u8,
-    /// Early referee, bonus due, has worked, attested.
+    /// Early referee, bonus due, has worked, attested, early member.
     pub flags: MemberFlags,
     /// Members below this one at levels 1, 2 and 3; level 1 is its number of referees.
     pub downline: [u32; MAX_REFERRAL_DEPTH],
-    /// 1 for its referrer's first referee, 2 for the second...; 0 until linked.
-    pub referee_ordinal: u32,
-    /// 1 for the network's first member, 2 for the second...
-    pub join_ordinal: u32,
+    /// Referees of the network's early-referee class (Aether: nodes) linked to
+    /// this member; the first ones linked in the growth phase are early. (The
+    /// join ordinal is in the join event; what it decides is the `EARLY_MEMBER` flag.)
+    pub early_class_referees: u32,
     /// Highest work report id recorded about this member; reports must exceed it.
     pub last_report_id: u64,
     /// Start of the current stable streak of reports (Aether), unix time; 0 before any.
     pub stable_since: i64,
     /// Time of the last valid report about this member, unix time; 0 before any.
     pub last_report_at: i64,
-    /// Activity epoch (7-day period since unix time 0) of `active_referees[0]`.
-    pub activity_epoch: u16,
+    /// Activity epoch (`epoch_seconds` periods since unix time 0) of `active_referees[0]`.
+    pub activity_epoch: u32,
     /// Referees with a valid report in `activity_epoch` and in the epoch before.
     pub active_referees: [u32; 2],
     /// Last activity epoch in which this member was counted active for its referrer.
-    pub last_active_epoch: u16,
+    pub last_active_epoch: u32,
     /// Day number (unix time / 86400) of the newest slot in the credit histories.
     pub history_day: u32,
     /// One slot per network ledger, by ledger index.
@@ -181,7 +183,7 @@ pub struct Member {
 impl Member {
     /// Size of everything but the ledger slots, discriminator and vector length included.
     pub const BASE_SPACE: usize =
-        8 + 3 * 32 + 5 + 4 * MAX_REFERRAL_DEPTH + 4 + 4 + 8 + 8 + 8 + 2 + 8 + 2 + 4 + 4;
+        8 + 3 * 32 + 5 + 4 * MAX_REFERRAL_DEPTH + 4 + 8 + 8 + 8 + 4 + 8 + 4 + 4 + 4;
 
     /// A member that has just joined: no referrer, no downline, nothing credited.
     pub fn new(
@@ -189,7 +191,7 @@ impl Member {
         wallet: Pubkey,
         bump: u8,
         class: u8,
-        join_ordinal: u32,
+        flags: MemberFlags,
         ledgers: usize,
     ) -> Member {
         Member {
@@ -200,10 +202,9 @@ impl Member {
             class,
             commission_tier: CommissionTier::Standard,
             device_tier: 0,
-            flags: MemberFlags::default(),
+            flags,
             downline: [0; MAX_REFERRAL_DEPTH],
-            referee_ordinal: 0,
-            join_ordinal,
+            early_class_referees: 0,
             last_report_id: 0,
             stable_since: 0,
             last_report_at: 0,
@@ -300,9 +301,9 @@ impl Member {
     /// State that must hold after every mutation.
     pub fn invariant(&self) -> Result<()> {
         require!(self.referrer != self.wallet, UplineError::SelfReferral);
-        require!(self.join_ordinal > 0, UplineError::UnknownMember);
+        // Early-class referees are some of its referees.
         require!(
-            self.has_referrer() == (self.referee_ordinal > 0),
+            self.early_class_referees <= self.downline[0],
             UplineError::UplineMismatch
         );
         for slot in &self.ledgers {
@@ -328,7 +329,7 @@ mod tests {
             Pubkey::new_unique(),
             255,
             0,
-            1,
+            MemberFlags::default(),
             ledgers,
         )
     }

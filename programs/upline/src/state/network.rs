@@ -3,7 +3,7 @@
 use crate::constants::{MAX_CLASSES, MAX_LABEL_LEN, MAX_LEDGERS, MAX_REFERRAL_DEPTH};
 use crate::errors::UplineError;
 use crate::math::{Ppm, Wad};
-use crate::state::Ledger;
+use crate::state::{Ledger, LedgerKind};
 use anchor_lang::prelude::*;
 
 /// When a class's direct bonus is paid to the referrer.
@@ -47,10 +47,15 @@ pub struct ClassTable {
 pub struct EarlyBonusPolicy {
     /// Seconds after network creation during which links count as early (0 = none).
     pub growth_phase_seconds: i64,
-    /// A referee is early if it is among its referrer's first N referees (0 = none).
+    /// A referee is early if it is among its referrer's first N referees of
+    /// `early_referee_class` (Aether: the first 10 referred nodes; 0 = none).
     pub early_referee_limit: u32,
-    /// A member is early if its join ordinal is at most N (0 = none).
+    /// A member is early if its join ordinal is at most N (0 = none); fixed at
+    /// join, so a later tables update does not change it.
     pub early_member_limit: u32,
+    /// The class whose referees take early-referee slots (Aether: node);
+    /// referees of other classes never use a slot.
+    pub early_referee_class: u8,
 }
 
 /// Everything an admin sets when creating a network or updating its tables.
@@ -111,6 +116,9 @@ pub struct Network {
     pub member_count: u32,
     /// Ledgers added so far; ledger indices are `0..ledger_count`.
     pub ledger_count: u8,
+    /// Bit `i` set: ledger `i` counts points (so tables can be checked against
+    /// ledger kinds without loading the ledger accounts).
+    pub points_ledgers: u8,
     /// Incremented by every tables update, so events say which tables applied.
     pub tables_version: u32,
     /// Rate tables in force.
@@ -143,6 +151,9 @@ impl Network {
     /// Give `ledger` the next ledger index and count it, checking both invariants.
     pub fn append_ledger(&mut self, ledger: &mut Ledger) -> Result<()> {
         ledger.index = self.ledger_count;
+        if ledger.kind == LedgerKind::Points {
+            self.points_ledgers |= 1 << ledger.index;
+        }
         self.ledger_count = self
             .ledger_count
             .checked_add(1)
@@ -154,6 +165,37 @@ impl Network {
     /// Whether `ledger` is one of this network's ledger indices.
     pub fn has_ledger(&self, ledger: u8) -> bool {
         ledger < self.ledger_count
+    }
+
+    /// Whether ledger `ledger` exists and counts points.
+    pub fn is_points_ledger(&self, ledger: u8) -> bool {
+        self.has_ledger(ledger) && self.points_ledgers & (1 << ledger) != 0
+    }
+
+    /// Check `tables` against the ledgers that exist: every direct bonus goes to
+    /// an existing ledger (else every join with a referrer would fail), and a
+    /// bonus paid at link goes to points, never to withdrawable tokens.
+    pub fn validate_bonus_ledgers(&self, tables: &NetworkTables) -> Result<()> {
+        for class in tables.active_classes() {
+            match class.direct_bonus_trigger {
+                BonusTrigger::Never => {}
+                BonusTrigger::FirstWork => require!(
+                    self.has_ledger(class.direct_bonus_ledger),
+                    UplineError::UnknownLedger
+                ),
+                BonusTrigger::AtLink => {
+                    require!(
+                        self.has_ledger(class.direct_bonus_ledger),
+                        UplineError::UnknownLedger
+                    );
+                    require!(
+                        self.is_points_ledger(class.direct_bonus_ledger),
+                        UplineError::LinkBonusOnTokenLedger
+                    );
+                }
+            }
+        }
+        Ok(())
     }
 
     /// State that must hold after every mutation.
@@ -204,6 +246,10 @@ impl NetworkTables {
         );
         let policy = &self.early_bonus;
         require!(policy.growth_phase_seconds >= 0, UplineError::InvalidTables);
+        require!(
+            policy.early_referee_class < self.class_count,
+            UplineError::InvalidTables
+        );
         Ok(())
     }
 

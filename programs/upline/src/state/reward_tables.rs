@@ -1,7 +1,7 @@
 //! The rate tables of the four report kinds. They live in their own account,
 //! which reports only read; updates are evented and apply from then on.
 
-use crate::constants::MAX_LEDGERS;
+use crate::constants::{MAX_LEDGERS, MIN_EPOCH_SECONDS};
 use crate::errors::UplineError;
 use crate::math::{Ppm, Wad};
 use anchor_lang::prelude::*;
@@ -224,7 +224,7 @@ impl RewardTablesData {
                 UplineError::InvalidTables
             );
             require!(
-                b.max_gap_seconds > 0 && b.epoch_seconds > 0,
+                b.max_gap_seconds > 0 && b.epoch_seconds >= MIN_EPOCH_SECONDS,
                 UplineError::InvalidTables
             );
             require!(

@@ -21,7 +21,8 @@ use upline_sdk::events::UplineEvent;
 #[derive(Default, Clone)]
 struct Known {
     class: u8,
-    join_ordinal: u32,
+    /// Among the network's first members, decided at join (Aether early member).
+    early_member: bool,
     referrer: Option<Pubkey>,
     tier: Option<CommissionTier>,
     device_tier: u8,
@@ -80,6 +81,8 @@ pub struct Replay {
     promotion: PromotionWindow,
     /// Referees linked so far, per referrer.
     referees: HashMap<Pubkey, u32>,
+    /// Referees of the early-referee class linked so far, per referrer.
+    early_class_referees: HashMap<Pubkey, u32>,
     pub out: Replayed,
     pub mismatches: Vec<Mismatch>,
     signature: String,
@@ -242,11 +245,15 @@ impl Replay {
             }
             UplineEvent::MemberJoined(e) => {
                 self.out.members.push(e.wallet);
+                // Decided under the tables in force at join, never again.
+                let limit = self.tables.early_bonus.early_member_limit;
+                let early_member = limit > 0 && e.join_ordinal <= limit;
+                self.expect(Check::Graph, "early member", e.early_member, early_member);
                 self.members.insert(
                     e.wallet,
                     Known {
                         class: e.class,
-                        join_ordinal: e.join_ordinal,
+                        early_member,
                         ..Known::default()
                     },
                 );
@@ -328,8 +335,24 @@ impl Replay {
         };
         self.expect(Check::Graph, "referee ordinal", e.referee_ordinal, referees);
         let policy = self.tables.early_bonus;
+        // Only referees of the early-referee class (Aether: nodes) take a slot.
+        let class = self.members.get(&e.wallet).map(|m| m.class);
+        let early_class_ordinal = if class == Some(policy.early_referee_class) {
+            let count = self.early_class_referees.entry(e.referrer).or_default();
+            *count += 1;
+            *count
+        } else {
+            0
+        };
+        self.expect(
+            Check::Graph,
+            "early-class referee ordinal",
+            e.early_class_ordinal,
+            early_class_ordinal,
+        );
         let early = e.at < self.created_at.saturating_add(policy.growth_phase_seconds)
-            && referees <= policy.early_referee_limit;
+            && early_class_ordinal > 0
+            && early_class_ordinal <= policy.early_referee_limit;
         self.expect(Check::Graph, "early referee", e.early_referee, early);
         self.out.links.insert(e.wallet, e.referrer);
         if let Some(m) = self.members.get_mut(&e.wallet) {

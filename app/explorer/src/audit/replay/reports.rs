@@ -233,7 +233,7 @@ impl Replay {
         referrer.activity_epoch = epoch;
         referrer.active = counts;
         let active = counts[0].max(counts[1]);
-        let join_ordinal = referrer.join_ordinal;
+        let early_member = referrer.early_member;
         self.expect(
             Check::Rewards,
             "active referrals",
@@ -241,7 +241,6 @@ impl Replay {
             active,
         );
         let streak = u64::try_from(e.at.saturating_sub(stable_since)).unwrap_or(0);
-        let limit = self.tables.early_bonus.early_member_limit;
         let parts = RateParts {
             base: t.base_rate,
             stability: steps_bonus(streak, &t.stability_steps),
@@ -252,7 +251,7 @@ impl Replay {
             } else {
                 Ppm::ZERO
             },
-            early_member: if limit > 0 && join_ordinal <= limit {
+            early_member: if early_member {
                 t.early_member_bonus
             } else {
                 Ppm::ZERO
