@@ -38,7 +38,9 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 pub struct MemberEntry {
     pub name: String,
-    pub class: String,
+    /// May be omitted where the preset has one class (Clore's `account`).
+    #[serde(default)]
+    pub class: Option<String>,
     #[serde(default)]
     pub referrer: Option<String>,
     /// Providers: VRAM in GiB, attested by the oracle after the join.

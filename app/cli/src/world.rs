@@ -3,15 +3,17 @@
 
 use crate::report_args::{endpoint, ppm, service};
 use crate::scenario::{MemberEntry, Op, Scenario, ScenarioError};
+use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::HashMap;
+use upline::errors::UplineError;
 use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::decimal::parse_fixed;
 use upline::state::{label, CommissionTier};
-use upline_sdk::client::link_chain;
+use upline_sdk::client::{link_chain, TxFailure};
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
 use upline_sdk::preset::Preset;
 use upline_sdk::sandbox::{Chain, SandboxNetwork};
@@ -23,7 +25,7 @@ pub enum Rejection {
     Member { member: String, error: String },
 }
 
-/// A member of the scenario.
+/// A member of the scenario: a membership that exists (its join succeeded).
 pub struct WorldMember {
     pub name: String,
     pub wallet: Keypair,
@@ -40,6 +42,9 @@ pub struct World {
     pub start: i64,
     pub members: Vec<WorldMember>,
     by_name: HashMap<String, usize>,
+    /// Members whose join failed, with the wallet they joined with: they do
+    /// not exist (DESIGN.md §8), so they are absent from `members`.
+    absent: HashMap<String, Keypair>,
     treasury: Keypair,
     destinations: HashMap<(usize, u8), Pubkey>,
     pub rejected: Vec<Rejection>,
@@ -82,6 +87,7 @@ impl World {
             start: scenario.start,
             members: Vec::new(),
             by_name: HashMap::new(),
+            absent: HashMap::new(),
             treasury,
             destinations: HashMap::new(),
             rejected: Vec::new(),
@@ -94,17 +100,31 @@ impl World {
     pub fn check(&self, scenario: &Scenario) -> Result<(), ScenarioError> {
         let mut known: Vec<&str> = Vec::new();
         let member_ok = |entry: &MemberEntry, known: &[&str], what: &str| -> Result<(), String> {
-            if self.preset.class_index(&entry.class).is_none() {
-                return Err(format!(
-                    "{what}: class {:?} is not one of the {} classes",
-                    entry.class, self.preset.name
-                ));
+            if self.class_of(entry).is_none() {
+                let classes: Vec<&str> = self
+                    .preset
+                    .classes
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect();
+                return Err(match &entry.class {
+                    Some(class) => format!(
+                        "{what}: class {class:?} is not one of the {} classes",
+                        self.preset.name
+                    ),
+                    None => format!(
+                        "{what}: \"class\" is missing: the {} preset has classes {}",
+                        self.preset.name,
+                        classes.join(", ")
+                    ),
+                });
             }
             if known.contains(&entry.name.as_str()) {
                 return Err(format!("{what}: member {:?} is declared twice", entry.name));
             }
             if let Some(referrer) = &entry.referrer {
-                if !known.contains(&referrer.as_str()) {
+                // Referring itself is left to the program to refuse.
+                if referrer != &entry.name && !known.contains(&referrer.as_str()) {
                     return Err(format!(
                         "{what}: referrer {referrer:?} is not a member declared before it"
                     ));
@@ -246,15 +266,37 @@ impl World {
         Ok(())
     }
 
-    fn member(&self, name: &str) -> &WorldMember {
-        // `check` guarantees every name a step uses was declared before it.
-        &self.members[self.by_name[name]]
+    /// The class index of a member entry: the one it names, or the preset's
+    /// only class when it names none.
+    fn class_of(&self, entry: &MemberEntry) -> Option<u8> {
+        match &entry.class {
+            Some(class) => self.preset.class_index(class),
+            None if self.preset.classes.len() == 1 => Some(0),
+            None => None,
+        }
+    }
+
+    /// The member named `name`, or `UnknownMember` if its join failed.
+    fn member(&self, name: &str) -> Result<&WorldMember, String> {
+        // `check` guarantees every name a step uses was declared before it: a
+        // name that is not a member is one whose join failed.
+        self.by_name
+            .get(name)
+            .map(|&index| &self.members[index])
+            .ok_or_else(|| UplineError::UnknownMember.name())
+    }
+
+    /// The wallet of `name`, a member or one whose join failed.
+    fn wallet_of(&self, name: &str) -> Pubkey {
+        match self.member(name) {
+            Ok(member) => member.wallet.pubkey(),
+            Err(_) => self.absent[name].pubkey(),
+        }
     }
 
     /// `referrer`'s wallet followed by its stored upline: what a link passes.
-    async fn chain_from(&mut self, referrer: &str) -> Vec<Pubkey> {
-        let referrer = self.member(referrer).wallet.pubkey();
-        link_chain(&mut self.chain, &self.network.key, &referrer)
+    async fn chain_from(&mut self, referrer: &Pubkey) -> Vec<Pubkey> {
+        link_chain(&mut self.chain, &self.network.key, referrer)
             .await
             .expect("member accounts decode")
     }
@@ -264,10 +306,31 @@ impl World {
         instructions: &[anchor_lang::solana_program::instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<(), String> {
+        self.send_naming(instructions, signers, None).await
+    }
+
+    /// [`World::send`] for a step that passes an account which is not a
+    /// member (`missing`: the name §8 gives that case). Where Anchor refuses
+    /// to load the missing member account (`AccountNotInitialized`, a
+    /// framework code), the refusal is `missing`; anything else the program
+    /// answers first (a coefficient out of range...) stands.
+    async fn send_naming(
+        &mut self,
+        instructions: &[anchor_lang::solana_program::instruction::Instruction],
+        signers: &[&Keypair],
+        missing: Option<UplineError>,
+    ) -> Result<(), String> {
         self.chain
             .send_quiet(instructions, signers)
             .await
-            .map_err(|e| e.name())
+            .map_err(|e| match (missing, &e) {
+                (Some(name), TxFailure::Custom { code, .. })
+                    if *code == u32::from(ErrorCode::AccountNotInitialized) =>
+                {
+                    name.name()
+                }
+                _ => e.name(),
+            })
     }
 
     async fn as_oracle(
@@ -279,20 +342,19 @@ impl World {
     }
 
     /// Join (and link), then attest the device and set the tier the entry gives.
+    /// A failed join leaves no member (§8): the name is kept, with its wallet,
+    /// only so that later steps naming it are sent and refused by name.
     async fn join(&mut self, entry: &MemberEntry) -> Result<(), String> {
         let wallet = self.chain.wallet().await;
-        let class = self.preset.class_index(&entry.class).unwrap_or_default();
-        let index = self.members.len();
-        self.by_name.insert(entry.name.clone(), index);
-        self.members.push(WorldMember {
-            name: entry.name.clone(),
-            wallet: wallet.insecure_clone(),
-            class,
-            device: None,
-        });
-        let upline = match &entry.referrer {
-            Some(referrer) => self.chain_from(referrer).await,
-            None => Vec::new(),
+        let class = self.class_of(entry).unwrap_or_default();
+        let (upline, missing) = match &entry.referrer {
+            Some(referrer) if referrer == &entry.name => (vec![wallet.pubkey()], true),
+            Some(referrer) => {
+                let key = self.wallet_of(referrer);
+                let missing = self.member(referrer).is_err();
+                (self.chain_from(&key).await, missing)
+            }
+            None => (Vec::new(), false),
         };
         let join = ix::join(
             &wallet.pubkey(),
@@ -301,7 +363,19 @@ impl World {
             class,
             &upline,
         );
-        self.send(&[join], &[&wallet]).await?;
+        let missing = missing.then_some(UplineError::UnknownReferrer);
+        if let Err(error) = self.send_naming(&[join], &[&wallet], missing).await {
+            self.absent.insert(entry.name.clone(), wallet);
+            return Err(error);
+        }
+        let index = self.members.len();
+        self.by_name.insert(entry.name.clone(), index);
+        self.members.push(WorldMember {
+            name: entry.name.clone(),
+            wallet: wallet.insecure_clone(),
+            class,
+            device: None,
+        });
         let oracle = self.network.oracle.pubkey();
         if let Some(gb) = entry.vram_gb {
             let vram_mb = gb.checked_mul(1024).ok_or("vram_gb too large")?;
@@ -373,16 +447,22 @@ impl World {
         match op {
             Op::Join(entry) => self.join(entry).await,
             Op::SetReferrer(s) => {
-                let wallet = self.member(&s.member).wallet.insecure_clone();
-                let upline = self.chain_from(&s.referrer).await;
-                self.send(
+                let wallet = self.member(&s.member)?.wallet.insecure_clone();
+                let referrer = self.wallet_of(&s.referrer);
+                let missing = self
+                    .member(&s.referrer)
+                    .is_err()
+                    .then_some(UplineError::UnknownReferrer);
+                let upline = self.chain_from(&referrer).await;
+                self.send_naming(
                     &[ix::set_referrer(&wallet.pubkey(), &network, &upline)],
                     &[&wallet],
+                    missing,
                 )
                 .await
             }
             Op::SetTier(s) => {
-                let wallet = self.member(&s.member).wallet.pubkey();
+                let wallet = self.member(&s.member)?.wallet.pubkey();
                 let t = tier(&s.tier).unwrap_or_default();
                 self.send(
                     &[ix::set_member_tier(&admin.pubkey(), &network, &wallet, t)],
@@ -410,6 +490,11 @@ impl World {
             }
             Op::Fund(f) => {
                 let index = self.ledger_index(&f.ledger);
+                if self.network.ledgers[usize::from(index)].mint.is_none() {
+                    // A points ledger has no vault: there is no deposit to
+                    // send (the instruction needs the ledger's mint).
+                    return Err(UplineError::NotWithdrawable.name());
+                }
                 let amount = self.base_units(index, &f.amount)?;
                 let treasury = self.treasury.insecure_clone();
                 self.network
@@ -419,14 +504,19 @@ impl World {
             }
             Op::Withdraw(w) => {
                 let index = self.ledger_index(&w.ledger);
+                self.member(&w.member)?;
                 let member = self.by_name[&w.member];
                 let wallet = self.members[member].wallet.insecure_clone();
-                let amount = if w.amount == "all" {
+                let mint = self.network.ledgers[usize::from(index)].mint.as_ref();
+                // On a points ledger the amount is not read: the withdrawal is
+                // sent as "all" and the program refuses it (NotWithdrawable),
+                // whatever its digits.
+                let amount = if w.amount == "all" || mint.is_none() {
                     None
                 } else {
                     Some(self.base_units(index, &w.amount)?)
                 };
-                let to = match self.network.ledgers[usize::from(index)].mint.as_ref() {
+                let to = match mint {
                     Some(mint) => {
                         let (address, program) = (mint.address, mint.token_program);
                         let destination = match self.destinations.get(&(member, index)) {
@@ -459,7 +549,7 @@ impl World {
                 .await
             }
             Op::Compute(c) => {
-                let provider = self.member(&c.provider).wallet.pubkey();
+                let provider = self.member(&c.provider)?.wallet.pubkey();
                 let upline = self.network.upline(&mut self.chain, &provider, 3).await;
                 let model = label(&c.model).ok_or("model name")?;
                 let args = c.args()?;
@@ -469,7 +559,7 @@ impl World {
                 .await
             }
             Op::Usage(u) => {
-                let user = self.member(&u.user).wallet.pubkey();
+                let user = self.member(&u.user)?.wallet.pubkey();
                 let upline = self.network.upline(&mut self.chain, &user, 3).await;
                 let args = u.args()?;
                 self.as_oracle(&[ix::report_usage(&oracle, &network, &user, &upline, args)])
@@ -477,8 +567,8 @@ impl World {
             }
             Op::Rental(r) => {
                 let index = self.ledger_index(&r.currency);
-                let renter = self.member(&r.renter).wallet.pubkey();
-                let host = self.member(&r.host).wallet.pubkey();
+                let renter = self.member(&r.renter)?.wallet.pubkey();
+                let host = self.member(&r.host)?.wallet.pubkey();
                 let parties = RentalParties {
                     renter,
                     host,
@@ -507,8 +597,16 @@ impl World {
                     .await
             }
             Op::Bandwidth(b) => {
-                let member = self.member(&b.node);
-                let (node, device) = (member.wallet.pubkey(), member.device);
+                // A node whose join failed is sent too: the coefficients are
+                // judged before the node (§8's order for bandwidth).
+                let (node, device, missing) = match self.member(&b.node) {
+                    Ok(member) => (member.wallet.pubkey(), member.device, None),
+                    Err(_) => (
+                        self.wallet_of(&b.node),
+                        None,
+                        Some(UplineError::UnknownMember),
+                    ),
+                };
                 let referrer = self
                     .network
                     .upline(&mut self.chain, &node, 1)
@@ -517,14 +615,19 @@ impl World {
                     .copied();
                 let args = b.args()?;
                 let device = device.as_ref().map(|(f, s)| (f, s));
-                self.as_oracle(&[ix::report_bandwidth(
-                    &oracle,
-                    &network,
-                    &node,
-                    device,
-                    referrer.as_ref(),
-                    args,
-                )])
+                let oracle_key = self.network.oracle.insecure_clone();
+                self.send_naming(
+                    &[ix::report_bandwidth(
+                        &oracle,
+                        &network,
+                        &node,
+                        device,
+                        referrer.as_ref(),
+                        args,
+                    )],
+                    &[&oracle_key],
+                    missing,
+                )
                 .await
             }
         }

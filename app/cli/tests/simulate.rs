@@ -68,6 +68,7 @@ fn cxmpute_scenario_reproduces_the_document() {
     assert_eq!(r["ledgers"]["CXPT"]["credited"], "0.886875");
     assert_eq!(r["ledgers"]["CXPT"]["vault"], "100");
     assert_eq!(r["ledgers"]["POINTS"]["credited"], "177.3");
+    assert!(r["members"].get("u2").is_none(), "its join failed");
     assert_eq!(
         rejected(&r),
         [
@@ -406,4 +407,317 @@ fn bench_reports_sizes_locks_and_capacity() {
     let goals = r["goals"].as_array().expect("goals");
     assert_eq!(goals.len(), 5);
     assert!(goals[..4].iter().all(|g| g["met"] == true), "{goals:?}");
+}
+
+/// Run the scenario `text` (written to a temporary file named `file`) with
+/// `--json`; the parsed §8 object and standard output as text.
+fn simulate_text(file: &str, text: &str) -> (Value, String) {
+    let dir = std::env::temp_dir().join(format!("upline-cli-refusals-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join(file);
+    std::fs::write(&path, text).expect("write");
+    let out = upline(&["simulate", path.to_str().expect("utf-8 path"), "--json"]);
+    let stdout = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "{file}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let value = serde_json::from_str(&stdout).expect("standard output is exactly one JSON object");
+    std::fs::remove_file(&path).ok();
+    (value, stdout)
+}
+
+fn member_names(result: &Value) -> Vec<String> {
+    let mut names: Vec<String> = result["members"]
+        .as_object()
+        .expect("members")
+        .keys()
+        .cloned()
+        .collect();
+    names.sort_unstable();
+    names
+}
+
+/// The error names of DESIGN.md §8, the only ones `rejected` may carry.
+const SECTION_8_ERRORS: [&str; 20] = [
+    "AlreadyMember",
+    "UnknownMember",
+    "UnknownReferrer",
+    "SelfReferral",
+    "ReferrerAlreadySet",
+    "HasReferees",
+    "ClassMismatch",
+    "WrongClass",
+    "StaleReport",
+    "TierTooLow",
+    "DuplicateDevice",
+    "UnattestedNode",
+    "InvalidCoefficient",
+    "InvalidDemandMultiplier",
+    "NotWithdrawable",
+    "BelowMinimum",
+    "InsufficientBalance",
+    "VaultUnderfunded",
+    "ReportInFuture",
+    "ReportTooOld",
+];
+
+/// A points ledger refuses every withdrawal by name, whatever the amount's
+/// digits; only a token ledger reads the amount (and refuses one more precise
+/// than its decimals).
+const POINTS_WITHDRAWALS: &str = r#"{"preset": "cxmpute",
+  "members": [{"name": "u0", "class": "user"}, {"name": "u1", "class": "user", "referrer": "u0"}],
+  "steps": [
+    {"at": 1, "op": "usage", "id": 1, "user": "u1", "endpoint": "chat", "tokens": 1000},
+    {"at": 2, "op": "withdraw", "member": "u1", "ledger": "POINTS", "amount": "0.5"},
+    {"at": 2, "op": "withdraw", "member": "u1", "ledger": "POINTS", "amount": "1.0000000001"},
+    {"at": 2, "op": "withdraw", "member": "u1", "ledger": "POINTS", "amount": "2"},
+    {"at": 2, "op": "withdraw", "member": "u1", "ledger": "POINTS", "amount": "all"},
+    {"at": 2, "op": "fund", "ledger": "POINTS", "amount": "0.5"},
+    {"at": 2, "op": "withdraw", "member": "u1", "ledger": "CXPT", "amount": "1.0000000001"}
+  ]}"#;
+
+#[test]
+fn points_withdrawals_are_not_withdrawable_whatever_the_digits() {
+    let (r, _) = simulate_text("points.json", POINTS_WITHDRAWALS);
+    let rejected = r["rejected"].as_array().expect("rejected");
+    assert_eq!(
+        rejected[..5],
+        [
+            serde_json::json!({"step": 1, "error": "NotWithdrawable"}),
+            serde_json::json!({"step": 2, "error": "NotWithdrawable"}),
+            serde_json::json!({"step": 3, "error": "NotWithdrawable"}),
+            serde_json::json!({"step": 4, "error": "NotWithdrawable"}),
+            serde_json::json!({"step": 5, "error": "NotWithdrawable"}),
+        ]
+    );
+    // On a token ledger the amount is read, and one more precise than the
+    // ledger is refused, not rounded.
+    assert_eq!(rejected.len(), 6, "{rejected:?}");
+    assert_eq!(rejected[5]["step"], 6);
+    let text = rejected[5]["error"].as_str().expect("error");
+    assert!(text.contains("more than 9 digits"), "{text}");
+    assert_eq!(field(&r, "u1", "POINTS", "own"), "2");
+    assert_eq!(field(&r, "u1", "POINTS", "withdrawn"), "0");
+}
+
+/// A failed join leaves no member: it is absent from `members`, and every
+/// later step naming it is `UnknownMember` (or, as a referrer,
+/// `UnknownReferrer`). A failed attestation leaves a member.
+#[test]
+fn a_failed_join_leaves_no_member() {
+    let (r, _) = simulate_text(
+        "failed-join.json",
+        r#"{"preset": "cxmpute",
+          "members": [
+            {"name": "p0", "class": "provider", "vram_gb": 24},
+            {"name": "u0", "class": "user"},
+            {"name": "mixed", "class": "user", "referrer": "p0"},
+            {"name": "self", "class": "provider", "referrer": "self", "vram_gb": 24}
+          ],
+          "steps": [
+            {"at": 1, "op": "withdraw", "member": "mixed", "ledger": "CXPT", "amount": "1"},
+            {"at": 1, "op": "withdraw", "member": "mixed", "ledger": "POINTS", "amount": "0.5"},
+            {"at": 1, "op": "withdraw", "member": "self", "ledger": "CXPT", "amount": "1.0000000001"},
+            {"at": 1, "op": "usage", "id": 1, "user": "mixed", "endpoint": "chat", "tokens": 10},
+            {"at": 1, "op": "compute", "id": 1, "provider": "self", "service": "chat", "model": "llama3-8b", "tokens": 10, "latency_ms": 100},
+            {"at": 1, "op": "set_referrer", "member": "mixed", "referrer": "u0"},
+            {"at": 1, "op": "set_tier", "member": "self", "tier": "vip"},
+            {"at": 1, "op": "set_referrer", "member": "u0", "referrer": "mixed"},
+            {"at": 2, "op": "join", "name": "late", "class": "user", "referrer": "mixed"},
+            {"at": 3, "op": "usage", "id": 1, "user": "late", "endpoint": "chat", "tokens": 10}
+          ]}"#,
+    );
+    assert_eq!(member_names(&r), ["p0", "u0"]);
+    let expected = serde_json::json!([
+        {"member": "mixed", "error": "ClassMismatch"},
+        {"member": "self", "error": "SelfReferral"},
+        {"step": 0, "error": "UnknownMember"},
+        {"step": 1, "error": "UnknownMember"},
+        {"step": 2, "error": "UnknownMember"},
+        {"step": 3, "error": "UnknownMember"},
+        {"step": 4, "error": "UnknownMember"},
+        {"step": 5, "error": "UnknownMember"},
+        {"step": 6, "error": "UnknownMember"},
+        {"step": 7, "error": "UnknownReferrer"},
+        {"step": 8, "error": "UnknownReferrer"},
+        {"step": 9, "error": "UnknownMember"}
+    ]);
+    assert_eq!(r["rejected"], expected);
+    assert_eq!(r["members"]["p0"]["downline"], serde_json::json!([0, 0, 0]));
+    assert_eq!(r["audit"]["verdict"], "pass");
+
+    // Aether: a node whose join failed is judged on its coefficients first
+    // (§8's order for bandwidth), then UnknownMember; a node whose
+    // attestation fails (duplicate fingerprint) stays a member.
+    let (r, _) = simulate_text(
+        "failed-join-aether.json",
+        r#"{"preset": "aether",
+          "members": [
+            {"name": "n1", "class": "node", "fingerprint": "f1", "subnet": "s1"},
+            {"name": "clone", "class": "node", "fingerprint": "f1", "subnet": "s1"},
+            {"name": "ghost", "class": "node", "referrer": "ghost", "fingerprint": "f2", "subnet": "s2"}
+          ],
+          "steps": [
+            {"at": 1, "op": "bandwidth", "id": 1, "node": "ghost", "bytes": 5, "quality": "1.5", "stability": "1", "demand": "1"},
+            {"at": 1, "op": "bandwidth", "id": 1, "node": "ghost", "bytes": 5, "quality": "1", "stability": "1", "demand": "2"},
+            {"at": 1, "op": "bandwidth", "id": 1, "node": "ghost", "bytes": 5, "quality": "1", "stability": "1", "demand": "1"},
+            {"at": 1, "op": "bandwidth", "id": 1, "node": "clone", "bytes": 5, "quality": "1", "stability": "1", "demand": "1"}
+          ]}"#,
+    );
+    assert_eq!(member_names(&r), ["clone", "n1"]);
+    assert_eq!(
+        r["rejected"],
+        serde_json::json!([
+            {"member": "clone", "error": "DuplicateDevice"},
+            {"member": "ghost", "error": "SelfReferral"},
+            {"step": 0, "error": "InvalidCoefficient"},
+            {"step": 1, "error": "InvalidDemandMultiplier"},
+            {"step": 2, "error": "UnknownMember"},
+            {"step": 3, "error": "UnattestedNode"}
+        ])
+    );
+}
+
+#[test]
+fn a_single_class_preset_needs_no_class() {
+    let (r, _) = simulate_text(
+        "no-class.json",
+        r#"{"preset": "clore",
+          "members": [{"name": "a"}, {"name": "b", "referrer": "a"}],
+          "steps": [
+            {"at": 1, "op": "join", "name": "c", "referrer": "b"},
+            {"at": 2, "op": "rental", "id": 1, "currency": "CLORE", "renter": "c", "host": "a",
+             "renter_base_fee": "10", "renter_extra_fee": "0", "host_base_fee": "10", "host_extra_fee": "0"}
+          ]}"#,
+    );
+    assert_eq!(member_names(&r), ["a", "b", "c"]);
+    assert_eq!(r["members"]["c"]["referrer"], "b");
+    assert_eq!(r["members"]["a"]["downline"], serde_json::json!([1, 1, 0]));
+    assert_eq!(r["rejected"], serde_json::json!([]));
+    assert_eq!(r["audit"]["verdict"], "pass");
+
+    // Where the preset has several classes, a missing class is bad input.
+    let dir = std::env::temp_dir().join(format!("upline-cli-class-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let path = dir.join("missing-class.json");
+    std::fs::write(
+        &path,
+        r#"{"preset": "cxmpute", "members": [{"name": "a"}]}"#,
+    )
+    .expect("write");
+    let out = upline(&["simulate", path.to_str().expect("path"), "--json"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("missing-class.json")
+            && stderr.contains(
+                "member a: \"class\" is missing: the cxmpute preset has classes user, provider"
+            ),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Refusals the example files do not reach: withdrawals past the balance and
+/// past the vault, a report of the wrong class, links refused by name.
+const MORE_REFUSALS: &str = r#"{"preset": "cxmpute",
+  "members": [
+    {"name": "p0", "class": "provider", "vram_gb": 24},
+    {"name": "p1", "class": "provider", "referrer": "p0", "vram_gb": 24},
+    {"name": "u0", "class": "user"},
+    {"name": "u1", "class": "user", "referrer": "u0"},
+    {"name": "u2", "class": "user"},
+    {"name": "ghost", "class": "user", "referrer": "p0"}
+  ],
+  "steps": [
+    {"at": 1, "op": "compute", "id": 1, "provider": "p1", "service": "chat", "model": "llama3-70b", "tokens": 100000, "latency_ms": 5000},
+    {"at": 2, "op": "withdraw", "member": "p1", "ledger": "CXPT", "amount": "10"},
+    {"at": 3, "op": "fund", "ledger": "CXPT", "amount": "5"},
+    {"at": 4, "op": "withdraw", "member": "p1", "ledger": "CXPT", "amount": "40"},
+    {"at": 4, "op": "withdraw", "member": "p1", "ledger": "CXPT", "amount": "10"},
+    {"at": 4, "op": "withdraw", "member": "p1", "ledger": "CXPT", "amount": "0.5"},
+    {"at": 5, "op": "usage", "id": 1, "user": "p0", "endpoint": "chat", "tokens": 10},
+    {"at": 5, "op": "compute", "id": 1, "provider": "u0", "service": "chat", "model": "llama3-8b", "tokens": 10, "latency_ms": 100},
+    {"at": 6, "op": "set_referrer", "member": "p0", "referrer": "p1"},
+    {"at": 6, "op": "set_referrer", "member": "u1", "referrer": "u2"},
+    {"at": 6, "op": "set_referrer", "member": "u2", "referrer": "u2"},
+    {"at": 6, "op": "withdraw", "member": "ghost", "ledger": "POINTS", "amount": "all"},
+    {"at": 7, "op": "join", "name": "late", "class": "user", "referrer": "ghost"},
+    {"at": 8, "op": "withdraw", "member": "p1", "ledger": "CXPT", "amount": "5"}
+  ]}"#;
+
+#[test]
+fn more_refusals_by_their_section_8_names() {
+    let (r, _) = simulate_text("more.json", MORE_REFUSALS);
+    assert_eq!(
+        r["rejected"],
+        serde_json::json!([
+            {"member": "ghost", "error": "ClassMismatch"},
+            {"step": 1, "error": "VaultUnderfunded"},
+            {"step": 3, "error": "InsufficientBalance"},
+            {"step": 4, "error": "VaultUnderfunded"},
+            {"step": 5, "error": "BelowMinimum"},
+            {"step": 6, "error": "WrongClass"},
+            {"step": 7, "error": "WrongClass"},
+            {"step": 8, "error": "HasReferees"},
+            {"step": 9, "error": "ReferrerAlreadySet"},
+            {"step": 10, "error": "SelfReferral"},
+            {"step": 11, "error": "UnknownMember"},
+            {"step": 12, "error": "UnknownReferrer"}
+        ])
+    );
+    assert_eq!(field(&r, "p1", "CXPT", "own"), "15.225");
+    assert_eq!(field(&r, "p1", "CXPT", "withdrawn"), "5");
+    assert_eq!(r["ledgers"]["CXPT"]["vault"], "0");
+    assert_eq!(r["audit"]["verdict"], "pass");
+}
+
+/// Every §8 refusal reachable today, in the example files and the scenarios
+/// above: `rejected` carries only §8 names, and no output (JSON or tables)
+/// shows a framework code. Unreachable today: AlreadyMember (needs the
+/// `wallet` field), ReportInFuture and ReportTooOld (need `work_at`).
+#[test]
+fn every_refusal_is_a_section_8_name() {
+    let mut reached = std::collections::BTreeSet::new();
+    let mut outputs: Vec<(String, String)> = Vec::new();
+    for file in ["cxmpute.json", "clore.json", "aether.json"] {
+        let out = upline(&["simulate", &scenario(file), "--json"]);
+        assert!(out.status.success(), "{file}");
+        outputs.push((file.into(), String::from_utf8_lossy(&out.stdout).into()));
+        let tables = upline(&["simulate", &scenario(file)]);
+        outputs.push((
+            format!("{file} (tables)"),
+            String::from_utf8_lossy(&tables.stdout).into(),
+        ));
+    }
+    let failed_join = r#"{"preset": "cxmpute",
+      "members": [{"name": "p0", "class": "provider"}, {"name": "u", "class": "user", "referrer": "p0"}],
+      "steps": [{"at": 1, "op": "withdraw", "member": "u", "ledger": "CXPT", "amount": "all"}]}"#;
+    for (file, text) in [("more.json", MORE_REFUSALS), ("failed.json", failed_join)] {
+        outputs.push((file.into(), simulate_text(file, text).1));
+    }
+    for (file, stdout) in &outputs {
+        assert!(!stdout.contains("Custom("), "{file}: {stdout}");
+        if file.ends_with("(tables)") {
+            continue;
+        }
+        let r: Value = serde_json::from_str(stdout).expect("JSON");
+        for refusal in r["rejected"].as_array().expect("rejected") {
+            let name = refusal["error"].as_str().expect("error name");
+            assert!(SECTION_8_ERRORS.contains(&name), "{file}: {refusal}");
+            reached.insert(name.to_string());
+        }
+    }
+    let unreached: Vec<&str> = SECTION_8_ERRORS
+        .iter()
+        .copied()
+        .filter(|name| !reached.contains(*name))
+        .collect();
+    assert_eq!(
+        unreached,
+        ["AlreadyMember", "ReportInFuture", "ReportTooOld"],
+        "reached: {reached:?}"
+    );
 }

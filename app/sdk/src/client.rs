@@ -3,6 +3,7 @@
 //! JSON-RPC ([`crate::rpc::RpcCluster`], feature `rpc`). The CLI's network,
 //! oracle and member commands are written once against [`Cluster`].
 
+use anchor_lang::error::ErrorCode;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::AccountDeserialize;
@@ -27,16 +28,113 @@ impl TxFailure {
         matches!(self, TxFailure::Custom { code, .. } if *code == u32::from(error))
     }
 
-    /// The error's name: an Upline error by its DESIGN.md name, another
+    /// The error's name: an Upline error by its DESIGN.md name, an Anchor
+    /// framework error by its Anchor name (`AccountNotInitialized`), another
     /// program's custom error by code, anything else as text.
     pub fn name(&self) -> String {
         match self {
             TxFailure::Custom { code, .. } => error_by_code(*code)
                 .map(|e| e.name())
-                .unwrap_or_else(|| format!("Custom({code})")),
+                .or_else(|| anchor_error_name(*code))
+                .unwrap_or_else(|| format!("custom program error {code}")),
             TxFailure::Transport(text) | TxFailure::Other(text) => text.clone(),
         }
     }
+}
+
+/// Every Anchor framework error (anchor-lang {100..=5000}), so that a code
+/// the framework returned can be named rather than shown as a number.
+const ANCHOR_ERRORS: &[ErrorCode] = &[
+    ErrorCode::InstructionMissing,
+    ErrorCode::InstructionFallbackNotFound,
+    ErrorCode::InstructionDidNotDeserialize,
+    ErrorCode::InstructionDidNotSerialize,
+    ErrorCode::IdlInstructionStub,
+    ErrorCode::IdlInstructionInvalidProgram,
+    ErrorCode::IdlAccountNotEmpty,
+    ErrorCode::EventInstructionStub,
+    ErrorCode::ConstraintMut,
+    ErrorCode::ConstraintHasOne,
+    ErrorCode::ConstraintSigner,
+    ErrorCode::ConstraintRaw,
+    ErrorCode::ConstraintOwner,
+    ErrorCode::ConstraintRentExempt,
+    ErrorCode::ConstraintSeeds,
+    ErrorCode::ConstraintExecutable,
+    ErrorCode::ConstraintState,
+    ErrorCode::ConstraintAssociated,
+    ErrorCode::ConstraintAssociatedInit,
+    ErrorCode::ConstraintClose,
+    ErrorCode::ConstraintAddress,
+    ErrorCode::ConstraintZero,
+    ErrorCode::ConstraintTokenMint,
+    ErrorCode::ConstraintTokenOwner,
+    ErrorCode::ConstraintMintMintAuthority,
+    ErrorCode::ConstraintMintFreezeAuthority,
+    ErrorCode::ConstraintMintDecimals,
+    ErrorCode::ConstraintSpace,
+    ErrorCode::ConstraintAccountIsNone,
+    ErrorCode::ConstraintTokenTokenProgram,
+    ErrorCode::ConstraintMintTokenProgram,
+    ErrorCode::ConstraintAssociatedTokenTokenProgram,
+    ErrorCode::ConstraintMintGroupPointerExtension,
+    ErrorCode::ConstraintMintGroupPointerExtensionAuthority,
+    ErrorCode::ConstraintMintGroupPointerExtensionGroupAddress,
+    ErrorCode::ConstraintMintGroupMemberPointerExtension,
+    ErrorCode::ConstraintMintGroupMemberPointerExtensionAuthority,
+    ErrorCode::ConstraintMintGroupMemberPointerExtensionMemberAddress,
+    ErrorCode::ConstraintMintMetadataPointerExtension,
+    ErrorCode::ConstraintMintMetadataPointerExtensionAuthority,
+    ErrorCode::ConstraintMintMetadataPointerExtensionMetadataAddress,
+    ErrorCode::ConstraintMintCloseAuthorityExtension,
+    ErrorCode::ConstraintMintCloseAuthorityExtensionAuthority,
+    ErrorCode::ConstraintMintPermanentDelegateExtension,
+    ErrorCode::ConstraintMintPermanentDelegateExtensionDelegate,
+    ErrorCode::ConstraintMintTransferHookExtension,
+    ErrorCode::ConstraintMintTransferHookExtensionAuthority,
+    ErrorCode::ConstraintMintTransferHookExtensionProgramId,
+    ErrorCode::ConstraintDuplicateMutableAccount,
+    ErrorCode::AccountAlreadyMigrated,
+    ErrorCode::AccountNotMigrated,
+    ErrorCode::ConstraintMintPausableExtension,
+    ErrorCode::ConstraintMintPausableAuthority,
+    ErrorCode::RequireViolated,
+    ErrorCode::RequireEqViolated,
+    ErrorCode::RequireKeysEqViolated,
+    ErrorCode::RequireNeqViolated,
+    ErrorCode::RequireKeysNeqViolated,
+    ErrorCode::RequireGtViolated,
+    ErrorCode::RequireGteViolated,
+    ErrorCode::AccountDiscriminatorAlreadySet,
+    ErrorCode::AccountDiscriminatorNotFound,
+    ErrorCode::AccountDiscriminatorMismatch,
+    ErrorCode::AccountDidNotDeserialize,
+    ErrorCode::AccountDidNotSerialize,
+    ErrorCode::AccountNotEnoughKeys,
+    ErrorCode::AccountNotMutable,
+    ErrorCode::AccountOwnedByWrongProgram,
+    ErrorCode::InvalidProgramId,
+    ErrorCode::InvalidProgramExecutable,
+    ErrorCode::AccountNotSigner,
+    ErrorCode::AccountNotSystemOwned,
+    ErrorCode::AccountNotInitialized,
+    ErrorCode::AccountNotProgramData,
+    ErrorCode::AccountNotAssociatedTokenAccount,
+    ErrorCode::AccountSysvarMismatch,
+    ErrorCode::AccountReallocExceedsLimit,
+    ErrorCode::AccountDuplicateReallocs,
+    ErrorCode::DeclaredProgramIdMismatch,
+    ErrorCode::TryingToInitPayerAsProgramAccount,
+    ErrorCode::InvalidNumericConversion,
+    ErrorCode::Deprecated,
+];
+
+/// The Anchor name of framework error `code` (`3012` → `AccountNotInitialized`).
+pub fn anchor_error_name(code: u32) -> Option<String> {
+    ANCHOR_ERRORS
+        .iter()
+        .find(|e| u32::from(**e) == code)
+        .map(|e| e.name())
 }
 
 impl std::fmt::Display for TxFailure {
@@ -160,4 +258,26 @@ pub async fn link_chain<C: Cluster>(
     let above = upline::constants::MAX_REFERRAL_DEPTH - 1;
     chain.extend(stored_upline(cluster, network, referrer, above).await?);
     Ok(chain)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn framework_errors_are_named_not_numbered() {
+        let name = |code| {
+            TxFailure::Custom {
+                instruction: 0,
+                code,
+            }
+            .name()
+        };
+        assert_eq!(name(3012), "AccountNotInitialized");
+        assert_eq!(name(2006), "ConstraintSeeds");
+        assert_eq!(name(100), "InstructionMissing");
+        assert_eq!(name(6001), "UnknownMember");
+        assert_eq!(name(1), "custom program error 1");
+        assert_eq!(ANCHOR_ERRORS.len(), 82);
+    }
 }
