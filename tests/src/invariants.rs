@@ -1,13 +1,16 @@
 //! The stateful fuzz's model of one sequence: what the test itself counts
-//! from the events of successful transactions, and the invariants it holds
-//! the accounts to after every step (see `tests/fuzz.rs`).
+//! from the events of successful transactions, the invariants it holds the
+//! accounts to after every step (see `tests/fuzz.rs`), and its coverage: per
+//! operation, how often it was tried, succeeded, and was refused by name.
 
+use crate::refusal::{Histogram, Refusal};
 use crate::{Chain, TestNetwork};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
 use upline::events::Commission;
 use upline::state::{Ledger, Member};
 use upline_explorer::index::{record, snapshot};
@@ -26,18 +29,129 @@ pub struct Run {
     pub credited: Vec<u128>,
     /// WAD withdrawn per ledger (events), and base units funded per ledger.
     pub withdrawn: Vec<u128>,
-    pub funded: Vec<u64>,
+    pub funded: Vec<u128>,
     /// (earner, report id) pairs seen in events.
     pub reports: HashSet<(Pubkey, u64)>,
     pub next_id: HashMap<Pubkey, u64>,
     pub destinations: HashMap<(Pubkey, u8), Pubkey>,
     /// Nodes' attested (fingerprint, subnet) labels.
     pub attested: HashMap<Pubkey, (String, String)>,
+    /// Base units minted per ledger (a mint's supply is a u64).
+    pub minted: Vec<u128>,
+    /// Providers' attested compute tiers (1-based).
+    pub tiers: HashMap<Pubkey, u8>,
+    /// Devices attested so far (for fresh fingerprints).
+    pub devices: u32,
+    /// Whether the network is paused (after the last successful `set_paused`).
+    pub paused: bool,
     /// Transactions that succeeded and that were refused.
     pub outcomes: [u64; 2],
+    /// What each operation did.
+    pub coverage: Coverage,
+}
+
+/// What one operation did over a run: how often it was tried, how often it
+/// succeeded, and each refusal by name.
+#[derive(Default, Debug, Clone)]
+pub struct OpCount {
+    pub tried: u64,
+    pub succeeded: u64,
+    pub refused: Histogram,
+}
+
+/// Per operation, what the fuzz exercised, plus withdrawals by the mint's decimals.
+#[derive(Default, Debug, Clone)]
+pub struct Coverage {
+    pub ops: BTreeMap<&'static str, OpCount>,
+    /// Decimals of the ledger → (withdrawals tried, paid out).
+    pub withdrawals_by_decimals: BTreeMap<u8, (u64, u64)>,
+}
+
+impl Coverage {
+    /// Count one try of `op` and its outcome.
+    pub fn record(&mut self, op: &'static str, outcome: Result<(), &Refusal>) {
+        let count = self.ops.entry(op).or_default();
+        count.tried += 1;
+        match outcome {
+            Ok(()) => count.succeeded += 1,
+            Err(refusal) => count.refused.add(refusal.name()),
+        }
+    }
+
+    pub fn merge(&mut self, other: &Coverage) {
+        for (op, count) in &other.ops {
+            let mine = self.ops.entry(op).or_default();
+            mine.tried += count.tried;
+            mine.succeeded += count.succeeded;
+            mine.refused.merge(&count.refused);
+        }
+        for (decimals, (tried, paid)) in &other.withdrawals_by_decimals {
+            let mine = self.withdrawals_by_decimals.entry(*decimals).or_default();
+            mine.0 += tried;
+            mine.1 += paid;
+        }
+    }
+
+    /// Tried and succeeded, summed over `ops`.
+    pub fn totals(&self, ops: &[&str]) -> (u64, u64) {
+        ops.iter()
+            .filter_map(|op| self.ops.get(op))
+            .fold((0, 0), |(t, s), c| (t + c.tried, s + c.succeeded))
+    }
+}
+
+impl fmt::Display for Coverage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (op, c) in &self.ops {
+            let percent = 100.0 * c.succeeded as f64 / c.tried.max(1) as f64;
+            write!(
+                f,
+                "  {op}: tried {}, succeeded {} ({percent:.0}%)",
+                c.tried, c.succeeded
+            )?;
+            if c.refused.total() > 0 {
+                write!(f, "; refused: {}", c.refused)?;
+            }
+            writeln!(f)?;
+        }
+        let by_decimals: Vec<String> = self
+            .withdrawals_by_decimals
+            .iter()
+            .map(|(d, (tried, paid))| format!("{d} decimals {paid}/{tried}"))
+            .collect();
+        write!(
+            f,
+            "  withdrawals paid out by decimals: {}",
+            by_decimals.join(", ")
+        )
+    }
 }
 
 impl Run {
+    /// A fresh run on `net`, counting nothing yet.
+    pub fn new(preset: Preset, net: TestNetwork) -> Run {
+        let ledgers = net.ledgers.len();
+        Run {
+            ctx: String::new(),
+            preset,
+            net,
+            members: Vec::new(),
+            credited: vec![0; ledgers],
+            withdrawn: vec![0; ledgers],
+            funded: vec![0; ledgers],
+            reports: HashSet::new(),
+            next_id: HashMap::new(),
+            destinations: HashMap::new(),
+            attested: HashMap::new(),
+            minted: vec![0; ledgers],
+            tiers: HashMap::new(),
+            devices: 0,
+            paused: false,
+            outcomes: [0, 0],
+            coverage: Coverage::default(),
+        }
+    }
+
     pub fn token_ledgers(&self) -> Vec<u8> {
         self.net
             .ledgers
@@ -153,7 +267,7 @@ impl Run {
             if l.mint.is_some() {
                 let vault = chain.token_balance(&ledger.vault).await;
                 assert_eq!(
-                    vault,
+                    u128::from(vault),
                     ledger.funded - ledger.withdrawn,
                     "{ctx}: {} vault != funded - withdrawn",
                     l.name
@@ -171,30 +285,46 @@ impl Run {
     }
 }
 
-/// Send `ixs` signed by `signers`; on failure check that nothing changed.
+/// Send `ixs` signed by `signers` as operation `op` (counted in the run's
+/// coverage with its outcome); on failure check that nothing changed.
+///
+/// That check cannot fail in solana-program-test: the bank rolls a failed
+/// transaction back as a whole. It guards the fuzz itself and is not counted
+/// as coverage.
 pub async fn attempt(
     chain: &mut Chain,
     run: &mut Run,
+    op: &'static str,
     ixs: Vec<Instruction>,
     signers: &[&Keypair],
-) -> bool {
+) -> Result<(), Refusal> {
     let watched = run.watched();
     let before = chain.snapshot(&watched).await;
     match chain.send(&ixs, signers).await {
         Ok(events) => {
             run.count(&events);
             run.outcomes[0] += 1;
-            true
+            run.coverage.record(op, Ok(()));
+            Ok(())
         }
-        Err(_) => {
+        Err(failure) => {
             run.outcomes[1] += 1;
+            let refusal = Refusal::of(&failure);
+            // The bank turns a panic in the (native) program into this.
+            assert_ne!(
+                refusal,
+                Refusal::Runtime("ProgramFailedToComplete".into()),
+                "{}: the program panicked on {op}",
+                run.ctx
+            );
+            run.coverage.record(op, Err(&refusal));
             let after = chain.snapshot(&watched).await;
             assert!(
                 before == after,
                 "{}: a failed transaction changed an account",
                 run.ctx
             );
-            false
+            Err(refusal)
         }
     }
 }

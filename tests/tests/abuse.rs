@@ -6,6 +6,7 @@
 //! draining a vault through rounding.
 #![allow(deprecated)]
 
+use anchor_lang::error::ErrorCode;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::math::Wad;
@@ -14,14 +15,16 @@ use upline_sdk::ix::{self, TokenDestination};
 use upline_sdk::pda;
 use upline_tests::checks::assert_accounting;
 use upline_tests::network::{class, tables, LedgerSetup};
+use upline_tests::refusal::Refusal;
 use upline_tests::reports::{compute, usage};
 use upline_tests::tokens::TOKEN;
-use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
+use upline_tests::{Expect, TxFailure};
 
 /// `remove_oracle` closes the oracle's account. Sending lamports back to it in
 /// the same transaction leaves a system-owned husk, not an oracle: the report
-/// that follows is refused and the whole transaction changes nothing.
+/// that follows (the third instruction) is refused with `NotOracle`, and the
+/// whole transaction fails.
 #[tokio::test]
 async fn a_closed_oracle_cannot_be_revived_within_a_transaction() {
     let mut chain = Chain::start().await;
@@ -39,13 +42,21 @@ async fn a_closed_oracle_cannot_be_revived_within_a_transaction() {
         .usage_ix(&mut chain, &user.pubkey(), usage(1, Endpoint::Chat, 1_000))
         .await;
     let watched = [oracle_account, net.member(&user.pubkey()), net.key];
-    chain
+    let failure = chain
         .expect_failure(
             &[remove.clone(), revive, report.clone()],
             &[&net.admin, &oracle],
             &watched,
         )
         .await;
+    assert_eq!(
+        failure,
+        TxFailure::Custom {
+            instruction: 2,
+            code: u32::from(UplineError::NotOracle)
+        },
+        "the report about the revived oracle is refused as from a non-oracle: {failure}"
+    );
     // Removed for real, the oracle cannot report either.
     chain.send(&[remove], &[&net.admin]).await.expect("remove");
     chain
@@ -65,7 +76,7 @@ async fn rounding_cannot_drain_a_vault() {
         &[class(
             "member",
             &[],
-            Some(("0.0000013", 0, BonusTrigger::AtLink)),
+            Some(("0.0000013", 0, BonusTrigger::FirstWork)),
         )],
         false,
     );
@@ -77,11 +88,12 @@ async fn rounding_cannot_drain_a_vault() {
         token_program: TOKEN,
     }];
     let net = TestNetwork::create(&mut chain, "rounding", t, &ledgers).await;
+    net.enable_unpaid_work(&mut chain, 0, 0).await;
     net.fund(&mut chain, 0, 1_000).await;
     let earner = net.join(&mut chain, 0, &[]).await;
     let mut wallets = vec![earner.pubkey()];
     for _ in 0..15 {
-        wallets.push(net.join(&mut chain, 0, &[&earner]).await.pubkey());
+        wallets.push(net.join_and_work(&mut chain, 0, &earner).await.pubkey());
     }
     // 15 × 1.3 = 19.5 base units credited.
     let mint = net.ledgers[0].mint();
@@ -176,19 +188,31 @@ async fn member_addresses_off_the_canonical_bump_are_refused() {
         ix
     };
     let join = ix::join(&wallet.pubkey(), &wallet.pubkey(), &net.key, 0, &[]);
-    chain
+    let failure = chain
         .expect_failure(
             &[swap(join.clone())],
             &[&wallet],
             &[other, canonical, net.key],
         )
         .await;
+    // The member's `seeds` constraint derives the canonical address only.
+    assert_eq!(
+        Refusal::of(&failure),
+        Refusal::from(ErrorCode::ConstraintSeeds),
+        "{failure}"
+    );
     chain
         .send(&[join], &[&wallet])
         .await
         .expect("joins at the canonical address");
     let points = ix::withdraw(&wallet.pubkey(), &net.key, 1, None, None);
-    chain
+    let failure = chain
         .expect_failure(&[swap(points)], &[&wallet], &[canonical])
         .await;
+    // Nothing lives at the other address.
+    assert_eq!(
+        Refusal::of(&failure),
+        Refusal::from(ErrorCode::AccountNotInitialized),
+        "{failure}"
+    );
 }

@@ -1,21 +1,30 @@
 //! Every instruction against the sealevel-attacks catalogue (see
 //! `upline_tests::attack`): each is first tried with every account tampered
-//! with, each attempt must fail and change nothing, then it runs as given.
-//! Closing and reviving an account is tried where the program closes one
-//! (`remove_oracle`); no instruction takes a sysvar account (the clock comes
-//! from the syscall), so sysvar address checks have nothing to act on.
+//! with, each attempt must be refused with the error of the check that should
+//! catch it, then it runs as given. Each instruction's fields below follow its
+//! `Accounts` struct in `programs/upline/src/instructions/`, with the error
+//! its own constraint returns for a well-formed but wrong account; the few
+//! attempts whose refusal depends on the state of the account put in (a
+//! member of the same network in another member's place) are listed as
+//! exceptions with the reason. Closing and reviving an account is tried where
+//! the program closes one (`remove_oracle`, and in `abuse`); no instruction
+//! takes a sysvar account (the clock comes from the syscall), so sysvar
+//! address checks have nothing to act on.
 #![allow(deprecated)]
 
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::HashMap;
+use upline::errors::UplineError::{self, *};
 use upline::instructions::{AttestNodeArgs, ModelArgs};
 use upline::math::Ppm;
 use upline::state::{CommissionTier, Network, RewardTables, Service};
 use upline_sdk::ix::{self, RentalParties, TokenDestination, TokenLedgerSpec};
 use upline_sdk::pda;
-use upline_tests::attack::{attack, Case, Cosplay};
+use upline_tests::attack::{
+    account, checked, cosplay_library, field, payer, signer, token, Case, Field, Harness, Kind, Ty,
+};
 use upline_tests::reports::{bandwidth, compute, hash32, model, usage};
 use upline_tests::tokens::TOKEN;
 use upline_tests::{Chain, TestNetwork};
@@ -88,7 +97,10 @@ impl Pair {
         ];
         for (la, lb) in a.ledgers.iter().zip(&b.ledgers) {
             map.push((la.address, lb.address));
-            map.push((pda::vault(&la.address), pda::vault(&lb.address)));
+            if let (Some(ma), Some(mb)) = (&la.mint, &lb.mint) {
+                map.push((pda::vault(&la.address), pda::vault(&lb.address)));
+                map.push((ma.address, mb.address));
+            }
         }
         for wallet in self.wallets.values() {
             map.push((a.member(&wallet.pubkey()), b.member(&wallet.pubkey())));
@@ -111,44 +123,76 @@ impl Pair {
         }
         map.into_iter().collect()
     }
-
-    /// One account of each kind, whose data may stand in for another kind's.
-    fn cosplay(&self) -> Cosplay {
-        let a = &self.net;
-        let first = self.wallets.values().next().expect("a member").pubkey();
-        vec![
-            (a.key, "a Network's data"),
-            (a.member(&first), "a Member's data"),
-            (a.ledgers[0].address, "a Ledger's data"),
-            (pda::reward_tables(&a.key), "a RewardTables' data"),
-        ]
-    }
 }
 
-fn case(
-    name: &'static str,
-    ix: anchor_lang::solana_program::instruction::Instruction,
-    signers: &[&Keypair],
-) -> Case {
-    Case {
-        name,
-        ix,
-        signers: signers.iter().map(|k| k.insecure_clone()).collect(),
-    }
+/// The seeds constraint of a PDA (an `init` account, or an `UncheckedAccount`
+/// with `seeds`) derived from the field in question.
+fn seeds() -> anchor_lang::error::ErrorCode {
+    anchor_lang::error::ErrorCode::ConstraintSeeds
 }
 
-async fn run(
-    chain: &mut Chain,
-    cases: Vec<Case>,
-    twins: &HashMap<Pubkey, Pubkey>,
-    cosplay: &Cosplay,
-) -> usize {
-    let mut attempts = 0;
-    for case in &cases {
-        attempts += attack(chain, case, twins, cosplay).await;
-    }
-    attempts
+/// The token account constraint `token::authority = funder`.
+fn token_owner() -> anchor_lang::error::ErrorCode {
+    anchor_lang::error::ErrorCode::ConstraintTokenOwner
 }
+
+/// `admin` and a network with `has_one = admin @ NotAdmin`: every admin
+/// instruction without other accounts.
+fn admin_fields() -> Vec<Field> {
+    vec![
+        signer("admin", NotAdmin),
+        account("network", Kind::Network, NotAdmin),
+    ]
+}
+
+/// `admin`, a payer and a network whose `init` account is seeded by the
+/// network's address: a wrong network fails those seeds, which Anchor checks
+/// (creating `init` accounts) before the network's own `has_one = admin`.
+fn admin_init_fields(init: &'static str) -> Vec<Field> {
+    vec![
+        signer("admin", NotAdmin),
+        payer("payer"),
+        account("network", Kind::Network, seeds()),
+        field(init, Ty::Init),
+        field("system_program", Ty::Program),
+    ]
+}
+
+/// `OracleContext`, first in every report and attestation: the oracle signs,
+/// the program checks its registration (`NotOracle`), and the reward tables'
+/// `has_one = network @ InvalidTables` catches a wrong network (the composite's
+/// constraints run before the outer fields').
+fn oracle_fields() -> Vec<Field> {
+    vec![
+        signer("oracle_authority", NotOracle),
+        checked("oracle", NotOracle),
+        account("network", Kind::Network, InvalidTables),
+        account("reward_tables", Kind::RewardTables, InvalidTables),
+    ]
+}
+
+/// Levels 1-3 of a report's upline, loaded and matched by the program.
+fn upline_fields() -> Vec<Field> {
+    vec![
+        checked("upline1", UplineMismatch),
+        checked("upline2", UplineMismatch),
+        checked("upline3", UplineMismatch),
+    ]
+}
+
+fn with(mut fields: Vec<Field>, more: Vec<Field>) -> Vec<Field> {
+    fields.extend(more);
+    fields
+}
+
+/// A member of the same network as the referrer of a link: it loads, and the
+/// levels passed above it do not match its stored links.
+fn referrer_field() -> Field {
+    checked("referrer", UnknownReferrer).member(UplineMismatch)
+}
+
+/// The joining or linking member's own account as its referrer.
+const SELF: &str = "the member's own address as referrer is a self-referral, checked before the referrer is loaded";
 
 #[tokio::test]
 async fn cxmpute_instructions_refuse_every_tampered_account() {
@@ -174,7 +218,8 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
         .attest_provider(&mut chain, &pair.wallet("p2"), 24)
         .await;
     let twins = pair.twins(&["llama3-70b", "gemma-2b"], &[]);
-    let cosplay = pair.cosplay();
+    let cosplay = cosplay_library(&mut chain).await;
+    let mut harness = Harness::new(&mut chain, twins, cosplay).await;
     let state: Network = chain.account(&net.key).await;
     let tables: RewardTables = chain.account(&pda::reward_tables(&net.key)).await;
     let newcomer = chain.wallet().await;
@@ -201,19 +246,26 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
     };
     let mut compute_args = compute(1, Service::Chat, 1_000, 5_000);
     compute_args.id = 1;
+    let member_fields =
+        |wrong: UplineError| with(admin_fields(), vec![account("member", Kind::Member, wrong)]);
 
     let cases = vec![
-        case(
+        Case::new(
             "update_tables",
             ix::update_tables(&admin.pubkey(), &net.key, state.tables),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "set_reward_tables",
             ix::set_reward_tables(&admin.pubkey(), &net.key, tables.data),
             &[&admin],
+            with(
+                admin_fields(),
+                vec![account("reward_tables", Kind::RewardTables, InvalidTables)],
+            ),
         ),
-        case(
+        Case::new(
             "register_model",
             ix::register_model(
                 &admin.pubkey(),
@@ -222,13 +274,18 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 model_args(2_000_000),
             ),
             &[&admin],
+            admin_init_fields("model"),
         ),
-        case(
+        Case::new(
             "update_model",
             ix::update_model(&admin.pubkey(), &net.key, model_args(2_500_000)),
             &[&admin],
+            with(
+                admin_fields(),
+                vec![account("model", Kind::Model, InvalidModel)],
+            ),
         ),
-        case(
+        Case::new(
             "add_oracle",
             ix::add_oracle(
                 &admin.pubkey(),
@@ -237,13 +294,18 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 &new_oracle.pubkey(),
             ),
             &[&admin],
+            admin_init_fields("oracle"),
         ),
-        case(
+        Case::new(
             "remove_oracle",
             ix::remove_oracle(&admin.pubkey(), &net.key, &new_oracle.pubkey()),
             &[&admin],
+            with(
+                admin_fields(),
+                vec![account("oracle", Kind::Oracle, NotOracle)],
+            ),
         ),
-        case(
+        Case::new(
             "join",
             ix::join(
                 &newcomer.pubkey(),
@@ -253,13 +315,47 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 &upline(&["p2", "p1", "p0"]),
             ),
             &[&newcomer],
+            // The member PDA is seeded by the wallet and the network, so
+            // another signing wallet or another network fails its seeds.
+            vec![
+                signer("wallet", seeds()),
+                payer("payer"),
+                account("network", Kind::Network, seeds()),
+                field("member", Ty::Seeded),
+                referrer_field(),
+                checked("upline2", UplineMismatch),
+                checked("upline3", UplineMismatch),
+                field("system_program", Ty::Program),
+            ],
+        )
+        .except(
+            "referrer",
+            "replaced by the account at member",
+            SelfReferral,
+            SELF,
         ),
-        case(
+        Case::new(
             "set_referrer",
             ix::set_referrer(&pair.wallet("lone"), &net.key, &upline(&["p2", "p1", "p0"])),
             &[&pair.wallets["lone"]],
+            // The member's `has_one = network` and `has_one = wallet` (both
+            // `UnknownMember`) catch a wrong network, member or wallet.
+            vec![
+                signer("wallet", UnknownMember),
+                account("network", Kind::Network, UnknownMember),
+                account("member", Kind::Member, UnknownMember),
+                referrer_field(),
+                checked("upline2", UplineMismatch),
+                checked("upline3", UplineMismatch),
+            ],
+        )
+        .except(
+            "referrer",
+            "replaced by the account at member",
+            SelfReferral,
+            SELF,
         ),
-        case(
+        Case::new(
             "set_member_tier",
             ix::set_member_tier(
                 &admin.pubkey(),
@@ -268,29 +364,61 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 CommissionTier::Premium,
             ),
             &[&admin],
+            member_fields(UnknownMember),
         ),
-        case(
+        Case::new(
             "open_promotion",
             ix::open_promotion(&admin.pubkey(), &net.key, Ppm(500_000), 0, i64::MAX),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "close_promotion",
             ix::close_promotion(&admin.pubkey(), &net.key),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "attest_provider",
             ix::attest_provider(&oracle.pubkey(), &net.key, &pair.wallet("p1"), 8_192),
             &[&oracle],
+            with(
+                oracle_fields(),
+                vec![account("member", Kind::Member, UnknownMember)],
+            ),
         ),
-        case(
+        Case::new(
             "report_compute",
             net.compute_ix(&mut chain, &pair.wallet("p2"), "llama3-70b", compute_args)
                 .await,
             &[&oracle],
+            with(
+                oracle_fields(),
+                with(
+                    vec![
+                        checked("provider", UnknownMember),
+                        account("model", Kind::Model, InvalidModel),
+                    ],
+                    upline_fields(),
+                ),
+            ),
+        )
+        // Another provider in p2's place loads, and its own tier is checked
+        // before its links: p1 is attested at 8 GiB (Blue Surge, below the
+        // model's Mariana Depth), p0 not at all.
+        .except(
+            "provider",
+            "replaced by the account at upline1",
+            TierTooLow,
+            "p1's tier is below llama3-70b's minimum",
+        )
+        .except(
+            "provider",
+            "replaced by the account at upline2",
+            UnattestedProvider,
+            "p0 has no attested device",
         ),
-        case(
+        Case::new(
             "report_usage",
             net.usage_ix(
                 &mut chain,
@@ -299,8 +427,15 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
             )
             .await,
             &[&oracle],
+            with(
+                oracle_fields(),
+                with(
+                    vec![checked("user", UnknownMember).member(UplineMismatch)],
+                    upline_fields(),
+                ),
+            ),
         ),
-        case(
+        Case::new(
             "fund_vault",
             ix::fund_vault(
                 &funder.pubkey(),
@@ -312,13 +447,25 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 5_000_000_000,
             ),
             &[&funder],
+            // The ledger's `has_one = network`, and the mint's, vault's and
+            // token program's `address = ledger.…`, are all `WrongLedger`.
+            vec![
+                signer("funder", token_owner()),
+                account("network", Kind::Network, WrongLedger),
+                account("ledger", Kind::Ledger, WrongLedger),
+                token("mint", Kind::Mint, WrongLedger),
+                token("vault", Kind::TokenAccount, WrongLedger),
+                token("source", Kind::TokenAccount, token_owner()),
+                field("token_program", Ty::Program),
+            ],
         ),
-        case(
+        Case::new(
             "add_points_ledger",
             ix::add_points_ledger(&admin.pubkey(), &admin.pubkey(), &net.key, 2, "EXTRA"),
             &[&admin],
+            admin_init_fields("ledger"),
         ),
-        case(
+        Case::new(
             "add_token_ledger",
             ix::add_token_ledger(
                 &admin.pubkey(),
@@ -331,41 +478,77 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                     token_program: TOKEN,
                     min_withdrawal: 1,
                     circuit_breaker: None,
+                    allow_freeze_authority: false,
                 },
             ),
             &[&admin],
+            {
+                let mut fields = admin_init_fields("ledger");
+                fields.pop();
+                fields.extend([
+                    // Any mint the admin chooses is acceptable.
+                    field(
+                        "mint",
+                        Ty::Token {
+                            kind: Kind::Mint,
+                            wrong: None,
+                        },
+                    ),
+                    field("vault", Ty::Init),
+                    field("token_program", Ty::Program),
+                    field("system_program", Ty::Program),
+                ]);
+                fields
+            },
         ),
-        case(
+        Case::new(
             "update_ledger",
             ix::update_ledger(&admin.pubkey(), &net.key, 0, 1, None),
             &[&admin],
+            with(
+                admin_fields(),
+                vec![account("ledger", Kind::Ledger, WrongLedger)],
+            ),
         ),
-        case(
+        Case::new(
             "open_member_ledgers",
             ix::open_member_ledgers(&admin.pubkey(), &net.key, &pair.wallet("p0")),
             &[&admin],
+            vec![
+                payer("payer"),
+                account("network", Kind::Network, UnknownMember),
+                account("member", Kind::Member, UnknownMember),
+                field("system_program", Ty::Program),
+            ],
         ),
-        case(
+        Case::new(
             "set_paused",
             ix::set_paused(&admin.pubkey(), &net.key, true),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "set_paused (resume)",
             ix::set_paused(&admin.pubkey(), &net.key, false),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "propose_admin",
             ix::propose_admin(&admin.pubkey(), &net.key, &new_admin.pubkey()),
             &[&admin],
+            admin_fields(),
         ),
-        case(
+        Case::new(
             "accept_admin",
             ix::accept_admin(&new_admin.pubkey(), &net.key),
             &[&new_admin],
+            vec![
+                signer("pending_admin", NotPendingAdmin),
+                account("network", Kind::Network, NotPendingAdmin),
+            ],
         ),
-        case(
+        Case::new(
             "create_network",
             ix::create_network(
                 &newcomer.pubkey(),
@@ -374,9 +557,18 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 state.tables,
             ),
             &[&newcomer],
+            // The network PDA is seeded by the creator.
+            vec![
+                signer("creator", seeds()),
+                field("network", Ty::Init),
+                field("reward_tables", Ty::Init),
+                field("system_program", Ty::Program),
+            ],
         ),
     ];
-    let mut attempts = run(&mut chain, cases, &twins, &cosplay).await;
+    for case in &cases {
+        harness.attack(&mut chain, case).await;
+    }
 
     // A withdrawal of what the report paid p2 (0.375 CXPT: above the minimum once lowered to 1 base unit).
     let to = TokenDestination {
@@ -384,19 +576,33 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
         destination: p2_tokens,
         token_program: cxpt.token_program,
     };
-    let withdraw = case(
+    let withdraw = Case::new(
         "withdraw",
         ix::withdraw(&p2.pubkey(), &net.key, 0, Some(&to), Some(100_000_000)),
         &[&p2],
+        // The ledger's `has_one = network`, and the mint's, vault's and token
+        // program's `address = ledger.…`, are `WrongLedger`; the member's
+        // `has_one = network` and `has_one = wallet` are `UnknownMember`.
+        vec![
+            signer("wallet", UnknownMember),
+            account("network", Kind::Network, WrongLedger),
+            account("ledger", Kind::Ledger, WrongLedger),
+            account("member", Kind::Member, UnknownMember),
+            token("mint", Kind::Mint, WrongLedger),
+            token("vault", Kind::TokenAccount, WrongLedger),
+            token("destination", Kind::TokenAccount, WrongDestination),
+            field("token_program", Ty::Program),
+        ],
     );
-    attempts += run(&mut chain, vec![withdraw], &twins, &cosplay).await;
-    assert!(attempts > 400, "{attempts} attempts");
-    eprintln!("cxmpute: {attempts} tampered transactions refused");
+    harness.attack(&mut chain, &withdraw).await;
+    let attempts = harness.finish("cxmpute");
+    assert!(attempts > 1_000, "{attempts} attempts");
 }
 
 #[tokio::test]
 async fn clore_and_aether_reports_refuse_every_tampered_account() {
     let mut chain = Chain::start().await;
+    let cosplay = cosplay_library(&mut chain).await;
     let clore = pair(
         &mut chain,
         "clore",
@@ -423,12 +629,24 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
         host_extra_fee: 0,
     };
     let oracle = clore.net.oracle.insecure_clone();
-    let cases = vec![case(
+    let mut harness = Harness::new(&mut chain, clore.twins(&[], &[]), cosplay.clone()).await;
+    let report_rental = Case::new(
         "report_rental",
         ix::report_rental(&oracle.pubkey(), &clore.net.key, &parties, rental),
         &[&oracle],
-    )];
-    let mut attempts = run(&mut chain, cases, &clore.twins(&[], &[]), &clore.cosplay()).await;
+        with(
+            oracle_fields(),
+            vec![
+                // `constraint = ledger.network == oracle.network @ WrongLedger`.
+                account("ledger", Kind::Ledger, WrongLedger),
+                checked("renter", UnknownMember).member(UplineMismatch),
+                checked("host", UnknownMember).member(UplineMismatch),
+                checked("renter_referrer", UplineMismatch),
+                checked("host_referrer", UplineMismatch),
+            ],
+        ),
+    );
+    harness.attack(&mut chain, &report_rental).await;
 
     let aether = pair(
         &mut chain,
@@ -445,7 +663,7 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
         let ix = n.attest_node_ix(&aether.wallet("n1"), "dev-1", "subnet-1");
         n.as_oracle(&mut chain, &[ix]).await.expect("attest");
     }
-    let twins = aether.twins(&[], &[("dev-1", "subnet-1"), ("dev-2", "subnet-2")]);
+    harness.twins = aether.twins(&[], &[("dev-1", "subnet-1"), ("dev-2", "subnet-2")]);
     let attest = ix::attest_node(
         &oracle.pubkey(),
         &oracle.pubkey(),
@@ -466,9 +684,43 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
         )
         .await;
     let cases = vec![
-        case("attest_node", attest, &[&oracle]),
-        case("report_bandwidth", report, &[&oracle]),
+        Case::new(
+            "attest_node",
+            attest,
+            &[&oracle],
+            with(
+                oracle_fields(),
+                vec![
+                    payer("payer"),
+                    account("member", Kind::Member, UnknownMember),
+                    // Both PDAs are seeded by the network and the hashes.
+                    field("device", Ty::Seeded),
+                    field("subnet", Ty::Seeded),
+                    field("system_program", Ty::Program),
+                ],
+            ),
+        ),
+        Case::new(
+            "report_bandwidth",
+            report,
+            &[&oracle],
+            with(
+                oracle_fields(),
+                vec![
+                    // `device.member == node.key() @ UnattestedNode` binds
+                    // the node's address before the program loads it.
+                    checked("node", UnknownMember).bound(UnattestedNode),
+                    // `device.network`, `device.member` and `subnet.network`
+                    // constraints are `UnattestedNode`.
+                    account("device", Kind::Device, UnattestedNode),
+                    account("subnet", Kind::Subnet, UnattestedNode),
+                    checked("referrer", UplineMismatch),
+                ],
+            ),
+        ),
     ];
-    attempts += run(&mut chain, cases, &twins, &aether.cosplay()).await;
-    eprintln!("clore and aether: {attempts} tampered transactions refused");
+    for case in &cases {
+        harness.attack(&mut chain, case).await;
+    }
+    harness.finish("clore and aether");
 }

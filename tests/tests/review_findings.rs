@@ -434,3 +434,28 @@ async fn direct_bonuses_go_to_existing_ledgers_and_link_bonuses_to_points() {
             .expect("valid bonus ledger");
     }
 }
+
+/// Found by the structure-aware instruction fuzz: a commission rate near
+/// u64::MAX overflowed the sum of a class's rates and panicked the program
+/// (`ProgramFailedToComplete`) instead of refusing the tables by name.
+#[tokio::test]
+async fn a_huge_commission_rate_is_refused_not_a_panic() {
+    let mut chain = Chain::start().await;
+    let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
+    let mut t = net.state(&mut chain).await.tables;
+    t.classes[0].commission_rates = [
+        upline::math::Ppm(u64::MAX),
+        upline::math::Ppm(1),
+        upline::math::Ppm(0),
+    ];
+    t.classes[0].referral_depth = 2;
+    let admin = net.admin.pubkey();
+    chain
+        .expect_refusal(
+            &[ix::update_tables(&admin, &net.key, t)],
+            &[&net.admin],
+            UplineError::InvalidTables,
+            &[net.key],
+        )
+        .await;
+}

@@ -287,8 +287,14 @@ impl ClassTable {
             UplineError::InvalidTables
         );
         // Together the levels may not pay out more than the earner earned.
-        let total: u64 = paid.iter().map(|rate| rate.0).sum();
-        require!(total <= Ppm::ONE.0, UplineError::InvalidTables);
+        // Checked: a rate near u64::MAX must be refused, not overflow the sum.
+        let total = paid
+            .iter()
+            .try_fold(0u64, |total, rate| total.checked_add(rate.0));
+        require!(
+            total.is_some_and(|total| total <= Ppm::ONE.0),
+            UplineError::InvalidTables
+        );
         let pays_bonus = self.direct_bonus != Wad::ZERO;
         let has_trigger = self.direct_bonus_trigger != BonusTrigger::Never;
         require!(pays_bonus == has_trigger, UplineError::InvalidTables);
