@@ -6,6 +6,7 @@
 use anchor_lang::error::ErrorCode;
 use std::fmt;
 use upline::errors::{error_by_code, UplineError, ERROR_CODE_OFFSET};
+use upline_sdk::client::anchor_error_name;
 use upline_sdk::sandbox::TxFailure;
 
 /// Why one instruction was refused.
@@ -20,72 +21,6 @@ pub enum Refusal {
     /// The transaction did not run (signing, fees...), as text.
     Other(String),
 }
-
-/// Every Anchor framework error, so that codes can be named.
-const ANCHOR_ERRORS: &[ErrorCode] = &[
-    ErrorCode::InstructionMissing,
-    ErrorCode::InstructionFallbackNotFound,
-    ErrorCode::InstructionDidNotDeserialize,
-    ErrorCode::InstructionDidNotSerialize,
-    ErrorCode::IdlInstructionStub,
-    ErrorCode::IdlInstructionInvalidProgram,
-    ErrorCode::IdlAccountNotEmpty,
-    ErrorCode::EventInstructionStub,
-    ErrorCode::ConstraintMut,
-    ErrorCode::ConstraintHasOne,
-    ErrorCode::ConstraintSigner,
-    ErrorCode::ConstraintRaw,
-    ErrorCode::ConstraintOwner,
-    ErrorCode::ConstraintRentExempt,
-    ErrorCode::ConstraintSeeds,
-    ErrorCode::ConstraintExecutable,
-    ErrorCode::ConstraintState,
-    ErrorCode::ConstraintAssociated,
-    ErrorCode::ConstraintAssociatedInit,
-    ErrorCode::ConstraintClose,
-    ErrorCode::ConstraintAddress,
-    ErrorCode::ConstraintZero,
-    ErrorCode::ConstraintTokenMint,
-    ErrorCode::ConstraintTokenOwner,
-    ErrorCode::ConstraintMintMintAuthority,
-    ErrorCode::ConstraintMintFreezeAuthority,
-    ErrorCode::ConstraintMintDecimals,
-    ErrorCode::ConstraintSpace,
-    ErrorCode::ConstraintAccountIsNone,
-    ErrorCode::ConstraintTokenTokenProgram,
-    ErrorCode::ConstraintMintTokenProgram,
-    ErrorCode::ConstraintAssociatedTokenTokenProgram,
-    ErrorCode::ConstraintDuplicateMutableAccount,
-    ErrorCode::RequireViolated,
-    ErrorCode::RequireEqViolated,
-    ErrorCode::RequireKeysEqViolated,
-    ErrorCode::RequireNeqViolated,
-    ErrorCode::RequireKeysNeqViolated,
-    ErrorCode::RequireGtViolated,
-    ErrorCode::RequireGteViolated,
-    ErrorCode::AccountDiscriminatorAlreadySet,
-    ErrorCode::AccountDiscriminatorNotFound,
-    ErrorCode::AccountDiscriminatorMismatch,
-    ErrorCode::AccountDidNotDeserialize,
-    ErrorCode::AccountDidNotSerialize,
-    ErrorCode::AccountNotEnoughKeys,
-    ErrorCode::AccountNotMutable,
-    ErrorCode::AccountOwnedByWrongProgram,
-    ErrorCode::InvalidProgramId,
-    ErrorCode::InvalidProgramExecutable,
-    ErrorCode::AccountNotSigner,
-    ErrorCode::AccountNotSystemOwned,
-    ErrorCode::AccountNotInitialized,
-    ErrorCode::AccountNotProgramData,
-    ErrorCode::AccountNotAssociatedTokenAccount,
-    ErrorCode::AccountSysvarMismatch,
-    ErrorCode::AccountReallocExceedsLimit,
-    ErrorCode::AccountDuplicateReallocs,
-    ErrorCode::DeclaredProgramIdMismatch,
-    ErrorCode::TryingToInitPayerAsProgramAccount,
-    ErrorCode::InvalidNumericConversion,
-    ErrorCode::Deprecated,
-];
 
 impl Refusal {
     /// What `failure` says, as a refusal. Instruction errors other than custom
@@ -126,11 +61,9 @@ impl Refusal {
             Refusal::Code(code) if *code >= ERROR_CODE_OFFSET => error_by_code(*code)
                 .map(|e| e.name())
                 .unwrap_or_else(|| format!("Custom({code})")),
-            Refusal::Code(code) => ANCHOR_ERRORS
-                .iter()
-                .find(|e| u32::from(**e) == *code)
-                .map(|e| e.name())
-                .unwrap_or_else(|| format!("Custom({code})")),
+            Refusal::Code(code) => {
+                anchor_error_name(*code).unwrap_or_else(|| format!("Custom({code})"))
+            }
             Refusal::Runtime(name) => name.clone(),
             Refusal::Other(text) => text.clone(),
         }
