@@ -2,6 +2,7 @@
 
 use crate::Chain;
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::instructions::UsageReportArgs;
@@ -181,6 +182,24 @@ impl TestNetwork {
         let wallet = self.join(chain, class, &[referrer]).await;
         self.record_work(chain, &wallet.pubkey(), 1).await;
         wallet
+    }
+
+    /// `withdraw` by `wallet` from token ledger `index` to its token account
+    /// `destination` (`None`: every whole base unit).
+    pub fn withdraw_ix(
+        &self,
+        index: u8,
+        wallet: &Pubkey,
+        destination: &Pubkey,
+        amount: Option<u64>,
+    ) -> Instruction {
+        let mint = self.ledgers[usize::from(index)].mint();
+        let to = ix::TokenDestination {
+            mint: mint.address,
+            destination: *destination,
+            token_program: mint.token_program,
+        };
+        ix::withdraw(wallet, &self.key, index, Some(&to), amount)
     }
 
     /// Mint `amount` base units to a new funder and deposit them into ledger `index`'s vault.

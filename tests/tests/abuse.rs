@@ -11,7 +11,7 @@ use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::math::Wad;
 use upline::state::{BonusTrigger, Endpoint, Service};
-use upline_sdk::ix::{self, TokenDestination};
+use upline_sdk::ix;
 use upline_sdk::pda;
 use upline_tests::checks::assert_accounting;
 use upline_tests::network::{class, tables, LedgerSetup};
@@ -96,29 +96,26 @@ async fn rounding_cannot_drain_a_vault() {
         wallets.push(net.join_and_work(&mut chain, 0, &earner).await.pubkey());
     }
     // 15 × 1.3 = 19.5 base units credited.
-    let mint = net.ledgers[0].mint();
-    let to = TokenDestination {
-        mint: mint.address,
-        destination: chain.token_account(mint, &earner.pubkey()).await,
-        token_program: mint.token_program,
-    };
+    let to = chain
+        .token_account(net.ledgers[0].mint(), &earner.pubkey())
+        .await;
     let mut paid = 0;
     for _ in 0..19 {
-        let one = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), Some(1));
+        let one = net.withdraw_ix(0, &earner.pubkey(), &to, Some(1));
         chain.send(&[one], &[&earner]).await.expect("one base unit");
         paid += 1;
     }
     // Half a base unit is left: neither one unit nor "all" pays it out.
     let member = net.member(&earner.pubkey());
     for amount in [Some(1), None] {
-        let ix = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), amount);
+        let ix = net.withdraw_ix(0, &earner.pubkey(), &to, amount);
         let failure = chain.expect_failure(&[ix], &[&earner], &[member]).await;
         assert!(
             failure.is(UplineError::InsufficientBalance) || failure.is(UplineError::BelowMinimum),
             "{failure}"
         );
     }
-    assert_eq!(chain.token_balance(&to.destination).await, paid);
+    assert_eq!(chain.token_balance(&to).await, paid);
     let state = net.member_state(&mut chain, &earner.pubkey()).await;
     assert_eq!(
         state.ledgers[0].balance(),

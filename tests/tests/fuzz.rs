@@ -333,13 +333,7 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
             fund(chain, run, ledger, amount).await;
         }
         (16, Some(m)) => {
-            let tier = *rng
-                .pick(&[
-                    CommissionTier::Standard,
-                    CommissionTier::Premium,
-                    CommissionTier::Vip,
-                ])
-                .expect("tiers");
+            let tier = *rng.pick(&CommissionTier::ALL).expect("tiers");
             let signer = if rng.chance(10) {
                 m.insecure_clone()
             } else {

@@ -588,13 +588,7 @@ impl World {
             9 => {
                 let admin = self.admin(rng, n).await;
                 let member = self.member(rng, n, None).await.expect("members");
-                let tier = *rng
-                    .pick(&[
-                        CommissionTier::Standard,
-                        CommissionTier::Premium,
-                        CommissionTier::Vip,
-                    ])
-                    .expect("tiers");
+                let tier = *rng.pick(&CommissionTier::ALL).expect("tiers");
                 (
                     ix::set_member_tier(&admin.pubkey(), &net_key, &member.pubkey(), tier),
                     vec![admin],

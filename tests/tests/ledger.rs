@@ -281,14 +281,9 @@ async fn update_ledger_changes_limits_and_keeps_the_window() {
     net.join_and_work(&mut chain, 0, &a).await; // a holds 8 TOK
     let mint = net.ledgers[0].mint();
     let destination = chain.token_account(mint, &a.pubkey()).await;
-    let to = ix::TokenDestination {
-        mint: mint.address,
-        destination,
-        token_program: TOKEN,
-    };
     chain
         .send(
-            &[ix::withdraw(&a.pubkey(), &net.key, 0, Some(&to), Some(3))],
+            &[net.withdraw_ix(0, &a.pubkey(), &destination, Some(3))],
             &[&a],
         )
         .await
@@ -321,7 +316,7 @@ async fn update_ledger_changes_limits_and_keeps_the_window() {
         matches!(&events[..], [UplineEvent::LedgerUpdated(e)] if e.circuit_breaker == ledger.circuit_breaker)
     );
     // What already left in this window still counts: 3 + 1 = 4 is the limit.
-    let two = ix::withdraw(&a.pubkey(), &net.key, 0, Some(&to), Some(2));
+    let two = net.withdraw_ix(0, &a.pubkey(), &destination, Some(2));
     chain
         .expect_refusal(
             &[two],

@@ -14,7 +14,7 @@ use upline::errors::UplineError;
 use upline::math::Wad;
 use upline::state::{BonusTrigger, Endpoint, RewardTables};
 use upline_sdk::events::UplineEvent;
-use upline_sdk::ix::{self, TokenDestination, TokenLedgerSpec};
+use upline_sdk::ix::{self, TokenLedgerSpec};
 use upline_sdk::pda;
 use upline_sdk::sandbox::SandboxNetwork;
 use upline_tests::network::{class, tables, LedgerSetup};
@@ -52,15 +52,6 @@ async fn high_decimal_network(chain: &mut Chain) -> TestNetwork {
     net
 }
 
-fn destination(net: &TestNetwork, account: Pubkey) -> TokenDestination {
-    let mint = net.ledgers[0].mint();
-    TokenDestination {
-        mint: mint.address,
-        destination: account,
-        token_program: mint.token_program,
-    }
-}
-
 /// A member holding 20 tokens at 18 decimals: 2 × 10^19 base units, more than
 /// u64::MAX (about 1.8 × 10^19).
 async fn rich_member(chain: &mut Chain, net: &TestNetwork) -> Keypair {
@@ -87,16 +78,15 @@ async fn a_balance_beyond_u64_base_units_still_withdraws() {
     let account = chain
         .token_account(net.ledgers[0].mint(), &earner.pubkey())
         .await;
-    let to = destination(&net, account);
 
-    let one = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), Some(TOKEN_18));
+    let one = net.withdraw_ix(0, &earner.pubkey(), &account, Some(TOKEN_18));
     chain
         .send(&[one], &[&earner])
         .await
         .expect("withdraw 1 token");
     // "All" is capped at what one transfer can move (u64::MAX base units); the
     // vault holds 17 tokens, less than that, so it is refused by name.
-    let all = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), None);
+    let all = net.withdraw_ix(0, &earner.pubkey(), &account, None);
     chain
         .expect_refusal(
             &[all],
@@ -105,13 +95,7 @@ async fn a_balance_beyond_u64_base_units_still_withdraws() {
             &[net.member(&earner.pubkey())],
         )
         .await;
-    let rest = ix::withdraw(
-        &earner.pubkey(),
-        &net.key,
-        0,
-        Some(&to),
-        Some(17 * TOKEN_18),
-    );
+    let rest = net.withdraw_ix(0, &earner.pubkey(), &account, Some(17 * TOKEN_18));
     chain.send(&[rest], &[&earner]).await.expect("withdraw 17");
     assert_eq!(chain.token_balance(&account).await, 18 * TOKEN_18);
     let member = net.member_state(&mut chain, &earner.pubkey()).await;
@@ -131,14 +115,7 @@ async fn lifetime_flows_beyond_u64_base_units_keep_the_ledger_working() {
     let earner = rich_member(&mut chain, &net).await;
     let mint = net.ledgers[0].mint();
     let account = chain.token_account(mint, &earner.pubkey()).await;
-    let to = destination(&net, account);
-    let out = ix::withdraw(
-        &earner.pubkey(),
-        &net.key,
-        0,
-        Some(&to),
-        Some(18 * TOKEN_18),
-    );
+    let out = net.withdraw_ix(0, &earner.pubkey(), &account, Some(18 * TOKEN_18));
     chain.send(&[out], &[&earner]).await.expect("withdraw 18");
 
     // The same tokens come back through fund_vault (the supply cannot grow past
@@ -153,7 +130,7 @@ async fn lifetime_flows_beyond_u64_base_units_keep_the_ledger_working() {
         18 * TOKEN_18,
     );
     chain.send(&[back], &[&earner]).await.expect("fund again");
-    let out = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), Some(2 * TOKEN_18));
+    let out = net.withdraw_ix(0, &earner.pubkey(), &account, Some(2 * TOKEN_18));
     chain.send(&[out], &[&earner]).await.expect("withdraw 2");
 
     let ledger = net.ledger_state(&mut chain, 0).await;
@@ -323,8 +300,7 @@ async fn a_mint_whose_decimals_changed_is_refused() {
     let account = chain.token_account(mint, &earner.pubkey()).await;
     edit_mint(&mut chain, mint, |m| m.decimals = 6).await;
 
-    let to = destination(&net, account);
-    let out = ix::withdraw(&earner.pubkey(), &net.key, 0, Some(&to), Some(1));
+    let out = net.withdraw_ix(0, &earner.pubkey(), &account, Some(1));
     let ledger = net.ledgers[0].address;
     chain
         .expect_refusal(

@@ -64,21 +64,6 @@ async fn earner(chain: &mut Chain, net: &TestNetwork, referees: usize) -> (Keypa
     (referrer, wallets)
 }
 
-fn withdraw_ix(
-    net: &TestNetwork,
-    wallet: &Pubkey,
-    destination: &Pubkey,
-    amount: Option<u64>,
-) -> anchor_lang::solana_program::instruction::Instruction {
-    let mint = net.ledgers[0].mint();
-    let to = TokenDestination {
-        mint: mint.address,
-        destination: *destination,
-        token_program: mint.token_program,
-    };
-    ix::withdraw(wallet, &net.key, 0, Some(&to), amount)
-}
-
 async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
     let mut chain = Chain::start().await;
     let net = bonus_network(&mut chain, token_program, None).await;
@@ -90,12 +75,7 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
 
     let events = chain
         .send(
-            &[withdraw_ix(
-                &net,
-                &earner.pubkey(),
-                &destination,
-                Some(3 * UNIT),
-            )],
+            &[net.withdraw_ix(0, &earner.pubkey(), &destination, Some(3 * UNIT))],
             &[&earner],
         )
         .await
@@ -113,7 +93,7 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
     assert_eq!(chain.token_balance(&destination).await, 3 * UNIT);
 
     // "All" takes the whole base units of 1.000002; the fraction below one base unit stays.
-    let all = withdraw_ix(&net, &earner.pubkey(), &destination, None);
+    let all = net.withdraw_ix(0, &earner.pubkey(), &destination, None);
     chain
         .expect_refusal(
             std::slice::from_ref(&all),
@@ -167,7 +147,7 @@ async fn refusals_leave_balance_vault_and_ledger_untouched() {
         vault,
         destination,
     ];
-    let send = |amount| withdraw_ix(&net, &earner.pubkey(), &destination, amount);
+    let send = |amount| net.withdraw_ix(0, &earner.pubkey(), &destination, amount);
 
     // Balance 3.0000015, so 3_000_001 whole base units: below the 2-token
     // minimum, and one base unit more than the whole units, are refused.
@@ -233,7 +213,7 @@ async fn refusals_leave_balance_vault_and_ledger_untouched() {
     let thief_account = chain.token_account(mint, &thief.pubkey()).await;
     let mut watched_thief = watched.to_vec();
     watched_thief.push(thief_account);
-    let to_thief = withdraw_ix(&net, &earner.pubkey(), &thief_account, Some(2 * UNIT));
+    let to_thief = net.withdraw_ix(0, &earner.pubkey(), &thief_account, Some(2 * UNIT));
     chain
         .expect_refusal(
             &[to_thief],
@@ -242,7 +222,7 @@ async fn refusals_leave_balance_vault_and_ledger_untouched() {
             &watched_thief,
         )
         .await;
-    let mut as_thief = withdraw_ix(&net, &thief.pubkey(), &thief_account, Some(2 * UNIT));
+    let mut as_thief = net.withdraw_ix(0, &thief.pubkey(), &thief_account, Some(2 * UNIT));
     as_thief.accounts[3].pubkey = net.member(&earner.pubkey());
     chain
         .expect_refusal(
@@ -360,13 +340,13 @@ async fn circuit_breaker_limits_outflow_per_window() {
 
     chain
         .send(
-            &[withdraw_ix(&net, &a.pubkey(), &dest_a, Some(3 * UNIT))],
+            &[net.withdraw_ix(0, &a.pubkey(), &dest_a, Some(3 * UNIT))],
             &[&a],
         )
         .await
         .expect("3 of 5");
     let watched = [net.member(&b.pubkey()), net.ledgers[0].address, dest_b];
-    let over = withdraw_ix(&net, &b.pubkey(), &dest_b, Some(3 * UNIT));
+    let over = net.withdraw_ix(0, &b.pubkey(), &dest_b, Some(3 * UNIT));
     chain
         .expect_refusal(
             std::slice::from_ref(&over),
@@ -377,7 +357,7 @@ async fn circuit_breaker_limits_outflow_per_window() {
         .await;
     chain
         .send(
-            &[withdraw_ix(&net, &b.pubkey(), &dest_b, Some(2 * UNIT))],
+            &[net.withdraw_ix(0, &b.pubkey(), &dest_b, Some(2 * UNIT))],
             &[&b],
         )
         .await

@@ -32,12 +32,7 @@ impl FundVault<'_> {
     pub fn validate(&self, amount: u64) -> Result<()> {
         require!(self.ledger.is_withdrawable(), UplineError::NotATokenLedger);
         require!(amount > 0, UplineError::ZeroAmount);
-        // A mint closed and re-created at the same address could carry other decimals.
-        require!(
-            self.mint.decimals == self.ledger.decimals,
-            UplineError::MintDecimalsChanged
-        );
-        Ok(())
+        self.ledger.require_mint_decimals(self.mint.decimals)
     }
 
     pub fn fund_vault(ctx: Context<FundVault>, amount: u64) -> Result<()> {

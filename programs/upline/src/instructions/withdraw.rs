@@ -81,13 +81,7 @@ impl<'info> Withdraw<'info> {
             amount <= token.vault.amount && u128::from(amount) <= accounted,
             UplineError::VaultUnderfunded
         );
-        // A mint closed and re-created at the same address could carry other
-        // decimals; base units would then mean something else.
-        require!(
-            token.mint.decimals == self.ledger.decimals,
-            UplineError::MintDecimalsChanged
-        );
-        Ok(())
+        self.ledger.require_mint_decimals(token.mint.decimals)
     }
 
     /// The token accounts a token ledger's withdrawal needs, all of them.

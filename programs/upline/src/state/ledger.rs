@@ -125,6 +125,13 @@ impl Ledger {
         self.kind == LedgerKind::Token
     }
 
+    /// Refuse a mint whose decimals are no longer the ledger's: a mint closed
+    /// and re-created at the same address would change what a base unit is worth.
+    pub fn require_mint_decimals(&self, decimals: u8) -> Result<()> {
+        require!(decimals == self.decimals, UplineError::MintDecimalsChanged);
+        Ok(())
+    }
+
     /// State that must hold after every mutation.
     pub fn invariant(&self) -> Result<()> {
         // The vault can never have paid out more than it received.

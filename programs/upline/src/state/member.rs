@@ -20,6 +20,13 @@ pub enum CommissionTier {
 }
 
 impl CommissionTier {
+    /// Every tier, in `tier_rates` order.
+    pub const ALL: [CommissionTier; 3] = [
+        CommissionTier::Standard,
+        CommissionTier::Premium,
+        CommissionTier::Vip,
+    ];
+
     /// Index into `NetworkTables::tier_rates`.
     pub fn index(self) -> usize {
         self as usize

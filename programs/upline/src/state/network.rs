@@ -176,24 +176,18 @@ impl Network {
     /// an existing ledger (else every join with a referrer would fail), and a
     /// bonus paid at link goes to points, never to withdrawable tokens.
     pub fn validate_bonus_ledgers(&self, tables: &NetworkTables) -> Result<()> {
-        for class in tables.active_classes() {
-            match class.direct_bonus_trigger {
-                BonusTrigger::Never => {}
-                BonusTrigger::FirstWork => require!(
-                    self.has_ledger(class.direct_bonus_ledger),
-                    UplineError::UnknownLedger
-                ),
-                BonusTrigger::AtLink => {
-                    require!(
-                        self.has_ledger(class.direct_bonus_ledger),
-                        UplineError::UnknownLedger
-                    );
-                    require!(
-                        self.is_points_ledger(class.direct_bonus_ledger),
-                        UplineError::LinkBonusOnTokenLedger
-                    );
-                }
-            }
+        let paying = tables
+            .active_classes()
+            .iter()
+            .filter(|class| class.direct_bonus_trigger != BonusTrigger::Never);
+        for class in paying {
+            let ledger = class.direct_bonus_ledger;
+            require!(self.has_ledger(ledger), UplineError::UnknownLedger);
+            let at_link = class.direct_bonus_trigger == BonusTrigger::AtLink;
+            require!(
+                !at_link || self.is_points_ledger(ledger),
+                UplineError::LinkBonusOnTokenLedger
+            );
         }
         Ok(())
     }
