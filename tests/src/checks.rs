@@ -10,7 +10,8 @@ use upline_sdk::graph::recount_downline;
 /// DESIGN.md §6, per ledger: the credits the test expects (computed by the test
 /// from the rules, independently of the program) equal what the members hold
 /// plus what they withdrew, exactly; members' withdrawals match the ledger's;
-/// and a token vault holds exactly funded - withdrawn.
+/// and a token vault holds exactly funded - withdrawn. The members are every
+/// membership the listed `wallets` joined.
 pub async fn assert_accounting(
     chain: &mut Chain,
     network: &TestNetwork,
@@ -41,8 +42,8 @@ pub async fn assert_accounting_with_strays(
         "one stray amount per ledger"
     );
     let mut members = Vec::new();
-    for wallet in wallets {
-        members.push(network.member_state(chain, wallet).await);
+    for member in memberships(network, wallets) {
+        members.push(network.member_at(chain, &member).await);
     }
     for ((ledger, expected), stray) in network.ledgers.iter().zip(expected_credits).zip(strays) {
         let state = network.ledger_state(chain, ledger.index).await;
@@ -80,19 +81,38 @@ pub async fn assert_accounting_with_strays(
     }
 }
 
-/// The stored downline counts equal a recount of the stored links.
+/// Every membership the listed wallets joined, each once.
+fn memberships(network: &TestNetwork, wallets: &[Pubkey]) -> Vec<Pubkey> {
+    let mut out: Vec<Pubkey> = Vec::new();
+    for wallet in wallets {
+        let held = network.memberships(wallet);
+        assert!(!held.is_empty(), "{wallet} has not joined");
+        for member in held {
+            if !out.contains(&member) {
+                out.push(member);
+            }
+        }
+    }
+    out
+}
+
+/// The stored downline counts equal a recount of the stored links, keyed by
+/// member account, over every membership the listed wallets joined.
 pub async fn assert_downline_matches_graph(
     chain: &mut Chain,
     network: &TestNetwork,
     wallets: &[Pubkey],
 ) {
     let mut members: HashMap<Pubkey, Member> = HashMap::new();
-    for wallet in wallets {
-        members.insert(*wallet, network.member_state(chain, wallet).await);
+    for member in memberships(network, wallets) {
+        members.insert(member, network.member_at(chain, &member).await);
     }
-    let counted = recount_downline(members.values())
-        .expect("the stored links form a graph of listed members");
-    for (wallet, member) in &members {
-        assert_eq!(member.downline, counted[wallet], "downline of {wallet}");
+    let counted =
+        recount_downline(members.iter()).expect("the stored links form a graph of listed members");
+    for (member, state) in &members {
+        assert_eq!(
+            state.downline, counted[member],
+            "downline of member {member}"
+        );
     }
 }

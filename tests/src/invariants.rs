@@ -170,7 +170,7 @@ impl Run {
                 keys.push(upline_sdk::pda::vault(&l.address));
             }
         }
-        keys.extend(self.members.iter().map(|m| self.net.member(&m.pubkey())));
+        keys.extend(self.member_accounts());
         keys.extend(self.destinations.values());
         keys
     }
@@ -222,7 +222,7 @@ impl Run {
             let total = &mut self.credited[usize::from(ledger)];
             *total += own;
             for (worker, c) in paid {
-                assert_ne!(c.wallet, worker, "{ctx}: a commission on its own work");
+                assert_ne!(c.member, worker, "{ctx}: a commission on its own work");
                 *total += c.amount.0;
             }
             assert!(
@@ -233,23 +233,31 @@ impl Run {
         }
     }
 
+    /// Every membership of the run's members (member accounts).
+    pub fn member_accounts(&self) -> Vec<Pubkey> {
+        self.members
+            .iter()
+            .flat_map(|m| self.net.memberships(&m.pubkey()))
+            .collect()
+    }
+
     /// The invariants, from the accounts, against the test's own counts.
     pub async fn check(&self, chain: &mut Chain) {
         let ctx = &self.ctx;
-        let mut states: Vec<Member> = Vec::new();
-        for m in &self.members {
-            states.push(chain.account(&self.net.member(&m.pubkey())).await);
+        let mut states: Vec<(Pubkey, Member)> = Vec::new();
+        for member in self.member_accounts() {
+            states.push((member, chain.account(&member).await));
         }
         for l in &self.net.ledgers {
             let i = usize::from(l.index);
             let held: u128 = states
                 .iter()
-                .filter_map(|s| s.ledgers.get(i))
+                .filter_map(|(_, s)| s.ledgers.get(i))
                 .map(|s| s.credited().expect("sums").0)
                 .sum();
             let out: u128 = states
                 .iter()
-                .filter_map(|s| s.ledgers.get(i))
+                .filter_map(|(_, s)| s.ledgers.get(i))
                 .map(|s| s.withdrawn.0)
                 .sum();
             assert_eq!(
@@ -274,11 +282,12 @@ impl Run {
                 );
             }
         }
-        let recount = recount_downline(states.iter()).unwrap_or_else(|e| panic!("{ctx}: {e}"));
-        for s in &states {
+        let recount = recount_downline(states.iter().map(|(a, s)| (a, s)))
+            .unwrap_or_else(|e| panic!("{ctx}: {e}"));
+        for (member, s) in &states {
             assert_eq!(
-                s.downline, recount[&s.wallet],
-                "{ctx}: downline of {}",
+                s.downline, recount[member],
+                "{ctx}: downline of member {member} (wallet {})",
                 s.wallet
             );
         }

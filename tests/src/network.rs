@@ -5,6 +5,9 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
+use std::collections::HashMap;
+use std::sync::Mutex;
+use upline::constants::DEFAULT_MAX_REPORT_AGE;
 use upline::instructions::UsageReportArgs;
 use upline::math::{Ppm, Wad};
 use upline::state::{
@@ -18,7 +21,33 @@ use upline_sdk::sandbox::SandboxNetwork;
 pub use upline_sdk::sandbox::{LedgerSetup, SandboxLedger as TestLedger};
 
 /// A network created on the sandbox, with the tests' helpers (which panic on failure).
-pub struct TestNetwork(pub SandboxNetwork);
+///
+/// Members are member accounts, derived from (network, wallet, class). The
+/// network remembers the classes each wallet joined through its helpers (or
+/// [`TestNetwork::remember`]), so that a wallet with one membership can be
+/// named by its wallet alone ([`TestNetwork::member`],
+/// [`TestNetwork::member_state`], [`TestNetwork::upline`]); a wallet with
+/// several is named with its class ([`TestNetwork::member_in`]).
+pub struct TestNetwork(pub SandboxNetwork, Joined);
+
+/// The classes each wallet has joined, in order.
+#[derive(Default)]
+struct Joined(Mutex<HashMap<Pubkey, Vec<u8>>>);
+
+impl Joined {
+    fn classes(&self, wallet: &Pubkey) -> Vec<u8> {
+        let joined = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        joined.get(wallet).cloned().unwrap_or_default()
+    }
+
+    fn add(&self, wallet: &Pubkey, class: u8) {
+        let mut joined = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let classes = joined.entry(*wallet).or_default();
+        if !classes.contains(&class) {
+            classes.push(class);
+        }
+    }
+}
 
 impl std::ops::Deref for TestNetwork {
     type Target = SandboxNetwork;
@@ -57,6 +86,7 @@ pub fn tables(classes: &[ClassTable], same_class_referrals: bool) -> NetworkTabl
         class_count: classes.len() as u8,
         same_class_referrals,
         tier_rates: [Ppm(150_000), Ppm(200_000), Ppm(300_000)],
+        max_report_age_seconds: DEFAULT_MAX_REPORT_AGE,
         ..NetworkTables::default()
     };
     t.classes[..classes.len()].copy_from_slice(classes);
@@ -75,6 +105,7 @@ impl TestNetwork {
             SandboxNetwork::create(chain, name, tables, ledgers)
                 .await
                 .expect("create network"),
+            Joined::default(),
         )
     }
 
@@ -95,41 +126,85 @@ impl TestNetwork {
             SandboxNetwork::from_preset(chain, &preset)
                 .await
                 .expect("network from preset"),
+            Joined::default(),
         )
     }
 
-    /// Attest `wallet` as a provider with `vram_gb` GiB of VRAM.
-    pub async fn attest_provider(&self, chain: &mut Chain, wallet: &Pubkey, vram_gb: u32) {
-        let ix = ix::attest_provider(&self.oracle.pubkey(), &self.key, wallet, vram_gb * 1024);
-        chain
-            .send(&[ix], &[&self.oracle])
-            .await
-            .expect("attest provider");
+    /// Remember that `wallet` holds a membership in `class` (for a join the
+    /// test sent itself), so that the wallet-named helpers find it.
+    pub fn remember(&self, wallet: &Pubkey, class: u8) {
+        self.1.add(wallet, class);
     }
 
-    /// Add one more ledger.
-    pub async fn add_ledger(&mut self, chain: &mut Chain, setup: &LedgerSetup) {
-        self.0.add_ledger(chain, setup).await.expect("add ledger");
+    /// The classes `wallet` joined (through the helpers or [`Self::remember`]).
+    pub fn classes(&self, wallet: &Pubkey) -> Vec<u8> {
+        self.1.classes(wallet)
     }
 
-    /// A new wallet that joins in `class`, linked to `upline` (referrer first).
-    pub async fn join(&self, chain: &mut Chain, class: u8, upline: &[&Keypair]) -> Keypair {
-        let wallet = chain.wallet().await;
-        let upline: Vec<Pubkey> = upline.iter().map(|k| k.pubkey()).collect();
-        let ix = ix::join(
-            &wallet.pubkey(),
-            &wallet.pubkey(),
-            &self.key,
-            class,
-            &upline,
-        );
-        chain.send(&[ix], &[&wallet]).await.expect("join");
-        wallet
+    /// The class of `wallet`'s only membership; panics (a test's bug) for a
+    /// wallet that holds none or several.
+    pub fn class_of(&self, wallet: &Pubkey) -> u8 {
+        match self.classes(wallet)[..] {
+            [class] => class,
+            [] => panic!("{wallet} has not joined (name a non-member with member_in)"),
+            _ => panic!("{wallet} holds several memberships: name one with member_in"),
+        }
     }
 
-    /// The decoded member of `wallet`.
+    /// The member account of `wallet`'s only membership (see [`Self::class_of`]).
+    pub fn member(&self, wallet: &Pubkey) -> Pubkey {
+        self.member_in(wallet, self.class_of(wallet))
+    }
+
+    /// The member account of `wallet`'s membership in `class` (whether or not it exists).
+    pub fn member_in(&self, wallet: &Pubkey, class: u8) -> Pubkey {
+        self.0.member(wallet, class)
+    }
+
+    /// The member accounts of every membership `wallet` joined.
+    pub fn memberships(&self, wallet: &Pubkey) -> Vec<Pubkey> {
+        self.classes(wallet)
+            .into_iter()
+            .map(|class| self.member_in(wallet, class))
+            .collect()
+    }
+
+    /// The decoded member of `wallet`'s only membership.
     pub async fn member_state(&self, chain: &mut Chain, wallet: &Pubkey) -> Member {
-        chain.account(&self.member(wallet)).await
+        let member = self.member(wallet);
+        self.member_at(chain, &member).await
+    }
+
+    /// The decoded member of `wallet`'s membership in `class`.
+    pub async fn member_state_in(&self, chain: &mut Chain, wallet: &Pubkey, class: u8) -> Member {
+        let member = self.member_in(wallet, class);
+        self.member_at(chain, &member).await
+    }
+
+    /// The decoded member at the member account `member`.
+    pub async fn member_at(&self, chain: &mut Chain, member: &Pubkey) -> Member {
+        chain.account(member).await
+    }
+
+    /// The member accounts above `wallet`'s only membership, referrer first,
+    /// up to `depth` levels, as stored.
+    pub async fn upline(&self, chain: &mut Chain, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
+        let member = self.member(wallet);
+        self.upline_of(chain, &member, depth).await
+    }
+
+    /// The member accounts above the member account `member`, referrer first,
+    /// up to `depth` levels, as stored.
+    pub async fn upline_of(&self, chain: &mut Chain, member: &Pubkey, depth: usize) -> Vec<Pubkey> {
+        self.0.upline(chain, member, depth).await
+    }
+
+    /// What a link to the membership `referrer` passes: its account, then its
+    /// stored upline (three levels in all).
+    pub async fn link_chain(&self, chain: &mut Chain, referrer: &Pubkey) -> Vec<Pubkey> {
+        let mut out = vec![*referrer];
+        out.extend(self.upline_of(chain, referrer, 2).await);
+        out
     }
 
     /// The decoded network.
@@ -142,6 +217,50 @@ impl TestNetwork {
         chain
             .account(&self.ledgers[usize::from(index)].address)
             .await
+    }
+
+    /// Attest `wallet`'s (only) membership as a provider with `vram_gb` GiB of VRAM.
+    pub async fn attest_provider(&self, chain: &mut Chain, wallet: &Pubkey, vram_gb: u32) {
+        let member = self.member(wallet);
+        self.attest_member(chain, &member, vram_gb).await;
+    }
+
+    /// Attest the provider membership `member` with `vram_gb` GiB of VRAM.
+    pub async fn attest_member(&self, chain: &mut Chain, member: &Pubkey, vram_gb: u32) {
+        let ix = ix::attest_provider(&self.oracle.pubkey(), &self.key, member, vram_gb * 1024);
+        chain
+            .send(&[ix], &[&self.oracle])
+            .await
+            .expect("attest provider");
+    }
+
+    /// Add one more ledger.
+    pub async fn add_ledger(&mut self, chain: &mut Chain, setup: &LedgerSetup) {
+        self.0.add_ledger(chain, setup).await.expect("add ledger");
+    }
+
+    /// A new wallet that joins in `class`, linked to `upline` (referrer first),
+    /// each named by its wallet's only membership.
+    pub async fn join(&self, chain: &mut Chain, class: u8, upline: &[&Keypair]) -> Keypair {
+        let wallet = chain.wallet().await;
+        let upline: Vec<Pubkey> = upline.iter().map(|k| self.member(&k.pubkey())).collect();
+        self.join_wallet(chain, &wallet, class, &upline).await;
+        wallet
+    }
+
+    /// `wallet` (new or a member in other classes) joins in `class`, linked to
+    /// `upline` (member accounts, referrer first); its new member account.
+    pub async fn join_wallet(
+        &self,
+        chain: &mut Chain,
+        wallet: &Keypair,
+        class: u8,
+        upline: &[Pubkey],
+    ) -> Pubkey {
+        let ix = ix::join(&wallet.pubkey(), &wallet.pubkey(), &self.key, class, upline);
+        chain.send(&[ix], &[wallet]).await.expect("join");
+        self.remember(&wallet.pubkey(), class);
+        self.member_in(&wallet.pubkey(), class)
     }
 
     /// Turn on usage reports by members of `class` that credit nothing, on
@@ -159,17 +278,19 @@ impl TestNetwork {
             .expect("set reward tables");
     }
 
-    /// Record unpaid work by `wallet` (report `id`), after [`Self::enable_unpaid_work`]:
-    /// its referrer's `first_work` bonus becomes due. For classes that pay no
-    /// commissions, so the report passes only the referrer.
+    /// Record unpaid work by `wallet` (report `id`, worked now), after
+    /// [`Self::enable_unpaid_work`]: its referrer's `first_work` bonus becomes
+    /// due. For classes that pay no commissions, so the report passes only the referrer.
     pub async fn record_work(&self, chain: &mut Chain, wallet: &Pubkey, id: u64) {
-        let upline = self.upline(chain, wallet, 1).await;
+        let member = self.member(wallet);
+        let upline = self.upline_of(chain, &member, 1).await;
         let args = UsageReportArgs {
             id,
+            work_time: chain.now,
             endpoint: Endpoint::Chat,
             tokens: 0,
         };
-        let ix = ix::report_usage(&self.oracle.pubkey(), &self.key, wallet, &upline, args);
+        let ix = ix::report_usage(&self.oracle.pubkey(), &self.key, &member, &upline, args);
         chain
             .send(&[ix], &[&self.oracle])
             .await
@@ -184,10 +305,22 @@ impl TestNetwork {
         wallet
     }
 
-    /// `withdraw` by `wallet` from token ledger `index` to its token account
-    /// `destination` (`None`: every whole base unit).
+    /// `withdraw` by `wallet` (its only membership) from token ledger `index`
+    /// to its token account `destination` (`None`: every whole base unit).
     pub fn withdraw_ix(
         &self,
+        index: u8,
+        wallet: &Pubkey,
+        destination: &Pubkey,
+        amount: Option<u64>,
+    ) -> Instruction {
+        self.withdraw_ix_in(self.class_of(wallet), index, wallet, destination, amount)
+    }
+
+    /// `withdraw` by `wallet`'s membership in `class` (see [`Self::withdraw_ix`]).
+    pub fn withdraw_ix_in(
+        &self,
+        class: u8,
         index: u8,
         wallet: &Pubkey,
         destination: &Pubkey,
@@ -199,7 +332,7 @@ impl TestNetwork {
             destination: *destination,
             token_program: mint.token_program,
         };
-        ix::withdraw(wallet, &self.key, index, Some(&to), amount)
+        ix::withdraw(wallet, &self.key, class, index, Some(&to), amount)
     }
 
     /// Mint `amount` base units to a new funder and deposit them into ledger `index`'s vault.

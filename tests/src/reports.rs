@@ -1,5 +1,9 @@
 //! Report helpers: build each kind of report with the upline an oracle client
 //! would resolve from the chain (the stored referral links).
+//!
+//! Work time: the argument helpers ([`compute`], [`usage`], [`bandwidth`])
+//! leave it at [`WORKED_NOW`], which the `*_ix` helpers replace with the
+//! chain's clock; [`WorkedAt::worked_at`] sets an explicit one.
 
 use crate::{Chain, TestNetwork};
 use anchor_lang::prelude::Pubkey;
@@ -22,26 +26,69 @@ pub fn model(name: &str) -> [u8; 32] {
     label(name).expect("model name")
 }
 
-/// A compute report's arguments.
+/// A work time that the `*_ix` helpers replace with the chain's clock (the
+/// work happened as the report lands). Sent as is, it is far too old.
+pub const WORKED_NOW: i64 = i64::MIN;
+
+/// The work time of a report's arguments.
+pub trait WorkedAt: Sized {
+    /// The arguments with work time `time` (unix seconds).
+    fn worked_at(self, time: i64) -> Self;
+    /// The work time.
+    fn work_time(&self) -> i64;
+    /// The arguments with [`WORKED_NOW`] replaced by `now`.
+    fn worked_by(self, now: i64) -> Self {
+        if self.work_time() == WORKED_NOW {
+            self.worked_at(now)
+        } else {
+            self
+        }
+    }
+}
+
+macro_rules! worked_at {
+    ($($args:ty),*) => {$(
+        impl WorkedAt for $args {
+            fn worked_at(mut self, time: i64) -> Self {
+                self.work_time = time;
+                self
+            }
+            fn work_time(&self) -> i64 {
+                self.work_time
+            }
+        }
+    )*};
+}
+
+worked_at!(
+    ComputeReportArgs,
+    UsageReportArgs,
+    RentalReportArgs,
+    BandwidthReportArgs
+);
+
+/// A compute report's arguments, worked now.
 pub fn compute(id: u64, service: Service, tokens: u64, latency_ms: u32) -> ComputeReportArgs {
     ComputeReportArgs {
         id,
+        work_time: WORKED_NOW,
         service,
         tokens,
         latency_ms,
     }
 }
 
-/// A usage report's arguments.
+/// A usage report's arguments, worked now.
 pub fn usage(id: u64, endpoint: Endpoint, tokens: u64) -> UsageReportArgs {
     UsageReportArgs {
         id,
+        work_time: WORKED_NOW,
         endpoint,
         tokens,
     }
 }
 
-/// A bandwidth report: `bytes` at quality, stability and demand given in PPM.
+/// A bandwidth report: `bytes` at quality, stability and demand given in PPM, worked now.
 pub fn bandwidth(
     id: u64,
     bytes: u64,
@@ -51,6 +98,7 @@ pub fn bandwidth(
 ) -> BandwidthReportArgs {
     BandwidthReportArgs {
         id,
+        work_time: WORKED_NOW,
         bytes,
         quality: Ppm(quality),
         stability: Ppm(stability),
@@ -60,7 +108,7 @@ pub fn bandwidth(
 }
 
 impl TestNetwork {
-    /// `report_compute` about `provider` serving `model`, with its stored upline.
+    /// `report_compute` about `provider`'s (only) membership serving `model`, with its stored upline.
     pub async fn compute_ix(
         &self,
         chain: &mut Chain,
@@ -68,29 +116,54 @@ impl TestNetwork {
         model_name: &str,
         args: ComputeReportArgs,
     ) -> Instruction {
-        let upline = self.upline(chain, provider, 3).await;
+        let member = self.member(provider);
+        self.compute_ix_at(chain, &member, model_name, args).await
+    }
+
+    /// `report_compute` about the provider membership `member`, with its stored upline.
+    pub async fn compute_ix_at(
+        &self,
+        chain: &mut Chain,
+        member: &Pubkey,
+        model_name: &str,
+        args: ComputeReportArgs,
+    ) -> Instruction {
+        let upline = self.upline_of(chain, member, 3).await;
         ix::report_compute(
             &self.oracle.pubkey(),
             &self.key,
-            provider,
+            member,
             &model(model_name),
             &upline,
-            args,
+            args.worked_by(chain.now),
         )
     }
 
-    /// `report_usage` about `user`, with its stored upline.
+    /// `report_usage` about `user`'s (only) membership, with its stored upline.
     pub async fn usage_ix(
         &self,
         chain: &mut Chain,
         user: &Pubkey,
         args: UsageReportArgs,
     ) -> Instruction {
-        let upline = self.upline(chain, user, 3).await;
-        ix::report_usage(&self.oracle.pubkey(), &self.key, user, &upline, args)
+        let member = self.member(user);
+        self.usage_ix_at(chain, &member, args).await
     }
 
-    /// `report_rental` between `renter` and `host`, with their stored referrers.
+    /// `report_usage` about the user membership `member`, with its stored upline.
+    pub async fn usage_ix_at(
+        &self,
+        chain: &mut Chain,
+        member: &Pubkey,
+        args: UsageReportArgs,
+    ) -> Instruction {
+        let upline = self.upline_of(chain, member, 3).await;
+        let args = args.worked_by(chain.now);
+        ix::report_usage(&self.oracle.pubkey(), &self.key, member, &upline, args)
+    }
+
+    /// `report_rental` between `renter` and `host` (each its only
+    /// membership), with their stored referrers; worked now unless `args` say otherwise.
     pub async fn rental_ix(
         &self,
         chain: &mut Chain,
@@ -98,17 +171,19 @@ impl TestNetwork {
         host: &Pubkey,
         args: RentalReportArgs,
     ) -> Instruction {
+        let (renter, host) = (self.member(renter), self.member(host));
         let parties = RentalParties {
-            renter: *renter,
-            host: *host,
-            renter_referrer: self.upline(chain, renter, 1).await.first().copied(),
-            host_referrer: self.upline(chain, host, 1).await.first().copied(),
+            renter,
+            host,
+            renter_referrer: self.upline_of(chain, &renter, 1).await.first().copied(),
+            host_referrer: self.upline_of(chain, &host, 1).await.first().copied(),
         };
+        let args = args.worked_by(chain.now);
         ix::report_rental(&self.oracle.pubkey(), &self.key, &parties, args)
     }
 
-    /// `report_bandwidth` about `node`, attested as (fingerprint, subnet) labels
-    /// or not at all, with its stored referrer.
+    /// `report_bandwidth` about `node`'s (only) membership, attested as
+    /// (fingerprint, subnet) labels or not at all, with its stored referrer.
     pub async fn bandwidth_ix(
         &self,
         chain: &mut Chain,
@@ -116,27 +191,38 @@ impl TestNetwork {
         device: Option<(&str, &str)>,
         args: BandwidthReportArgs,
     ) -> Instruction {
-        let referrer = self.upline(chain, node, 1).await.first().copied();
+        let node = self.member(node);
+        let referrer = self.upline_of(chain, &node, 1).await.first().copied();
         let hashes = device.map(|(fingerprint, subnet)| (hash32(fingerprint), hash32(subnet)));
         let device = hashes.as_ref().map(|(f, s)| (f, s));
         ix::report_bandwidth(
             &self.oracle.pubkey(),
             &self.key,
-            node,
+            &node,
             device,
             referrer.as_ref(),
-            args,
+            args.worked_by(chain.now),
         )
     }
 
-    /// `attest_node` for `wallet`, paid by the oracle.
+    /// `attest_node` for `wallet`'s (only) membership, paid by the oracle.
     pub fn attest_node_ix(&self, wallet: &Pubkey, fingerprint: &str, subnet: &str) -> Instruction {
+        self.attest_node_ix_at(&self.member(wallet), fingerprint, subnet)
+    }
+
+    /// `attest_node` for the node membership `member`, paid by the oracle.
+    pub fn attest_node_ix_at(
+        &self,
+        member: &Pubkey,
+        fingerprint: &str,
+        subnet: &str,
+    ) -> Instruction {
         let args = AttestNodeArgs {
             fingerprint: hash32(fingerprint),
             subnet: hash32(subnet),
         };
         let oracle = self.oracle.pubkey();
-        ix::attest_node(&oracle, &oracle, &self.key, wallet, args)
+        ix::attest_node(&oracle, &oracle, &self.key, member, args)
     }
 
     /// Send instructions signed by the oracle.

@@ -252,7 +252,7 @@ async fn pause_stops_members_but_not_the_admin() {
             &[net.key],
         )
         .await;
-    let link = ix::set_referrer(&b.pubkey(), &net.key, &[a.pubkey()]);
+    let link = ix::set_referrer(&b.pubkey(), &net.key, 0, &[net.member(&a.pubkey())]);
     chain
         .expect_refusal(
             std::slice::from_ref(&link),
@@ -267,7 +267,7 @@ async fn pause_stops_members_but_not_the_admin() {
             &[ix::set_member_tier(
                 &admin,
                 &net.key,
-                &a.pubkey(),
+                &net.member(&a.pubkey()),
                 CommissionTier::Vip,
             )],
             &[&net.admin],
@@ -283,6 +283,7 @@ async fn pause_stops_members_but_not_the_admin() {
         .send(&[join], &[&newcomer])
         .await
         .expect("join after unpause");
+    net.remember(&newcomer.pubkey(), 0);
     chain
         .send(&[link], &[&b])
         .await
@@ -425,7 +426,7 @@ async fn member_tier_is_set_by_the_admin_of_the_members_network() {
             &[ix::set_member_tier(
                 &admin,
                 &net.key,
-                &a.pubkey(),
+                &net.member(&a.pubkey()),
                 CommissionTier::Premium,
             )],
             &[&net.admin],
@@ -433,7 +434,7 @@ async fn member_tier_is_set_by_the_admin_of_the_members_network() {
         .await
         .expect("tier");
     assert!(
-        matches!(&events[..], [UplineEvent::MemberTierSet(e)] if e.tier == CommissionTier::Premium && e.wallet == a.pubkey())
+        matches!(&events[..], [UplineEvent::MemberTierSet(e)] if e.tier == CommissionTier::Premium && e.wallet == a.pubkey() && e.member == net.member(&a.pubkey()))
     );
     assert_eq!(
         net.member_state(&mut chain, &a.pubkey())
@@ -443,18 +444,17 @@ async fn member_tier_is_set_by_the_admin_of_the_members_network() {
     );
 
     let member = net.member(&a.pubkey());
-    let by_a = ix::set_member_tier(&a.pubkey(), &net.key, &a.pubkey(), CommissionTier::Vip);
+    let by_a = ix::set_member_tier(&a.pubkey(), &net.key, &member, CommissionTier::Vip);
     chain
         .expect_refusal(&[by_a], &[&a], UplineError::NotAdmin, &[member])
         .await;
     // The other network's admin, naming its own network, with this network's member.
-    let mut foreign = ix::set_member_tier(
+    let foreign = ix::set_member_tier(
         &other.admin.pubkey(),
         &other.key,
-        &a.pubkey(),
+        &member,
         CommissionTier::Vip,
     );
-    foreign.accounts[2].pubkey = member;
     chain
         .expect_refusal(
             &[foreign],

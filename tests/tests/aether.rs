@@ -7,6 +7,7 @@ use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::events::{Commission, RateParts};
 use upline::math::{Ppm, Wad};
+use upline::state::MemberFlags;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::preset::Preset;
 use upline_tests::checks::assert_accounting;
@@ -290,8 +291,14 @@ async fn referred_users_do_not_use_early_node_slots() {
     let mut chain = Chain::start().await;
     let net = TestNetwork::from_preset(&mut chain, "aether").await;
     let referrer = net.join(&mut chain, USER, &[]).await;
+    let mut users = Vec::new();
     for _ in 0..5 {
-        net.join(&mut chain, USER, &[&referrer]).await;
+        users.push(net.join(&mut chain, USER, &[&referrer]).await);
+    }
+    // Its first five referees, linked in the growth phase, are users: not early nodes.
+    for user in &users {
+        let state = net.member_state(&mut chain, &user.pubkey()).await;
+        assert!(!state.flags.has(MemberFlags::EARLY_REFEREE));
     }
     let mut parts = Vec::new();
     for i in 1..=11 {

@@ -16,7 +16,7 @@ use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::HashMap;
-use upline::errors::UplineError::{self, *};
+use upline::errors::UplineError::*;
 use upline::instructions::{AttestNodeArgs, ModelArgs};
 use upline::math::Ppm;
 use upline::state::{CommissionTier, Network, RewardTables, Service};
@@ -38,17 +38,6 @@ struct Pair {
     wallets: HashMap<&'static str, Keypair>,
 }
 
-async fn join_as(
-    chain: &mut Chain,
-    net: &TestNetwork,
-    wallet: &Keypair,
-    class: u8,
-    upline: &[Pubkey],
-) {
-    let ix = ix::join(&wallet.pubkey(), &wallet.pubkey(), &net.key, class, upline);
-    chain.send(&[ix], &[wallet]).await.expect("join");
-}
-
 /// `members`: (name, class, referrer name).
 async fn pair(
     chain: &mut Chain,
@@ -64,15 +53,13 @@ async fn pair(
         let class = p.class_index(class).expect("class");
         for n in [&net, &twin] {
             let upline = match referrer {
-                Some(r) => n.upline(chain, &wallets[r].pubkey(), 2).await,
+                Some(r) => {
+                    let referrer = n.member(&wallets[r].pubkey());
+                    n.link_chain(chain, &referrer).await
+                }
                 None => vec![],
             };
-            let upline: Vec<Pubkey> = referrer
-                .map(|r| wallets[r].pubkey())
-                .into_iter()
-                .chain(upline)
-                .collect();
-            join_as(chain, n, &wallet, class, &upline).await;
+            n.join_wallet(chain, &wallet, class, &upline).await;
         }
         wallets.insert(name, wallet);
     }
@@ -82,6 +69,11 @@ async fn pair(
 impl Pair {
     fn wallet(&self, name: &str) -> Pubkey {
         self.wallets[name].pubkey()
+    }
+
+    /// The member account of `name` (its only membership) in the network.
+    fn member(&self, name: &str) -> Pubkey {
+        self.net.member(&self.wallet(name))
     }
 
     /// Each account of the network mapped to its role in the twin.
@@ -191,8 +183,8 @@ fn referrer_field() -> Field {
     checked("referrer", UnknownReferrer).member(UplineMismatch)
 }
 
-/// The joining or linking member's own account as its referrer.
-const SELF: &str = "the member's own address as referrer is a self-referral, checked before the referrer is loaded";
+/// The linking member's own account as its referrer.
+const SELF: &str = "the member's own membership as referrer loads, and its wallet is the signer's: a self-referral";
 
 #[tokio::test]
 async fn cxmpute_instructions_refuse_every_tampered_account() {
@@ -238,7 +230,7 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
     let new_oracle = chain.wallet().await;
     let new_admin = chain.wallet().await;
     let extra_mint = chain.create_mint(TOKEN, 6).await;
-    let upline = |names: &[&str]| names.iter().map(|n| pair.wallet(n)).collect::<Vec<_>>();
+    let upline = |names: &[&str]| names.iter().map(|n| pair.member(n)).collect::<Vec<_>>();
     let model_args = |complexity: u64| ModelArgs {
         name: model("mixtral-test"),
         complexity: Ppm(complexity),
@@ -246,8 +238,6 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
     };
     let mut compute_args = compute(1, Service::Chat, 1_000, 5_000);
     compute_args.id = 1;
-    let member_fields =
-        |wrong: UplineError| with(admin_fields(), vec![account("member", Kind::Member, wrong)]);
 
     let cases = vec![
         Case::new(
@@ -315,8 +305,10 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 &upline(&["p2", "p1", "p0"]),
             ),
             &[&newcomer],
-            // The member PDA is seeded by the wallet and the network, so
-            // another signing wallet or another network fails its seeds.
+            // The member PDA is seeded by the network, the wallet and the
+            // class, so another signing wallet or another network fails its
+            // seeds. The new member's own address as referrer holds nothing
+            // yet (`UnknownReferrer`).
             vec![
                 signer("wallet", seeds()),
                 payer("payer"),
@@ -327,23 +319,22 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
                 checked("upline3", UplineMismatch),
                 field("system_program", Ty::Program),
             ],
-        )
-        .except(
-            "referrer",
-            "replaced by the account at member",
-            SelfReferral,
-            SELF,
         ),
         Case::new(
             "set_referrer",
-            ix::set_referrer(&pair.wallet("lone"), &net.key, &upline(&["p2", "p1", "p0"])),
+            ix::set_referrer(
+                &pair.wallet("lone"),
+                &net.key,
+                1,
+                &upline(&["p2", "p1", "p0"]),
+            ),
             &[&pair.wallets["lone"]],
-            // The member's `has_one = network` and `has_one = wallet` (both
-            // `UnknownMember`) catch a wrong network, member or wallet.
+            // The member is loaded by hand: an account that is not a member
+            // of this network, or not the signing wallet's, is `UnknownMember`.
             vec![
                 signer("wallet", UnknownMember),
                 account("network", Kind::Network, UnknownMember),
-                account("member", Kind::Member, UnknownMember),
+                checked("member", UnknownMember),
                 referrer_field(),
                 checked("upline2", UplineMismatch),
                 checked("upline3", UplineMismatch),
@@ -360,11 +351,11 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
             ix::set_member_tier(
                 &admin.pubkey(),
                 &net.key,
-                &pair.wallet("p1"),
+                &pair.member("p1"),
                 CommissionTier::Premium,
             ),
             &[&admin],
-            member_fields(UnknownMember),
+            with(admin_fields(), vec![checked("member", UnknownMember)]),
         ),
         Case::new(
             "open_promotion",
@@ -380,12 +371,9 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
         ),
         Case::new(
             "attest_provider",
-            ix::attest_provider(&oracle.pubkey(), &net.key, &pair.wallet("p1"), 8_192),
+            ix::attest_provider(&oracle.pubkey(), &net.key, &pair.member("p1"), 8_192),
             &[&oracle],
-            with(
-                oracle_fields(),
-                vec![account("member", Kind::Member, UnknownMember)],
-            ),
+            with(oracle_fields(), vec![checked("member", UnknownMember)]),
         ),
         Case::new(
             "report_compute",
@@ -512,7 +500,7 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
         ),
         Case::new(
             "open_member_ledgers",
-            ix::open_member_ledgers(&admin.pubkey(), &net.key, &pair.wallet("p0")),
+            ix::open_member_ledgers(&admin.pubkey(), &net.key, &pair.member("p0")),
             &[&admin],
             vec![
                 payer("payer"),
@@ -578,16 +566,17 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
     };
     let withdraw = Case::new(
         "withdraw",
-        ix::withdraw(&p2.pubkey(), &net.key, 0, Some(&to), Some(100_000_000)),
+        ix::withdraw(&p2.pubkey(), &net.key, 1, 0, Some(&to), Some(100_000_000)),
         &[&p2],
         // The ledger's `has_one = network`, and the mint's, vault's and token
-        // program's `address = ledger.…`, are `WrongLedger`; the member's
-        // `has_one = network` and `has_one = wallet` are `UnknownMember`.
+        // program's `address = ledger.…`, are `WrongLedger`; the member is
+        // loaded by hand: not a member of this network, or not the signing
+        // wallet's, is `UnknownMember`.
         vec![
             signer("wallet", UnknownMember),
             account("network", Kind::Network, WrongLedger),
             account("ledger", Kind::Ledger, WrongLedger),
-            account("member", Kind::Member, UnknownMember),
+            checked("member", UnknownMember),
             token("mint", Kind::Mint, WrongLedger),
             token("vault", Kind::TokenAccount, WrongLedger),
             token("destination", Kind::TokenAccount, WrongDestination),
@@ -615,13 +604,14 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
     )
     .await;
     let parties = RentalParties {
-        renter: clore.wallet("r1"),
-        host: clore.wallet("h1"),
-        renter_referrer: Some(clore.wallet("r0")),
-        host_referrer: Some(clore.wallet("h0")),
+        renter: clore.member("r1"),
+        host: clore.member("h1"),
+        renter_referrer: Some(clore.member("r0")),
+        host_referrer: Some(clore.member("h0")),
     };
     let rental = upline::instructions::RentalReportArgs {
         id: 1,
+        work_time: chain.now,
         ledger: 0,
         renter_base_fee: 500_000_000,
         renter_extra_fee: 0,
@@ -668,7 +658,7 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
         &oracle.pubkey(),
         &oracle.pubkey(),
         &aether.net.key,
-        &aether.wallet("n2"),
+        &aether.member("n2"),
         AttestNodeArgs {
             fingerprint: hash32("dev-2"),
             subnet: hash32("subnet-2"),
@@ -692,7 +682,7 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
                 oracle_fields(),
                 vec![
                     payer("payer"),
-                    account("member", Kind::Member, UnknownMember),
+                    checked("member", UnknownMember),
                     // Both PDAs are seeded by the network and the hashes.
                     field("device", Ty::Seeded),
                     field("subnet", Ty::Seeded),

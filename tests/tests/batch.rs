@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use upline::errors::UplineError;
 use upline::instructions::RentalReportArgs;
 use upline::state::{Endpoint, Service};
-use upline_tests::reports::{bandwidth, compute, usage};
+use upline_tests::reports::{bandwidth, compute, usage, WORKED_NOW};
 use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
@@ -122,6 +122,7 @@ async fn reports_write_only_the_member_accounts_they_credit() {
 
     let rental = RentalReportArgs {
         id: 1,
+        work_time: WORKED_NOW,
         ledger: 0,
         renter_base_fee: 1,
         renter_extra_fee: 0,

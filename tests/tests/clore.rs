@@ -11,6 +11,7 @@ use upline::state::CommissionTier;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::ix::{self, TokenDestination};
 use upline_tests::checks::assert_accounting;
+use upline_tests::reports::{WorkedAt, WORKED_NOW};
 use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
@@ -22,10 +23,11 @@ fn wad(text: &str) -> Wad {
     Wad::from_decimal_str(text).expect("amount")
 }
 
-/// 100 CLORE/day with a 10% fee split 5/5, no PoH discount.
+/// 100 CLORE/day with a 10% fee split 5/5, no PoH discount, worked now.
 fn rental(id: u64, ledger: u8) -> RentalReportArgs {
     RentalReportArgs {
         id,
+        work_time: WORKED_NOW,
         ledger,
         renter_base_fee: 5 * CLORE,
         renter_extra_fee: 0,
@@ -81,12 +83,16 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
             let renter_side = e.renter_commission.expect("renter's referrer");
             let host_side = e.host_commission.expect("host's referrer");
             assert_eq!(
-                (renter_side.wallet, renter_side.rate, renter_side.amount),
-                (a.pubkey(), Ppm(150_000), wad("0.75"))
+                (renter_side.member, renter_side.rate, renter_side.amount),
+                (net.member(&a.pubkey()), Ppm(150_000), wad("0.75"))
             );
             assert_eq!(
-                (host_side.wallet, host_side.amount),
-                (b.pubkey(), wad("0.75"))
+                (host_side.member, host_side.amount),
+                (net.member(&b.pubkey()), wad("0.75"))
+            );
+            assert_eq!(
+                (e.renter, e.host),
+                (net.member(&renter.pubkey()), net.member(&host.pubkey()))
             );
         }
         other => panic!("unexpected events {other:?}"),
@@ -115,7 +121,7 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
             &[ix::set_member_tier(
                 &admin,
                 &net.key,
-                &a.pubkey(),
+                &net.member(&a.pubkey()),
                 CommissionTier::Premium,
             )],
             &[&net.admin],
@@ -127,7 +133,7 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
             &[ix::set_member_tier(
                 &admin,
                 &net.key,
-                &b.pubkey(),
+                &net.member(&b.pubkey()),
                 CommissionTier::Vip,
             )],
             &[&net.admin],
@@ -213,6 +219,7 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
     // Each currency is its own ledger: a BTC rental touches only BTC balances.
     let btc = RentalReportArgs {
         id: 5,
+        work_time: WORKED_NOW,
         ledger: LEDGER_BTC,
         renter_base_fee: 10_000,
         renter_extra_fee: 2_000,
@@ -254,6 +261,7 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
     let below = ix::withdraw(
         &a.pubkey(),
         &net.key,
+        0,
         LEDGER_CLORE,
         Some(&clore_dest),
         Some(5 * CLORE - 1),
@@ -261,11 +269,18 @@ async fn both_sides_earn_at_tier_and_promotion_rates() {
     chain
         .expect_refusal(&[below], &[&a], UplineError::BelowMinimum, &watched)
         .await;
-    let btc_all = ix::withdraw(&a.pubkey(), &net.key, LEDGER_BTC, Some(&btc_dest), None);
+    let btc_all = ix::withdraw(&a.pubkey(), &net.key, 0, LEDGER_BTC, Some(&btc_dest), None);
     chain
         .expect_refusal(&[btc_all], &[&a], UplineError::BelowMinimum, &watched)
         .await;
-    let clore_all = ix::withdraw(&a.pubkey(), &net.key, LEDGER_CLORE, Some(&clore_dest), None);
+    let clore_all = ix::withdraw(
+        &a.pubkey(),
+        &net.key,
+        0,
+        LEDGER_CLORE,
+        Some(&clore_dest),
+        None,
+    );
     chain
         .send(&[clore_all], &[&a])
         .await
@@ -336,12 +351,15 @@ async fn rental_refusals_change_nothing() {
     ];
     let oracle = net.oracle.insecure_clone();
     let parties = ix::RentalParties {
-        renter: renter.pubkey(),
-        host: host.pubkey(),
-        renter_referrer: Some(a.pubkey()),
+        renter: net.member(&renter.pubkey()),
+        host: net.member(&host.pubkey()),
+        renter_referrer: Some(net.member(&a.pubkey())),
         host_referrer: None,
     };
-    let report = |args| ix::report_rental(&oracle.pubkey(), &net.key, &parties, args);
+    let now = chain.now;
+    let report = |args: RentalReportArgs| {
+        ix::report_rental(&oracle.pubkey(), &net.key, &parties, args.worked_at(now))
+    };
 
     net.as_oracle(&mut chain, &[report(rental(9, LEDGER_CLORE))])
         .await
@@ -361,14 +379,15 @@ async fn rental_refusals_change_nothing() {
         &oracle.pubkey(),
         &net.key,
         &missing,
-        rental(10, LEDGER_CLORE),
+        rental(10, LEDGER_CLORE).worked_at(now),
     );
     chain
         .expect_refusal(&[ix], &[&oracle], UplineError::UplineMismatch, &watched)
         .await;
     let mut extra = parties;
-    extra.host_referrer = Some(a.pubkey());
-    let ix = ix::report_rental(&oracle.pubkey(), &net.key, &extra, rental(10, LEDGER_CLORE));
+    extra.host_referrer = Some(net.member(&a.pubkey()));
+    let rental10 = rental(10, LEDGER_CLORE).worked_at(now);
+    let ix = ix::report_rental(&oracle.pubkey(), &net.key, &extra, rental10);
     chain
         .expect_refusal(&[ix], &[&oracle], UplineError::UplineMismatch, &watched)
         .await;
@@ -387,13 +406,14 @@ async fn rental_refusals_change_nothing() {
         .await;
     // Compute reports are not part of Clore.
     let model = upline_tests::reports::model("llama3-70b");
-    let compute = upline_tests::reports::compute(11, upline::state::Service::Chat, 1, 1);
+    let compute =
+        upline_tests::reports::compute(11, upline::state::Service::Chat, 1, 1).worked_at(now);
     let ix = ix::report_compute(
         &oracle.pubkey(),
         &net.key,
-        &renter.pubkey(),
+        &net.member(&renter.pubkey()),
         &model,
-        &[a.pubkey()],
+        &[net.member(&a.pubkey())],
         compute,
     );
     chain.expect_failure(&[ix], &[&oracle], &watched).await;

@@ -9,7 +9,7 @@ use upline::math::Wad;
 use upline::state::{Endpoint, Service};
 use upline_sdk::events::UplineEvent;
 use upline_tests::checks::{assert_accounting, assert_downline_matches_graph};
-use upline_tests::reports::{compute, usage};
+use upline_tests::reports::{compute, usage, WorkedAt};
 use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
@@ -127,15 +127,19 @@ async fn commissions_climb_three_levels_and_the_earner_keeps_everything() {
     let paid: Vec<(Pubkey, u8, Wad)> = e
         .commissions
         .iter()
-        .map(|c| (c.wallet, c.level, c.amount))
+        .map(|c| (c.member, c.level, c.amount))
         .collect();
     assert_eq!(
         paid,
         [
-            (p2.pubkey(), 1, wad("0.0375")),
-            (p1.pubkey(), 2, wad("0.01875")),
-            (p0.pubkey(), 3, wad("0.009375"))
+            (net.member(&p2.pubkey()), 1, wad("0.0375")),
+            (net.member(&p1.pubkey()), 2, wad("0.01875")),
+            (net.member(&p0.pubkey()), 3, wad("0.009375"))
         ]
+    );
+    assert_eq!(
+        (e.provider, e.work_time, e.at),
+        (net.member(&p3.pubkey()), chain.now, chain.now)
     );
     assert_eq!(
         own(&mut chain, &net, &p3).await,
@@ -372,22 +376,26 @@ async fn reports_must_pass_the_stored_upline() {
     let oracle = net.oracle.insecure_clone();
     let oracle_key = oracle.pubkey();
     let model = upline_tests::reports::model("llama3-70b");
+    let now = chain.now;
+    let p2_member = net.member(&p2.pubkey());
     let report = |upline: &[Pubkey]| {
         upline_sdk::ix::report_compute(
             &oracle_key,
             &net.key,
-            &p2.pubkey(),
+            &p2_member,
             &model,
             upline,
-            compute(1, Service::Chat, 1000, NORMAL),
+            compute(1, Service::Chat, 1000, NORMAL).worked_at(now),
         )
     };
-    // Missing level 2, a stranger as level 1, levels swapped, an extra level, no upline at all.
+    let m = |k: &Keypair| net.member(&k.pubkey());
+    // Missing level 2, a stranger as level 1, levels swapped, an extra level,
+    // no upline at all, and the wallets instead of their memberships.
     for upline in [
-        vec![p1.pubkey()],
-        vec![stranger.pubkey(), p0.pubkey()],
-        vec![p0.pubkey(), p1.pubkey()],
-        vec![p1.pubkey(), p0.pubkey(), stranger.pubkey()],
+        vec![m(&p1)],
+        vec![m(&stranger), m(&p0)],
+        vec![m(&p0), m(&p1)],
+        vec![m(&p1), m(&p0), m(&stranger)],
         vec![],
     ] {
         chain
@@ -399,7 +407,17 @@ async fn reports_must_pass_the_stored_upline() {
             )
             .await;
     }
-    net.as_oracle(&mut chain, &[report(&[p1.pubkey(), p0.pubkey()])])
+    // Wallets are not member accounts: nothing there is a member.
+    let wallets = report(&[p1.pubkey(), p0.pubkey()]);
+    chain
+        .expect_refusal(
+            &[wallets],
+            &[&oracle],
+            UplineError::UplineMismatch,
+            &watched,
+        )
+        .await;
+    net.as_oracle(&mut chain, &[report(&[m(&p1), m(&p0)])])
         .await
         .expect("the stored chain pays");
 }
@@ -414,28 +432,27 @@ async fn user_network_example_pays_165_points() {
     let you = net.join(&mut chain, USER, &[]).await;
     let mut everyone = vec![you.pubkey()];
     let mut reports: Vec<(Keypair, Vec<Pubkey>, u32)> = Vec::new(); // member, upline, points
+    let m = |k: &Keypair| net.member(&k.pubkey());
     for _ in 0..5 {
         let l1 = net.join(&mut chain, USER, &[&you]).await;
         for _ in 0..3 {
             let l2 = net.join(&mut chain, USER, &[&l1, &you]).await;
             for _ in 0..2 {
                 let l3 = net.join(&mut chain, USER, &[&l2, &l1, &you]).await;
-                reports.push((
-                    l3.insecure_clone(),
-                    vec![l2.pubkey(), l1.pubkey(), you.pubkey()],
-                    25,
-                ));
+                reports.push((l3.insecure_clone(), vec![m(&l2), m(&l1), m(&you)], 25));
                 everyone.push(l3.pubkey());
             }
-            reports.push((l2.insecure_clone(), vec![l1.pubkey(), you.pubkey()], 50));
+            reports.push((l2.insecure_clone(), vec![m(&l1), m(&you)], 50));
             everyone.push(l2.pubkey());
         }
-        reports.push((l1.insecure_clone(), vec![you.pubkey()], 100));
+        reports.push((l1.insecure_clone(), vec![m(&you)], 100));
         everyone.push(l1.pubkey());
     }
     let oracle = net.oracle.insecure_clone();
     let mut count = 0;
-    for (member, upline, points) in &reports {
+    let now = chain.now;
+    for (wallet, upline, points) in &reports {
+        let member = m(wallet);
         // Whole months of 1000-token chats (2 points each), plus a 0-token chat (1 point) for odd totals.
         let mut batch = Vec::new();
         let mut id = 0;
@@ -444,9 +461,9 @@ async fn user_network_example_pays_165_points() {
             batch.push(upline_sdk::ix::report_usage(
                 &oracle.pubkey(),
                 &net.key,
-                &member.pubkey(),
+                &member,
                 upline,
-                usage(id, Endpoint::Chat, 1000),
+                usage(id, Endpoint::Chat, 1000).worked_at(now),
             ));
         }
         if points % 2 == 1 {
@@ -454,9 +471,9 @@ async fn user_network_example_pays_165_points() {
             batch.push(upline_sdk::ix::report_usage(
                 &oracle.pubkey(),
                 &net.key,
-                &member.pubkey(),
+                &member,
                 upline,
-                usage(id, Endpoint::Chat, 0),
+                usage(id, Endpoint::Chat, 0).worked_at(now),
             ));
         }
         count += batch.len();
@@ -513,6 +530,7 @@ async fn provider_network_example_pays_185_625() {
     }
     let oracle = net.oracle.insecure_clone();
     let mut reports = 0;
+    let now = chain.now;
     for (member, requests) in &work {
         let template = net
             .compute_ix(
@@ -530,7 +548,7 @@ async fn provider_network_example_pays_185_625() {
                     let mut ix = template.clone();
                     ix.data =
                         anchor_lang::InstructionData::data(&upline::instruction::ReportCompute {
-                            args: compute(*id, Service::Chat, 1000, NORMAL),
+                            args: compute(*id, Service::Chat, 1000, NORMAL).worked_at(now),
                         });
                     ix
                 })

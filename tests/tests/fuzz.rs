@@ -23,7 +23,8 @@
 //! one transaction in eight is a deliberate failure (a stale or far-jumping
 //! id, a wrong class, signer or chain, a coefficient out of range, an amount
 //! beyond the balance or below the minimum, a points ledger, someone else's
-//! token account). The run prints, per operation, how often it was tried, how often
+//! token account, a wallet that never joined, a work time in the future,
+//! beyond the maximum report age or before the member's last). The run prints, per operation, how often it was tried, how often
 //! it succeeded and each refusal by name, and fails if too little succeeded:
 //! at least half of the reports, a third of the withdrawals, a circuit
 //! breaker switched on, and a withdrawal on an 18-decimal mint.
@@ -45,7 +46,7 @@ use upline_sdk::ix::{self, TokenDestination};
 use upline_sdk::preset::Preset;
 use upline_tests::invariants::{attempt, audit_sequence, Coverage, Run};
 use upline_tests::refusal::Refusal;
-use upline_tests::reports::{bandwidth, compute, hash32, usage};
+use upline_tests::reports::{bandwidth, compute, hash32, usage, WorkedAt};
 use upline_tests::rng::{env_number, Rng};
 use upline_tests::{Chain, TestNetwork};
 
@@ -100,6 +101,26 @@ fn report_id(run: &Run, rng: &mut Rng, wallet: &Pubkey) -> u64 {
     }
 }
 
+/// A work time for a report about `wallet`'s membership: mostly between its
+/// last work time (or two days ago, the later) and now, so that reports land
+/// late; sometimes a deliberate refusal: in the future (`ReportInFuture`),
+/// older than the network's maximum report age (`ReportTooOld`), or before the
+/// member's last work time (`StaleReport`).
+async fn work_time(chain: &mut Chain, run: &Run, rng: &mut Rng, wallet: &Pubkey) -> i64 {
+    let now = chain.now;
+    let state: Member = chain.account(&run.net.member(wallet)).await;
+    let last = state.last_work_time;
+    let max_age = run.net.state(chain).await.tables.max_report_age_seconds;
+    let earliest = last.max(now - 2 * 86_400);
+    match rng.below(100) {
+        0..=1 => now + 1 + rng.below(3_600) as i64,
+        2..=3 => now - max_age - 1 - rng.below(86_400) as i64,
+        4..=5 if last > now - max_age => last - 1,
+        _ if earliest >= now => now,
+        _ => earliest + rng.below((now - earliest) as u64 + 1) as i64,
+    }
+}
+
 /// Record a report's outcome: its id is used up if it succeeded.
 fn used(run: &mut Run, wallet: Pubkey, id: u64, outcome: &Result<(), Refusal>) {
     if outcome.is_ok() {
@@ -117,9 +138,8 @@ async fn join(
     let wallet = chain.wallet().await;
     let upline = match referrer {
         Some(referrer) => {
-            let mut chain_above = vec![referrer];
-            chain_above.extend(run.net.upline(chain, &referrer, 2).await);
-            chain_above
+            let member = run.net.member(&referrer);
+            run.net.link_chain(chain, &member).await
         }
         None => vec![],
     };
@@ -133,6 +153,7 @@ async fn join(
     let outcome = attempt(chain, run, "join", vec![ix], &[&wallet]).await;
     outcome.ok().map(|()| {
         let key = wallet.pubkey();
+        run.net.remember(&key, class);
         run.members.push(wallet);
         key
     })
@@ -247,12 +268,13 @@ async fn setup(chain: &mut Chain, rng: &mut Rng, sequence: u64) -> Run {
 async fn attest_provider(chain: &mut Chain, run: &mut Run, rng: &mut Rng, wallet: Pubkey) {
     let oracle = run.net.oracle.insecure_clone();
     let vram = 1024 * (2 + rng.below(30)) as u32;
-    let ix = ix::attest_provider(&oracle.pubkey(), &run.net.key, &wallet, vram);
+    let member = run.net.member(&wallet);
+    let ix = ix::attest_provider(&oracle.pubkey(), &run.net.key, &member, vram);
     if attempt(chain, run, "attest_provider", vec![ix], &[&oracle])
         .await
         .is_ok()
     {
-        let state: Member = chain.account(&run.net.member(&wallet)).await;
+        let state: Member = chain.account(&member).await;
         run.tiers.insert(wallet, state.device_tier);
     }
 }
@@ -275,7 +297,7 @@ async fn attest_node(chain: &mut Chain, run: &mut Run, rng: &mut Rng, wallet: Pu
         &oracle.pubkey(),
         &oracle.pubkey(),
         &run.net.key,
-        &wallet,
+        &run.net.member(&wallet),
         args,
     );
     if attempt(chain, run, "attest_node", vec![ix], &[&oracle])
@@ -310,13 +332,13 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
             join(chain, run, class, other.filter(|_| rng.chance(70))).await;
         }
         (3, Some(m)) => {
-            let referrer = other.unwrap_or_default();
-            let mut upline = vec![referrer];
-            upline.extend(run.net.upline(chain, &referrer, 2).await);
+            let referrer = run.net.member(&other.unwrap_or(m.pubkey()));
+            let mut upline = run.net.link_chain(chain, &referrer).await;
             if rng.chance(20) {
                 upline.truncate(1); // a chain that does not match the stored links
             }
-            let ix = ix::set_referrer(&m.pubkey(), &run.net.key, &upline);
+            let class = run.net.class_of(&m.pubkey());
+            let ix = ix::set_referrer(&m.pubkey(), &run.net.key, class, &upline);
             let _ = attempt(chain, run, "set_referrer", vec![ix], &[&m]).await;
         }
         (4..=11, Some(_)) => report(chain, run, rng).await,
@@ -339,7 +361,8 @@ async fn step(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
             } else {
                 admin.insecure_clone()
             };
-            let ix = ix::set_member_tier(&signer.pubkey(), &run.net.key, &m.pubkey(), tier);
+            let member = run.net.member(&m.pubkey());
+            let ix = ix::set_member_tier(&signer.pubkey(), &run.net.key, &member, tier);
             let _ = attempt(chain, run, "set_member_tier", vec![ix], &[&signer]).await;
         }
         (_, Some(m)) => {
@@ -469,11 +492,20 @@ async fn withdraw(chain: &mut Chain, run: &mut Run, rng: &mut Rng, m: &Keypair) 
             let points = (0..run.net.ledgers.len() as u8).find(|i| !ledgers.contains(i));
             match (rng.below(10), points) {
                 (0..=1, Some(points)) => {
-                    let ix = ix::withdraw(&m.pubkey(), &run.net.key, points, None, None);
+                    let class = run.net.class_of(&m.pubkey());
+                    let ix = ix::withdraw(&m.pubkey(), &run.net.key, class, points, None, None);
                     let _ = attempt(chain, run, "withdraw", vec![ix], &[m]).await;
                     return true;
                 }
                 (2..=3, _) => wrong_destination = true,
+                // A wallet that never joined (`UnknownMember`).
+                (4, _) => {
+                    let stranger = Keypair::new();
+                    let index = *rng.pick(&ledgers).expect("a token ledger");
+                    let ix = ix::withdraw(&stranger.pubkey(), &run.net.key, 0, index, None, None);
+                    let _ = attempt(chain, run, "withdraw", vec![ix], &[&stranger]).await;
+                    return true;
+                }
                 _ => {}
             }
             let index = *rng.pick(&ledgers).expect("a token ledger");
@@ -504,7 +536,8 @@ async fn withdraw(chain: &mut Chain, run: &mut Run, rng: &mut Rng, m: &Keypair) 
         destination,
         token_program: mint.token_program,
     };
-    let ix = ix::withdraw(&wallet, &run.net.key, index, Some(&to), amount);
+    let class = run.net.class_of(&wallet);
+    let ix = ix::withdraw(&wallet, &run.net.key, class, index, Some(&to), amount);
     let paid = attempt(chain, run, "withdraw", vec![ix], &[&signer])
         .await
         .is_ok();
@@ -556,12 +589,15 @@ async fn report(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
                 ])
                 .expect("services");
             let id = report_id(run, rng, &wallet);
-            let args = compute(id, service, rng.below(5_000), rng.below(15_000) as u32);
+            let work_time = work_time(chain, run, rng, &wallet).await;
+            let args = compute(id, service, rng.below(5_000), rng.below(15_000) as u32)
+                .worked_at(work_time);
+            let member = run.net.member(&wallet);
             let upline = run.net.upline(chain, &wallet, 3).await;
             let ix = ix::report_compute(
                 &oracle.pubkey(),
                 &run.net.key,
-                &wallet,
+                &member,
                 &model.name,
                 &upline,
                 args,
@@ -584,10 +620,9 @@ async fn report(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
                 ])
                 .expect("endpoints");
             let id = report_id(run, rng, &wallet);
-            let ix = run
-                .net
-                .usage_ix(chain, &wallet, usage(id, endpoint, rng.below(5_000)))
-                .await;
+            let work_time = work_time(chain, run, rng, &wallet).await;
+            let args = usage(id, endpoint, rng.below(5_000)).worked_at(work_time);
+            let ix = run.net.usage_ix(chain, &wallet, args).await;
             let outcome = attempt(chain, run, "report_usage", vec![ix], &[&oracle]).await;
             used(run, wallet, id, &outcome);
         }
@@ -599,6 +634,7 @@ async fn report(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
             let id = report_id(run, rng, &renter);
             let args = RentalReportArgs {
                 id,
+                work_time: work_time(chain, run, rng, &renter).await,
                 ledger,
                 renter_base_fee: rng.below(one.saturating_mul(20)),
                 renter_extra_fee: rng.below(one.saturating_mul(2)),
@@ -642,6 +678,7 @@ async fn report(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
             let spread = if rng.chance(3) { 700_001 } else { 500_001 };
             let demand = 1_000_000 + rng.below(spread);
             let id = report_id(run, rng, &wallet);
+            let work_time = work_time(chain, run, rng, &wallet).await;
             let mut args = bandwidth(
                 id,
                 rng.below(5 * 10u64.pow(9)),
@@ -650,6 +687,7 @@ async fn report(chain: &mut Chain, run: &mut Run, rng: &mut Rng) {
                 demand,
             );
             args.suppressed = rng.chance(10);
+            let args = args.worked_at(work_time);
             let device = run.attested.get(&wallet).cloned();
             let device = device.as_ref().map(|(f, s)| (f.as_str(), s.as_str()));
             let ix = run.net.bandwidth_ix(chain, &wallet, device, args).await;

@@ -40,8 +40,7 @@ use upline::instructions::{
 };
 use upline::math::{Ppm, Wad};
 use upline::state::{
-    CircuitBreakerConfig, CommissionTier, Endpoint, Member, Network, NetworkTables, RewardTables,
-    Service,
+    CircuitBreakerConfig, CommissionTier, Endpoint, Network, NetworkTables, RewardTables, Service,
 };
 use upline_sdk::ix::{self, RentalParties, TokenDestination, TokenLedgerSpec};
 use upline_sdk::pda;
@@ -90,15 +89,16 @@ const INSTRUCTIONS: [&str; 27] = [
 /// One network of the world and what the fuzz knows about it.
 struct Net {
     net: TestNetwork,
-    /// Joined wallets, in order.
-    members: Vec<Keypair>,
+    /// Memberships (a wallet and its class), in the order they joined; a
+    /// wallet may hold one per class.
+    members: Vec<(Keypair, u8)>,
     /// Per token ledger: a funder's token account holding plenty, and the funder.
     sources: HashMap<u8, (Pubkey, Keypair)>,
     /// Members' token accounts, per (wallet, ledger).
     destinations: HashMap<(Pubkey, u8), Pubkey>,
-    /// Attested nodes' (fingerprint, subnet) hashes.
+    /// Attested nodes' (fingerprint, subnet) hashes, by member account.
     devices: HashMap<Pubkey, ([u8; 32], [u8; 32])>,
-    /// Next fresh report id per member.
+    /// Next fresh report id per member account.
     next_id: HashMap<Pubkey, u64>,
     /// The registered models.
     models: Vec<ModelArgs>,
@@ -117,10 +117,17 @@ struct World {
     fresh: Option<(Pubkey, Keypair)>,
 }
 
+/// One membership picked for an input: its wallet, member account and class.
+struct Picked {
+    wallet: Keypair,
+    member: Pubkey,
+    class: u8,
+}
+
 /// What to remember when an input succeeds.
 enum After {
     Nothing,
-    Joined(usize, Keypair),
+    Joined(usize, Keypair, u8),
     ReportId(usize, Pubkey, u64),
     Attested(usize, Pubkey, ([u8; 32], [u8; 32])),
     Model(usize, ModelArgs),
@@ -164,6 +171,21 @@ fn edge_ppm(rng: &mut Rng) -> Ppm {
         3 => u64::MAX,
         _ => rng.below(1_000_001),
     })
+}
+
+/// A report's work time: mostly in the last hour, sometimes in the future,
+/// at or just past the default maximum report age, or an extreme.
+fn edge_work_time(rng: &mut Rng, now: i64) -> i64 {
+    let age = upline::constants::DEFAULT_MAX_REPORT_AGE;
+    match rng.below(16) {
+        0 => now + 1,
+        1 => now - age,
+        2 => now - age - 1,
+        3 => i64::MIN,
+        4 => i64::MAX,
+        5 => 0,
+        _ => now - rng.below(3_600) as i64,
+    }
 }
 
 /// A time around `now`, or an extreme.
@@ -221,8 +243,16 @@ fn edge_breaker(rng: &mut Rng, one: u64) -> Option<CircuitBreakerConfig> {
 fn edge_tables(rng: &mut Rng, mut tables: NetworkTables) -> NetworkTables {
     let count = usize::from(tables.class_count).max(1);
     let class = rng.below(count as u64) as usize;
-    match rng.below(8) {
+    match rng.below(9) {
         0 => tables.class_count = rng.below(6) as u8,
+        7 => {
+            tables.max_report_age_seconds = match rng.below(4) {
+                0 => 0,
+                1 => -1,
+                2 => i64::MAX,
+                _ => 3_600 * (1 + rng.below(400) as i64),
+            }
+        }
         1 => tables.classes[class].referral_depth = rng.below(5) as u8,
         2 => tables.tier_rates[rng.below(3) as usize] = edge_ppm(rng),
         3 => tables.classes[class].direct_bonus = Wad(u128::from(edge_u64(rng, 10u64.pow(18)))),
@@ -284,9 +314,9 @@ impl World {
                     keys.push(pda::vault(&l.address));
                 }
             }
-            for m in &n.members {
-                keys.push(m.pubkey());
-                keys.push(net.member(&m.pubkey()));
+            for (wallet, class) in &n.members {
+                keys.push(wallet.pubkey());
+                keys.push(net.member_in(&wallet.pubkey(), *class));
             }
             for model in &n.models {
                 keys.push(pda::model(&net.key, &model.name));
@@ -318,7 +348,7 @@ impl World {
         for n in &self.nets {
             out.push(&n.net.admin);
             out.push(&n.net.oracle);
-            out.extend(n.members.iter());
+            out.extend(n.members.iter().map(|(wallet, _)| wallet));
         }
         out
     }
@@ -372,28 +402,27 @@ impl World {
         self.signer(rng, right)
     }
 
-    /// A member of network `n`: of `class` mostly, if it has one.
-    async fn member(&mut self, rng: &mut Rng, n: usize, class: Option<u8>) -> Option<Keypair> {
-        let net_key = self.nets[n].net.key;
-        let mut of_class = Vec::new();
-        for m in &self.nets[n].members {
-            let state: Member = self
-                .chain
-                .account(&pda::member(&net_key, &m.pubkey()))
-                .await;
-            if class.is_none_or(|c| c == state.class) {
-                of_class.push(m.insecure_clone());
-            }
-        }
-        let pick = match rng.pick(&of_class) {
-            Some(m) if rng.chance(92) => m.insecure_clone(),
-            _ => rng.pick(&self.nets[n].members)?.insecure_clone(),
+    /// A membership of network `n`: of `class` mostly, if it has one.
+    fn member(&self, rng: &mut Rng, n: usize, class: Option<u8>) -> Option<Picked> {
+        let net = &self.nets[n];
+        let of_class: Vec<&(Keypair, u8)> = net
+            .members
+            .iter()
+            .filter(|(_, c)| class.is_none_or(|wanted| wanted == *c))
+            .collect();
+        let (wallet, class) = match rng.pick(&of_class) {
+            Some(m) if rng.chance(92) => *m,
+            _ => rng.pick(&net.members)?,
         };
-        Some(pick)
+        Some(Picked {
+            wallet: wallet.insecure_clone(),
+            member: net.net.member_in(&wallet.pubkey(), *class),
+            class: *class,
+        })
     }
 
-    fn id(&self, rng: &mut Rng, n: usize, wallet: &Pubkey) -> u64 {
-        let next = self.nets[n].next_id.get(wallet).copied().unwrap_or(1);
+    fn id(&self, rng: &mut Rng, n: usize, member: &Pubkey) -> u64 {
+        let next = self.nets[n].next_id.get(member).copied().unwrap_or(1);
         match rng.below(12) {
             0 => 0,
             1 => u64::MAX,
@@ -538,59 +567,57 @@ impl World {
                 )
             }
             6 => {
-                let wallet = Keypair::new();
+                // A new wallet mostly; a member's wallet joining another
+                // class (or its own again) sometimes.
+                let wallet = match self.member(rng, n, None) {
+                    Some(m) if rng.chance(20) => m.wallet,
+                    _ => Keypair::new(),
+                };
                 let payer = rng.pick(&self.spares).expect("spares").insecure_clone();
                 let class = rng.below(u64::from(state.tables.class_count) + 1) as u8;
-                let upline = match self.member(rng, n, None).await {
+                let upline = match self.member(rng, n, None) {
                     Some(referrer) if rng.chance(70) => {
-                        let mut up = vec![referrer.pubkey()];
-                        up.extend(
-                            self.nets[n]
-                                .net
-                                .upline(&mut self.chain, &referrer.pubkey(), 2)
-                                .await,
-                        );
-                        up
+                        self.nets[n]
+                            .net
+                            .link_chain(&mut self.chain, &referrer.member)
+                            .await
                     }
                     _ => vec![],
                 };
                 let ix = ix::join(&wallet.pubkey(), &payer.pubkey(), &net_key, class, &upline);
-                after = After::Joined(n, wallet.insecure_clone());
+                after = After::Joined(n, wallet.insecure_clone(), class);
                 (ix, vec![wallet, payer])
             }
             7 => {
-                let member = self.member(rng, n, None).await.expect("members");
-                let referrer = self.member(rng, n, None).await.expect("members");
-                let mut upline = vec![referrer.pubkey()];
-                upline.extend(
-                    self.nets[n]
-                        .net
-                        .upline(&mut self.chain, &referrer.pubkey(), 2)
-                        .await,
-                );
+                let member = self.member(rng, n, None).expect("members");
+                let referrer = self.member(rng, n, None).expect("members");
+                let mut upline = self.nets[n]
+                    .net
+                    .link_chain(&mut self.chain, &referrer.member)
+                    .await;
                 if rng.chance(15) {
                     upline.truncate(1);
                 }
-                let signer = self.signer(rng, Some(member.insecure_clone()));
+                let signer = self.signer(rng, Some(member.wallet));
                 (
-                    ix::set_referrer(&signer.pubkey(), &net_key, &upline),
+                    ix::set_referrer(&signer.pubkey(), &net_key, member.class, &upline),
                     vec![signer],
                 )
             }
             8 => {
                 let payer = rng.pick(&self.spares).expect("spares").insecure_clone();
-                let member = self.member(rng, n, None).await.expect("members");
+                let member = self.member(rng, n, None).expect("members");
                 (
-                    ix::open_member_ledgers(&payer.pubkey(), &net_key, &member.pubkey()),
+                    ix::open_member_ledgers(&payer.pubkey(), &net_key, &member.member),
                     vec![payer],
                 )
             }
             9 => {
                 let admin = self.admin(rng, n).await;
-                let member = self.member(rng, n, None).await.expect("members");
+                let member = self.member(rng, n, None).expect("members");
                 let tier = *rng.pick(&CommissionTier::ALL).expect("tiers");
                 (
-                    ix::set_member_tier(&admin.pubkey(), &net_key, &member.pubkey(), tier),
+                    ix::set_member_tier(&admin.pubkey(), &net_key, &member.member, tier),
                     vec![admin],
                 )
             }
@@ -633,14 +660,14 @@ impl World {
                 (ix::accept_admin(&pending.pubkey(), &net_key), vec![pending])
             }
             15 => {
-                let member = self.member(rng, n, None).await.expect("members");
+                let Picked { wallet, class, .. } = self.member(rng, n, None).expect("members");
                 let ledger = *rng.pick(&token_ledgers).expect("a token ledger");
-                let key = (member.pubkey(), ledger);
+                let key = (wallet.pubkey(), ledger);
                 let destination = match self.nets[n].destinations.get(&key) {
                     Some(d) => *d,
                     None => {
                         let mint = self.nets[n].net.ledgers[usize::from(ledger)].mint();
-                        let d = self.chain.token_account(mint, &member.pubkey()).await;
+                        let d = self.chain.token_account(mint, &wallet.pubkey()).await;
                         self.nets[n].destinations.insert(key, d);
                         d
                     }
@@ -655,9 +682,9 @@ impl World {
                     0 => None,
                     _ => Some(edge_u64(rng, one(self, ledger) / 10)),
                 };
-                let signer = self.signer(rng, Some(member));
+                let signer = self.signer(rng, Some(wallet));
                 (
-                    ix::withdraw(&signer.pubkey(), &net_key, ledger, Some(&to), amount),
+                    ix::withdraw(&signer.pubkey(), &net_key, class, ledger, Some(&to), amount),
                     vec![signer],
                 )
             }
@@ -752,7 +779,7 @@ impl World {
             }
             21 => {
                 let oracle = self.oracle(rng, n).await;
-                let member = self.member(rng, n, Some(1)).await.expect("members");
+                let member = self.member(rng, n, Some(1)).expect("members").member;
                 let vram = match rng.below(8) {
                     0 => 0,
                     1 => u32::MAX,
@@ -761,13 +788,13 @@ impl World {
                     _ => 1024 * (1 + rng.below(40) as u32),
                 };
                 (
-                    ix::attest_provider(&oracle.pubkey(), &net_key, &member.pubkey(), vram),
+                    ix::attest_provider(&oracle.pubkey(), &net_key, &member, vram),
                     vec![oracle],
                 )
             }
             22 => {
                 let oracle = self.oracle(rng, n).await;
-                let member = self.member(rng, n, Some(1)).await.expect("members");
+                let member = self.member(rng, n, Some(1)).expect("members").member;
                 let fingerprint =
                     match rng.pick(&self.nets[n].devices.values().copied().collect::<Vec<_>>()) {
                         Some(&(f, _)) if rng.chance(10) => f,
@@ -778,25 +805,15 @@ impl World {
                     fingerprint,
                     subnet,
                 };
-                after = After::Attested(n, member.pubkey(), (fingerprint, subnet));
+                after = After::Attested(n, member, (fingerprint, subnet));
                 (
-                    ix::attest_node(
-                        &oracle.pubkey(),
-                        &oracle.pubkey(),
-                        &net_key,
-                        &member.pubkey(),
-                        args,
-                    ),
+                    ix::attest_node(&oracle.pubkey(), &oracle.pubkey(), &net_key, &member, args),
                     vec![oracle],
                 )
             }
             23 => {
                 let oracle = self.oracle(rng, n).await;
-                let provider = self
-                    .member(rng, n, Some(1))
-                    .await
-                    .expect("members")
-                    .pubkey();
+                let provider = self.member(rng, n, Some(1)).expect("members").member;
                 let model = match rng.pick(&self.nets[n].models) {
                     Some(m) if rng.chance(92) => m.name,
                     _ => edge_label32(rng),
@@ -804,6 +821,7 @@ impl World {
                 let id = self.id(rng, n, &provider);
                 let args = ComputeReportArgs {
                     id,
+                    work_time: edge_work_time(rng, now),
                     service: *rng
                         .pick(&[
                             Service::Chat,
@@ -815,7 +833,10 @@ impl World {
                     tokens: edge_u64(rng, 5_000),
                     latency_ms: edge_u32(rng, 15_000),
                 };
-                let upline = self.nets[n].net.upline(&mut self.chain, &provider, 3).await;
+                let upline = self.nets[n]
+                    .net
+                    .upline_of(&mut self.chain, &provider, 3)
+                    .await;
                 after = After::ReportId(n, provider, id);
                 (
                     ix::report_compute(
@@ -831,14 +852,11 @@ impl World {
             }
             24 => {
                 let oracle = self.oracle(rng, n).await;
-                let user = self
-                    .member(rng, n, Some(0))
-                    .await
-                    .expect("members")
-                    .pubkey();
+                let user = self.member(rng, n, Some(0)).expect("members").member;
                 let id = self.id(rng, n, &user);
                 let args = UsageReportArgs {
                     id,
+                    work_time: edge_work_time(rng, now),
                     endpoint: *rng
                         .pick(&[
                             Endpoint::Chat,
@@ -849,7 +867,7 @@ impl World {
                         .expect("endpoints"),
                     tokens: edge_u64(rng, 5_000),
                 };
-                let upline = self.nets[n].net.upline(&mut self.chain, &user, 3).await;
+                let upline = self.nets[n].net.upline_of(&mut self.chain, &user, 3).await;
                 after = After::ReportId(n, user, id);
                 (
                     ix::report_usage(&oracle.pubkey(), &net_key, &user, &upline, args),
@@ -858,8 +876,8 @@ impl World {
             }
             25 => {
                 let oracle = self.oracle(rng, n).await;
-                let renter = self.member(rng, n, None).await.expect("members").pubkey();
-                let host = self.member(rng, n, None).await.expect("members").pubkey();
+                let renter = self.member(rng, n, None).expect("members").member;
+                let host = self.member(rng, n, None).expect("members").member;
                 let ledger = if rng.chance(90) {
                     *rng.pick(&token_ledgers).expect("a token ledger")
                 } else {
@@ -869,6 +887,7 @@ impl World {
                 let id = self.id(rng, n, &renter);
                 let args = RentalReportArgs {
                     id,
+                    work_time: edge_work_time(rng, now),
                     ledger,
                     renter_base_fee: edge_u64(rng, unit * 10),
                     renter_extra_fee: edge_u64(rng, unit),
@@ -880,11 +899,15 @@ impl World {
                     renter,
                     host,
                     renter_referrer: net
-                        .upline(&mut self.chain, &renter, 1)
+                        .upline_of(&mut self.chain, &renter, 1)
                         .await
                         .first()
                         .copied(),
-                    host_referrer: net.upline(&mut self.chain, &host, 1).await.first().copied(),
+                    host_referrer: net
+                        .upline_of(&mut self.chain, &host, 1)
+                        .await
+                        .first()
+                        .copied(),
                 };
                 after = After::ReportId(n, renter, id);
                 (
@@ -894,14 +917,11 @@ impl World {
             }
             _ => {
                 let oracle = self.oracle(rng, n).await;
-                let node = self
-                    .member(rng, n, Some(1))
-                    .await
-                    .expect("members")
-                    .pubkey();
+                let node = self.member(rng, n, Some(1)).expect("members").member;
                 let id = self.id(rng, n, &node);
                 let args = BandwidthReportArgs {
                     id,
+                    work_time: edge_work_time(rng, now),
                     bytes: edge_u64(rng, 5_000_000_000),
                     quality: edge_ppm(rng),
                     stability: edge_ppm(rng),
@@ -915,7 +935,7 @@ impl World {
                 };
                 let device = self.nets[n].devices.get(&node).copied();
                 let device = device.as_ref().map(|(f, s)| (f, s));
-                let referrer = self.nets[n].net.upline(&mut self.chain, &node, 1).await;
+                let referrer = self.nets[n].net.upline_of(&mut self.chain, &node, 1).await;
                 after = After::ReportId(n, node, id);
                 (
                     ix::report_bandwidth(
@@ -1026,12 +1046,15 @@ impl World {
     fn remember(&mut self, after: After) {
         match after {
             After::Nothing => {}
-            After::Joined(n, wallet) => self.nets[n].members.push(wallet),
-            After::ReportId(n, wallet, id) => {
-                self.nets[n].next_id.insert(wallet, id.saturating_add(1));
+            After::Joined(n, wallet, class) => {
+                self.nets[n].net.remember(&wallet.pubkey(), class);
+                self.nets[n].members.push((wallet, class));
             }
-            After::Attested(n, wallet, device) => {
-                self.nets[n].devices.insert(wallet, device);
+            After::ReportId(n, member, id) => {
+                self.nets[n].next_id.insert(member, id.saturating_add(1));
+            }
+            After::Attested(n, member, device) => {
+                self.nets[n].devices.insert(member, device);
             }
             After::Model(n, model) => self.nets[n].models.push(model),
         }
@@ -1046,34 +1069,43 @@ impl Net {
         let p = upline_sdk::preset::Preset::builtin(preset).expect("preset");
         let models = p.models().expect("models");
         let classes = usize::from(net.state(chain).await.tables.class_count);
-        let mut members: Vec<Keypair> = Vec::new();
+        let mut members: Vec<(Keypair, u8)> = Vec::new();
         for class in 0..classes as u8 {
             // A chain of three and one alone, per class.
             let a = net.join(chain, class, &[]).await;
             let b = net.join(chain, class, &[&a]).await;
             let c = net.join(chain, class, &[&b, &a]).await;
             let d = net.join(chain, class, &[]).await;
-            members.extend([a, b, c, d]);
+            members.extend([a, b, c, d].map(|k| (k, class)));
+        }
+        // Where the preset has two classes, the lone member of the first
+        // also holds a membership in the second, under the second's chain.
+        if classes > 1 {
+            let wallet = members[3].0.insecure_clone();
+            let referrer = net.member(&members[6].0.pubkey());
+            let upline = net.link_chain(chain, &referrer).await;
+            net.join_wallet(chain, &wallet, 1, &upline).await;
+            members.push((wallet, 1));
         }
         let mut devices = HashMap::new();
         let oracle = net.oracle.insecure_clone();
-        for (i, m) in members.iter().enumerate() {
-            let state: Member = chain.account(&net.member(&m.pubkey())).await;
+        for (i, (wallet, class)) in members.iter().enumerate() {
+            let member = net.member_in(&wallet.pubkey(), *class);
             let ix = match preset {
-                "cxmpute" if state.class == 1 => ix::attest_provider(
+                "cxmpute" if *class == 1 => ix::attest_provider(
                     &oracle.pubkey(),
                     &net.key,
-                    &m.pubkey(),
+                    &member,
                     [4_096, 8_192, 16_384, 32_768][i % 4],
                 ),
-                "aether" if state.class == 1 => {
+                "aether" if *class == 1 => {
                     let device = (
                         hash32(&format!("dev-{i}")),
                         hash32(&format!("subnet-{}", i % 2)),
                     );
-                    devices.insert(m.pubkey(), device);
-                    net.attest_node_ix(
-                        &m.pubkey(),
+                    devices.insert(member, device);
+                    net.attest_node_ix_at(
+                        &member,
                         &format!("dev-{i}"),
                         &format!("subnet-{}", i % 2),
                     )
@@ -1097,9 +1129,11 @@ impl Net {
                 .send(&[ix], &[&net.admin])
                 .await
                 .expect("update ledger");
-            for m in &members {
-                let d = chain.token_account(mint, &m.pubkey()).await;
-                destinations.insert((m.pubkey(), ledger.index), d);
+            for (wallet, _) in &members {
+                let key = (wallet.pubkey(), ledger.index);
+                if let std::collections::hash_map::Entry::Vacant(slot) = destinations.entry(key) {
+                    slot.insert(chain.token_account(mint, &wallet.pubkey()).await);
+                }
             }
         }
         Net {

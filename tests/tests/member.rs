@@ -43,6 +43,7 @@ async fn join_without_referrer_records_ordinal_and_slots() {
         )
         .await
         .expect("join");
+    net.remember(&wallet.pubkey(), USER);
     let member = net.member_state(&mut chain, &wallet.pubkey()).await;
     assert_eq!(member.wallet, wallet.pubkey());
     assert_eq!(member.network, net.key);
@@ -54,13 +55,21 @@ async fn join_without_referrer_records_ordinal_and_slots() {
         [UplineEvent::MemberJoined(e)] => {
             assert_eq!(
                 (
+                    e.member,
                     e.wallet,
                     e.join_ordinal,
                     e.class,
                     e.ledger_slots,
                     e.early_member
                 ),
-                (wallet.pubkey(), 1, USER, 2, false)
+                (
+                    net.member_in(&wallet.pubkey(), USER),
+                    wallet.pubkey(),
+                    1,
+                    USER,
+                    2,
+                    false
+                )
             );
         }
         other => panic!("unexpected events {other:?}"),
@@ -76,7 +85,8 @@ async fn joining_twice_is_refused_and_a_prefunded_address_still_joins() {
     let mut chain = Chain::start().await;
     let net = TestNetwork::from_preset(&mut chain, "cxmpute").await;
     let a = net.join(&mut chain, USER, &[]).await;
-    let again = ix::join(&a.pubkey(), &a.pubkey(), &net.key, PROVIDER, &[]);
+    // One membership per class: the same class again is refused.
+    let again = ix::join(&a.pubkey(), &a.pubkey(), &net.key, USER, &[]);
     let watched = [net.key, net.member(&a.pubkey())];
     chain
         .expect_refusal(&[again], &[&a], UplineError::AlreadyMember, &watched)
@@ -84,7 +94,7 @@ async fn joining_twice_is_refused_and_a_prefunded_address_still_joins() {
 
     // Lamports sent to a future member address beforehand cannot block the join.
     let wallet = chain.wallet().await;
-    let address = net.member(&wallet.pubkey());
+    let address = net.member_in(&wallet.pubkey(), USER);
     let gift = solana_system_interface::instruction::transfer(
         &chain.payer().pubkey(),
         &address,
@@ -98,14 +108,15 @@ async fn joining_twice_is_refused_and_a_prefunded_address_still_joins() {
                 &wallet.pubkey(),
                 &net.key,
                 USER,
-                &[a.pubkey()],
+                &[net.member(&a.pubkey())],
             )],
             &[&wallet],
         )
         .await
         .expect("join at a prefunded address");
+    net.remember(&wallet.pubkey(), USER);
     let member = net.member_state(&mut chain, &wallet.pubkey()).await;
-    assert_eq!(member.referrer, a.pubkey());
+    assert_eq!(member.referrer, net.member(&a.pubkey()));
     let rent = chain.ctx.banks_client.get_rent().await.expect("rent");
     assert_eq!(
         chain.lamports(&address).await,
@@ -126,6 +137,7 @@ async fn a_sponsor_may_pay_for_the_join_but_the_wallet_must_sign() {
         .send(std::slice::from_ref(&join), &[&sponsor, &wallet])
         .await
         .expect("sponsored join");
+    net.remember(&wallet.pubkey(), USER);
     assert_eq!(
         net.member_state(&mut chain, &wallet.pubkey()).await.wallet,
         wallet.pubkey()
@@ -135,7 +147,7 @@ async fn a_sponsor_may_pay_for_the_join_but_the_wallet_must_sign() {
     let victim = Keypair::new();
     let mut forged = ix::join(&victim.pubkey(), &sponsor.pubkey(), &net.key, USER, &[]);
     forged.accounts[0].is_signer = false;
-    let member = net.member(&victim.pubkey());
+    let member = net.member_in(&victim.pubkey(), USER);
     chain
         .expect_failure(&[forged], &[&sponsor], &[member, net.key])
         .await;
@@ -162,7 +174,7 @@ async fn join_with_referrer_pays_the_direct_bonus_and_counts_three_levels() {
         [1, 0, 0]
     );
     let m4 = net.member_state(&mut chain, &p4.pubkey()).await;
-    assert_eq!(m4.referrer, p3.pubkey());
+    assert_eq!(m4.referrer, net.member(&p3.pubkey()));
     // Providers' bonus is 50 points, on ledger 1 (POINTS), to the referrer only.
     assert_eq!(m0.ledgers[1].bonus, wad("50"));
     assert_eq!(m0.ledgers[0].credited(), Ok(Wad::ZERO));
@@ -171,8 +183,15 @@ async fn join_with_referrer_pays_the_direct_bonus_and_counts_three_levels() {
     let u0 = net.join(&mut chain, USER, &[]).await;
     let u1 = net.join(&mut chain, USER, &[&u0]).await;
     let u2 = chain.wallet().await;
-    let join_u2 = ix::join(&u2.pubkey(), &u2.pubkey(), &net.key, USER, &[u0.pubkey()]);
+    let join_u2 = ix::join(
+        &u2.pubkey(),
+        &u2.pubkey(),
+        &net.key,
+        USER,
+        &[net.member(&u0.pubkey())],
+    );
     let events = chain.send(&[join_u2], &[&u2]).await.expect("u2 joins");
+    net.remember(&u2.pubkey(), USER);
     let mu0 = net.member_state(&mut chain, &u0.pubkey()).await;
     assert_eq!(mu0.ledgers[1].bonus, wad("50"));
     // The ordinal among the referrer's referees is in the event, not the account.
@@ -197,11 +216,12 @@ async fn late_linking_updates_downline_counts_through_three_levels() {
     let c = net.join(&mut chain, USER, &[]).await;
     let d = net.join(&mut chain, USER, &[]).await;
     let e = net.join(&mut chain, USER, &[]).await;
+    let m = |k: &Keypair| net.member(&k.pubkey());
 
     // Link bottom-up is impossible (c would have a referee); top-down works.
     chain
         .send(
-            &[ix::set_referrer(&b.pubkey(), &net.key, &[a.pubkey()])],
+            &[ix::set_referrer(&b.pubkey(), &net.key, USER, &[m(&a)])],
             &[&b],
         )
         .await
@@ -211,7 +231,8 @@ async fn late_linking_updates_downline_counts_through_three_levels() {
             &[ix::set_referrer(
                 &c.pubkey(),
                 &net.key,
-                &[b.pubkey(), a.pubkey()],
+                USER,
+                &[m(&b), m(&a)],
             )],
             &[&c],
         )
@@ -219,20 +240,25 @@ async fn late_linking_updates_downline_counts_through_three_levels() {
         .expect("c -> b");
     match &events[..] {
         [UplineEvent::ReferrerLinked(l), UplineEvent::DirectBonusCredited(bonus)] => {
+            assert_eq!((l.member, l.wallet, l.class), (m(&c), c.pubkey(), USER));
             assert_eq!(
-                (l.referrer, l.upline2, l.upline3),
-                (b.pubkey(), a.pubkey(), Pubkey::default())
+                (l.referrer, l.referrer_wallet, l.referrer_class),
+                (m(&b), b.pubkey(), USER)
             );
+            assert_eq!((l.upline2, l.upline3), (m(&a), Pubkey::default()));
             assert_eq!(
                 (bonus.referrer, bonus.referee, bonus.amount),
-                (b.pubkey(), c.pubkey(), wad("25"))
+                (m(&b), m(&c), wad("25"))
             );
         }
         other => panic!("unexpected events {other:?}"),
     }
-    let upline = [c.pubkey(), b.pubkey(), a.pubkey()];
+    let upline = [m(&c), m(&b), m(&a)];
     chain
-        .send(&[ix::set_referrer(&d.pubkey(), &net.key, &upline)], &[&d])
+        .send(
+            &[ix::set_referrer(&d.pubkey(), &net.key, USER, &upline)],
+            &[&d],
+        )
         .await
         .expect("d -> c");
     chain
@@ -240,7 +266,8 @@ async fn late_linking_updates_downline_counts_through_three_levels() {
             &[ix::set_referrer(
                 &e.pubkey(),
                 &net.key,
-                &[d.pubkey(), c.pubkey(), b.pubkey()],
+                USER,
+                &[m(&d), m(&c), m(&b)],
             )],
             &[&e],
         )
@@ -276,6 +303,7 @@ async fn graph_refusals_change_nothing() {
     let b = net.join(&mut chain, USER, &[&a]).await;
     let loner = net.join(&mut chain, USER, &[]).await;
     let provider = net.join(&mut chain, PROVIDER, &[]).await;
+    let m = |k: &Keypair| net.member(&k.pubkey());
     let watched = [
         net.key,
         net.member(&a.pubkey()),
@@ -284,42 +312,59 @@ async fn graph_refusals_change_nothing() {
     ];
 
     // Second referrer: links are permanent.
-    let again = ix::set_referrer(&b.pubkey(), &net.key, &[loner.pubkey()]);
+    let again = ix::set_referrer(&b.pubkey(), &net.key, USER, &[m(&loner)]);
     chain
         .expect_refusal(&[again], &[&b], UplineError::ReferrerAlreadySet, &watched)
         .await;
     // A member with referees can no longer link (this is what prevents cycles).
-    let cycle = ix::set_referrer(&a.pubkey(), &net.key, &[b.pubkey(), a.pubkey()]);
+    let cycle = ix::set_referrer(&a.pubkey(), &net.key, USER, &[m(&b), m(&a)]);
     chain
         .expect_refusal(&[cycle], &[&a], UplineError::HasReferees, &watched)
         .await;
-    let up = ix::set_referrer(&a.pubkey(), &net.key, &[loner.pubkey()]);
+    let up = ix::set_referrer(&a.pubkey(), &net.key, USER, &[m(&loner)]);
     chain
         .expect_refusal(&[up], &[&a], UplineError::HasReferees, &watched)
         .await;
-    // Self-referral, at link and at join.
-    let own = ix::set_referrer(&loner.pubkey(), &net.key, &[loner.pubkey()]);
+    // Self-referral, at link and at join (through the wallet's other
+    // membership: SelfReferral comes before ClassMismatch).
+    let own = ix::set_referrer(&loner.pubkey(), &net.key, USER, &[m(&loner)]);
     chain
         .expect_refusal(&[own], &[&loner], UplineError::SelfReferral, &watched)
         .await;
-    let newcomer = chain.wallet().await;
     let self_join = ix::join(
-        &newcomer.pubkey(),
-        &newcomer.pubkey(),
+        &provider.pubkey(),
+        &provider.pubkey(),
         &net.key,
         USER,
-        &[newcomer.pubkey()],
+        &[m(&provider)],
     );
     chain
         .expect_refusal(
             &[self_join],
-            &[&newcomer],
+            &[&provider],
             UplineError::SelfReferral,
             &watched,
         )
         .await;
+    // Naming the membership it is creating: that one does not exist yet.
+    let newcomer = chain.wallet().await;
+    let own_new = ix::join(
+        &newcomer.pubkey(),
+        &newcomer.pubkey(),
+        &net.key,
+        USER,
+        &[net.member_in(&newcomer.pubkey(), USER)],
+    );
+    chain
+        .expect_refusal(
+            &[own_new],
+            &[&newcomer],
+            UplineError::UnknownReferrer,
+            &watched,
+        )
+        .await;
     // Users refer users, providers refer providers.
-    let mismatch = ix::set_referrer(&loner.pubkey(), &net.key, &[provider.pubkey()]);
+    let mismatch = ix::set_referrer(&loner.pubkey(), &net.key, USER, &[m(&provider)]);
     chain
         .expect_refusal(&[mismatch], &[&loner], UplineError::ClassMismatch, &watched)
         .await;
@@ -328,7 +373,7 @@ async fn graph_refusals_change_nothing() {
         &newcomer.pubkey(),
         &net.key,
         PROVIDER,
-        &[a.pubkey()],
+        &[m(&a)],
     );
     chain
         .expect_refusal(
@@ -340,7 +385,12 @@ async fn graph_refusals_change_nothing() {
         .await;
     // A referrer that is not a member.
     let stranger = Keypair::new();
-    let unknown = ix::set_referrer(&loner.pubkey(), &net.key, &[stranger.pubkey()]);
+    let unknown = ix::set_referrer(
+        &loner.pubkey(),
+        &net.key,
+        USER,
+        &[net.member_in(&stranger.pubkey(), USER)],
+    );
     chain
         .expect_refusal(
             &[unknown],
@@ -359,7 +409,12 @@ async fn graph_refusals_change_nothing() {
             &watched,
         )
         .await;
-    assert!(chain.data(&net.member(&newcomer.pubkey())).await.is_none());
+    for class in [USER, PROVIDER, 2] {
+        let address = net.member_in(&newcomer.pubkey(), class);
+        assert!(chain.data(&address).await.is_none());
+    }
+    let refused = net.member_in(&provider.pubkey(), USER);
+    assert!(chain.data(&refused).await.is_none());
 }
 
 #[tokio::test]
@@ -370,6 +425,7 @@ async fn the_upline_passed_must_match_the_stored_links() {
     let b = net.join(&mut chain, USER, &[&a]).await;
     let x = net.join(&mut chain, USER, &[]).await;
     let c = net.join(&mut chain, USER, &[]).await;
+    let m = |k: &Keypair| net.member(&k.pubkey());
     let watched = [
         net.member(&a.pubkey()),
         net.member(&b.pubkey()),
@@ -378,12 +434,8 @@ async fn the_upline_passed_must_match_the_stored_links() {
     ];
 
     // Level 2 missing, level 2 wrong, and an account beyond the end of the chain.
-    for upline in [
-        vec![b.pubkey()],
-        vec![b.pubkey(), x.pubkey()],
-        vec![b.pubkey(), a.pubkey(), x.pubkey()],
-    ] {
-        let link = ix::set_referrer(&c.pubkey(), &net.key, &upline);
+    for upline in [vec![m(&b)], vec![m(&b), m(&x)], vec![m(&b), m(&a), m(&x)]] {
+        let link = ix::set_referrer(&c.pubkey(), &net.key, USER, &upline);
         chain
             .expect_refusal(&[link], &[&c], UplineError::UplineMismatch, &watched)
             .await;
@@ -391,24 +443,24 @@ async fn the_upline_passed_must_match_the_stored_links() {
     // A member of another network as referrer.
     let other = TestNetwork::from_preset(&mut chain, "cxmpute").await;
     let foreign = other.join(&mut chain, USER, &[]).await;
-    let mut cross = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    let mut cross = ix::set_referrer(&c.pubkey(), &net.key, USER, &[m(&a)]);
     cross.accounts[3].pubkey = other.member(&foreign.pubkey());
     chain
         .expect_refusal(&[cross], &[&c], UplineError::UnknownReferrer, &watched)
         .await;
     // A program account of another type (the network itself) as referrer.
-    let mut cosplay = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    let mut cosplay = ix::set_referrer(&c.pubkey(), &net.key, USER, &[m(&a)]);
     cosplay.accounts[3].pubkey = net.key;
     chain
         .expect_refusal(&[cosplay], &[&c], UplineError::UnknownReferrer, &watched)
         .await;
     // Someone else signing for the member.
-    let mut forged = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    let mut forged = ix::set_referrer(&c.pubkey(), &net.key, USER, &[m(&a)]);
     forged.accounts[0].pubkey = x.pubkey();
     chain
         .expect_refusal(&[forged], &[&x], UplineError::UnknownMember, &watched)
         .await;
-    let mut unsigned = ix::set_referrer(&c.pubkey(), &net.key, &[a.pubkey()]);
+    let mut unsigned = ix::set_referrer(&c.pubkey(), &net.key, USER, &[m(&a)]);
     unsigned.accounts[0].is_signer = false;
     chain.expect_failure(&[unsigned], &[], &watched).await;
 }
@@ -496,7 +548,13 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
 
     // The bonus ledger did not exist for `a`: linking under it is refused until it opens a slot.
     let b = chain.wallet().await;
-    let join = ix::join(&b.pubkey(), &b.pubkey(), &net.key, 0, &[a.pubkey()]);
+    let join = ix::join(
+        &b.pubkey(),
+        &b.pubkey(),
+        &net.key,
+        0,
+        &[net.member(&a.pubkey())],
+    );
     chain
         .expect_refusal(
             std::slice::from_ref(&join),
@@ -507,7 +565,7 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
         .await;
 
     let anyone = chain.wallet().await;
-    let open = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &a.pubkey());
+    let open = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &net.member(&a.pubkey()));
     let events = chain
         .send(std::slice::from_ref(&open), &[&anyone])
         .await
@@ -527,10 +585,11 @@ async fn members_open_slots_for_ledgers_added_after_they_joined() {
         .is_empty());
 
     chain.send(&[join], &[&b]).await.expect("join now works");
+    net.remember(&b.pubkey(), 0);
     // Another network's member cannot be grown through this network.
     let other = TestNetwork::from_preset(&mut chain, "aether").await;
     let stranger = other.join(&mut chain, 0, &[]).await;
-    let mut foreign = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &a.pubkey());
+    let mut foreign = ix::open_member_ledgers(&anyone.pubkey(), &net.key, &net.member(&a.pubkey()));
     foreign.accounts[2].pubkey = other.member(&stranger.pubkey());
     chain
         .expect_refusal(
@@ -552,6 +611,6 @@ async fn same_class_rule_is_off_where_the_network_says_so() {
     let node = net.join(&mut chain, 1, &[&user]).await;
     assert_eq!(
         net.member_state(&mut chain, &node.pubkey()).await.referrer,
-        user.pubkey()
+        net.member(&user.pubkey())
     );
 }

@@ -265,12 +265,17 @@ async fn provider_attestation_sets_and_moves_the_tier() {
         let events = net
             .as_oracle(
                 &mut chain,
-                &[ix::attest_provider(&oracle, &net.key, &p.pubkey(), vram_mb)],
+                &[ix::attest_provider(
+                    &oracle,
+                    &net.key,
+                    &net.member(&p.pubkey()),
+                    vram_mb,
+                )],
             )
             .await
             .expect("attest");
         assert!(
-            matches!(&events[..], [UplineEvent::ProviderAttested(e)] if e.tier == tier && e.vram_mb == vram_mb),
+            matches!(&events[..], [UplineEvent::ProviderAttested(e)] if e.tier == tier && e.vram_mb == vram_mb && e.member == net.member(&p.pubkey()) && e.wallet == p.pubkey()),
             "{vram_mb} MiB"
         );
         let m = net.member_state(&mut chain, &p.pubkey()).await;
@@ -292,7 +297,7 @@ async fn provider_attestation_sets_and_moves_the_tier() {
 
     let user = net.join(&mut chain, 0, &[]).await;
     let watched = [net.member(&user.pubkey()), net.member(&p.pubkey())];
-    let wrong_class = ix::attest_provider(&oracle, &net.key, &user.pubkey(), 24_576);
+    let wrong_class = ix::attest_provider(&oracle, &net.key, &net.member(&user.pubkey()), 24_576);
     let signer = net.oracle.insecure_clone();
     chain
         .expect_refusal(
@@ -303,15 +308,19 @@ async fn provider_attestation_sets_and_moves_the_tier() {
         )
         .await;
     let impostor = chain.wallet().await;
-    let mut forged = ix::attest_provider(&oracle, &net.key, &p.pubkey(), 1);
+    let mut forged = ix::attest_provider(&oracle, &net.key, &net.member(&p.pubkey()), 1);
     forged.accounts[0].pubkey = impostor.pubkey();
     chain
         .expect_refusal(&[forged], &[&impostor], UplineError::NotOracle, &watched)
         .await;
     // An oracle of another network.
     let other = TestNetwork::from_preset(&mut chain, "cxmpute").await;
-    let mut foreign = ix::attest_provider(&other.oracle.pubkey(), &other.key, &p.pubkey(), 1);
-    foreign.accounts[4].pubkey = net.member(&p.pubkey());
+    let foreign = ix::attest_provider(
+        &other.oracle.pubkey(),
+        &other.key,
+        &net.member(&p.pubkey()),
+        1,
+    );
     let foreign_oracle = other.oracle.insecure_clone();
     chain
         .expect_refusal(
@@ -347,7 +356,7 @@ async fn paused_networks_refuse_reports_and_attestations() {
             &watched,
         )
         .await;
-    let attest = ix::attest_provider(&oracle.pubkey(), &net.key, &p.pubkey(), 24_576);
+    let attest = ix::attest_provider(&oracle.pubkey(), &net.key, &net.member(&p.pubkey()), 24_576);
     chain
         .expect_refusal(&[attest], &[&oracle], UplineError::NetworkPaused, &watched)
         .await;
@@ -414,7 +423,11 @@ async fn first_work_bonus_is_paid_at_the_first_report_only() {
         [UplineEvent::UsageReported(_), UplineEvent::DirectBonusCredited(b)] => {
             assert_eq!(
                 (b.referrer, b.referee, b.amount),
-                (r.pubkey(), worker.pubkey(), wad("10"))
+                (
+                    net.member(&r.pubkey()),
+                    net.member(&worker.pubkey()),
+                    wad("10")
+                )
             );
         }
         other => panic!("unexpected events {other:?}"),
@@ -447,7 +460,7 @@ async fn first_work_bonus_is_paid_at_the_first_report_only() {
     net.as_oracle(&mut chain, &[work])
         .await
         .expect("work before link");
-    let link = ix::set_referrer(&late.pubkey(), &net.key, &[r.pubkey()]);
+    let link = ix::set_referrer(&late.pubkey(), &net.key, 0, &[net.member(&r.pubkey())]);
     let events = chain.send(&[link], &[&late]).await.expect("link");
     assert!(matches!(
         &events[..],

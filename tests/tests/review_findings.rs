@@ -202,7 +202,12 @@ async fn a_stranger_can_block_a_later_link_but_not_a_join_with_referrer() {
     let referrer = net.join(&mut chain, 0, &[]).await;
     let late = net.join(&mut chain, 0, &[]).await;
     net.join(&mut chain, 0, &[&late]).await; // the stranger
-    let link = ix::set_referrer(&late.pubkey(), &net.key, &[referrer.pubkey()]);
+    let link = ix::set_referrer(
+        &late.pubkey(),
+        &net.key,
+        0,
+        &[net.member(&referrer.pubkey())],
+    );
     chain
         .expect_refusal(
             &[link],
@@ -215,7 +220,7 @@ async fn a_stranger_can_block_a_later_link_but_not_a_join_with_referrer() {
     // anyone can join under it.
     let linked = net.join(&mut chain, 0, &[&referrer]).await;
     let state = net.member_state(&mut chain, &linked.pubkey()).await;
-    assert_eq!(state.referrer, referrer.pubkey());
+    assert_eq!(state.referrer, net.member(&referrer.pubkey()));
 }
 
 /// Rewrite `mint`'s account on the bank with `edit` applied to its state.

@@ -87,6 +87,10 @@ async fn withdraws_whole_units_and_keeps_the_fraction(token_program: Pubkey) {
                 (3 * UNIT, wad("3"), wad("1.000002"))
             );
             assert_eq!(w.destination, destination);
+            assert_eq!(
+                (w.member, w.wallet),
+                (net.member(&earner.pubkey()), earner.pubkey())
+            );
         }
         other => panic!("unexpected events {other:?}"),
     }
@@ -296,7 +300,7 @@ async fn points_ledger_refuses_withdrawal_by_name() {
     );
     let watched = [net.member(&earner.pubkey()), net.ledgers[1].address];
     for amount in [Some(1), None] {
-        let points = ix::withdraw(&earner.pubkey(), &net.key, 1, None, amount);
+        let points = ix::withdraw(&earner.pubkey(), &net.key, 0, 1, None, amount);
         chain
             .expect_refusal(
                 &[points],
@@ -314,7 +318,7 @@ async fn points_ledger_refuses_withdrawal_by_name() {
         destination,
         token_program: TOKEN,
     };
-    let mut disguised = ix::withdraw(&earner.pubkey(), &net.key, 1, Some(&to), Some(1));
+    let mut disguised = ix::withdraw(&earner.pubkey(), &net.key, 0, 1, Some(&to), Some(1));
     disguised.accounts[5].pubkey = upline_sdk::pda::vault(&net.ledgers[0].address);
     chain
         .expect_failure(&[disguised], &[&earner], &watched)

@@ -218,51 +218,53 @@ pub async fn oracle(
     match command {
         OracleCommand::Attest(attest) => {
             let signing = signer(args)?;
-            let (network, wallet, instruction, what) = {
-                let oracle = signing.pubkey();
-                match &attest {
-                    AttestCommand::Provider {
-                        network,
-                        wallet,
-                        vram_mb,
-                    } => {
-                        let network = address(network, "--network")?;
-                        let wallet = parse_wallet(wallet, "--wallet").map_err(Failure::input)?;
-                        let ix =
-                            upline_sdk::ix::attest_provider(&oracle, &network, &wallet, *vram_mb);
-                        (
-                            network,
-                            wallet,
-                            ix,
-                            format!("provider {wallet}: {vram_mb} MiB VRAM"),
-                        )
-                    }
-                    AttestCommand::Node {
-                        network,
-                        wallet,
-                        device,
-                        subnet,
-                    } => {
-                        let network = address(network, "--network")?;
-                        let wallet = parse_wallet(wallet, "--wallet").map_err(Failure::input)?;
-                        let args = AttestNodeArgs {
-                            fingerprint: hash32(device),
-                            subnet: hash32(subnet),
-                        };
-                        let ix =
-                            upline_sdk::ix::attest_node(&oracle, &oracle, &network, &wallet, args);
-                        (
-                            network,
-                            wallet,
-                            ix,
-                            format!("node {wallet}: device {device:?}, subnet {subnet:?}"),
-                        )
-                    }
+            let oracle = signing.pubkey();
+            let (network, wallet, kind) = match &attest {
+                AttestCommand::Provider {
+                    network, wallet, ..
+                } => (network, wallet, "compute"),
+                AttestCommand::Node {
+                    network, wallet, ..
+                } => (network, wallet, "bandwidth"),
+            };
+            let network = address(network, "--network")?;
+            let wallet = parse_wallet(wallet, "--wallet").map_err(Failure::input)?;
+            let mut cluster = connect(args).await?;
+            let view = member::NetworkView::load(&mut cluster, network).await?;
+            // The membership attested is the wallet's in the class the kind is about.
+            let class = view.report_class(kind).ok_or_else(|| {
+                Failure::input(format!(
+                    "--network {network}: the network has no report tables"
+                ))
+            })?;
+            let class_name = view.class_name(class);
+            let account = view.member(&wallet, class);
+            if cluster
+                .account(&account)
+                .await
+                .map_err(Failure::from)?
+                .is_none()
+            {
+                return Err(Failure::input(format!(
+                    "UnknownMember: {wallet} is not a member of network {network} as a {class_name}"
+                )));
+            }
+            let (instruction, what) = match &attest {
+                AttestCommand::Provider { vram_mb, .. } => (
+                    upline_sdk::ix::attest_provider(&oracle, &network, &account, *vram_mb),
+                    format!("provider {wallet}: {vram_mb} MiB VRAM"),
+                ),
+                AttestCommand::Node { device, subnet, .. } => {
+                    let args = AttestNodeArgs {
+                        fingerprint: hash32(device),
+                        subnet: hash32(subnet),
+                    };
+                    (
+                        upline_sdk::ix::attest_node(&oracle, &oracle, &network, &account, args),
+                        format!("node {wallet}: device {device:?}, subnet {subnet:?}"),
+                    )
                 }
             };
-            let mut cluster = connect(args).await?;
-            member::NetworkView::load(&mut cluster, network).await?;
-            member::load_member(&mut cluster, &network, &wallet).await?;
             cluster
                 .send(&[instruction], &[&signing])
                 .await
@@ -311,6 +313,7 @@ pub async fn member(
             network,
             class,
             referrer,
+            referrer_class,
         } => {
             let network = address(&network, "--network")?;
             let referrer = referrer
@@ -318,26 +321,54 @@ pub async fn member(
                 .transpose()?;
             let wallet = signer(args)?;
             let mut cluster = connect(args).await?;
-            member::join(&mut cluster, &wallet, network, &class, referrer).await?
+            member::join(
+                &mut cluster,
+                &wallet,
+                network,
+                &class,
+                referrer,
+                referrer_class.as_deref(),
+            )
+            .await?
         }
-        MemberCommand::SetReferrer { network, referrer } => {
+        MemberCommand::SetReferrer {
+            network,
+            referrer,
+            class,
+            referrer_class,
+        } => {
             let network = address(&network, "--network")?;
             let referrer = parse_wallet(&referrer, "referrer").map_err(Failure::input)?;
             let wallet = signer(args)?;
             let mut cluster = connect(args).await?;
-            member::set_referrer(&mut cluster, &wallet, network, referrer).await?
+            member::set_referrer(
+                &mut cluster,
+                &wallet,
+                network,
+                class.as_deref(),
+                referrer,
+                referrer_class.as_deref(),
+            )
+            .await?
         }
         MemberCommand::Withdraw {
             network,
             ledger,
             amount,
+            class,
             to,
         } => {
             let network = address(&network, "--network")?;
             let to = to.map(|t| address(&t, "--to")).transpose()?;
             let wallet = signer(args)?;
             let mut cluster = connect(args).await?;
-            member::withdraw(&mut cluster, &wallet, network, &ledger, &amount, to).await?
+            let request = member::WithdrawRequest {
+                ledger: &ledger,
+                amount: &amount,
+                class: class.as_deref(),
+                to,
+            };
+            member::withdraw(&mut cluster, &wallet, network, request).await?
         }
         MemberCommand::Stats {
             network,

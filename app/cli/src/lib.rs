@@ -17,6 +17,7 @@ pub mod stats;
 pub mod submit;
 pub mod tables;
 pub mod vault;
+pub mod work_time;
 pub mod world;
 
 use scenario::{Scenario, ScenarioError};

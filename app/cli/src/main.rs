@@ -188,6 +188,13 @@ pub enum OracleCommand {
     #[command(subcommand)]
     Attest(AttestCommand),
     /// Send the reports of a JSON-lines file (format: README, "Running a network").
+    ///
+    /// One JSON object per line: "kind" (compute, usage, rental, bandwidth) and
+    /// the fields of the DESIGN.md §8 step of that name, wallets as base-58
+    /// addresses (a report is about the wallet's membership in the kind's
+    /// class: provider, user, node), bandwidth with "device" and "subnet", and
+    /// "work_time": when the work happened, RFC 3339 ("2026-01-01T12:00:00Z")
+    /// or unix seconds; omitted, the cluster's clock when the file is sent.
     Submit {
         /// The reports file, one JSON object per line.
         file: PathBuf,
@@ -202,7 +209,7 @@ pub enum AttestCommand {
     Provider {
         #[arg(long)]
         network: String,
-        /// The provider's wallet.
+        /// The provider's wallet (its membership in the provider class is attested).
         #[arg(long)]
         wallet: String,
         /// VRAM in MiB.
@@ -213,7 +220,7 @@ pub enum AttestCommand {
     Node {
         #[arg(long)]
         network: String,
-        /// The node's wallet.
+        /// The node's wallet (its membership in the node class is attested).
         #[arg(long)]
         wallet: String,
         /// Device fingerprint (hashed before it goes on chain).
@@ -227,16 +234,22 @@ pub enum AttestCommand {
 
 #[derive(Subcommand)]
 pub enum MemberCommand {
-    /// Join a network, linked to a referrer if given.
+    /// Join a network in a class, linked to a referrer if given (a wallet
+    /// holds one membership per class).
     Join {
         #[arg(long)]
         network: String,
-        /// Member class, by name (user, provider, renter, host, node...).
+        /// Member class, by name (user, provider, account, node...).
         #[arg(long)]
         class: String,
-        /// The referrer's wallet (its referral code).
+        /// The referrer's wallet (its referral code): its membership in your
+        /// class refers you, else its only one.
         #[arg(long)]
         referrer: Option<String>,
+        /// Which of the referrer's memberships refers you, where it holds
+        /// several and none in your class.
+        #[arg(long, requires = "referrer")]
+        referrer_class: Option<String>,
     },
     /// Link to a referrer after joining (once; links are permanent).
     SetReferrer {
@@ -244,6 +257,13 @@ pub enum MemberCommand {
         network: String,
         /// The referrer's wallet.
         referrer: String,
+        /// Your membership to link (default: your only one).
+        #[arg(long)]
+        class: Option<String>,
+        /// Which of the referrer's memberships refers you, where it holds
+        /// several and none in your class.
+        #[arg(long)]
+        referrer_class: Option<String>,
     },
     /// Withdraw from a token ledger to your token account.
     Withdraw {
@@ -255,11 +275,15 @@ pub enum MemberCommand {
         /// Whole units, decimal, or "all".
         #[arg(long, default_value = "all")]
         amount: String,
+        /// The membership to withdraw from (default: your only one).
+        #[arg(long)]
+        class: Option<String>,
         /// Token account to pay (default: your associated token account, created if missing).
         #[arg(long)]
         to: Option<String>,
     },
-    /// Referral stats: totals by source, downline and rewards by level, 30-day history, tier.
+    /// Referral stats of each membership the wallet holds: totals by source,
+    /// downline and rewards by level, 30-day history, tier.
     Stats {
         #[arg(long)]
         network: String,

@@ -1,4 +1,11 @@
 //! The wallet side: `upline member join|set-referrer|withdraw|stats`.
+//!
+//! A wallet holds one membership per class of a network (DESIGN.md §3 rule
+//! 6). Commands that act on the wallet's own membership take `--class`, which
+//! may be left out while the wallet holds one. A referral code is a wallet:
+//! the membership it names is the referrer's in the joiner's class where it
+//! holds one, else its only one; where it holds several and none in the
+//! joiner's class, the joiner names it with `--referrer-class`.
 
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
@@ -8,8 +15,8 @@ use anchor_spl::associated_token::{
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::math::decimal::{format_fixed, parse_fixed};
-use upline::state::{label_text, Ledger, LedgerKind, Member, Network};
-use upline_sdk::client::{link_chain, Cluster, TxFailure};
+use upline::state::{label_text, Ledger, LedgerKind, Member, Network, RewardTables};
+use upline_sdk::client::{choose_membership, link_chain, Cluster, TxFailure};
 use upline_sdk::ix::{self, TokenDestination};
 use upline_sdk::pda;
 
@@ -18,6 +25,15 @@ pub struct NetworkView {
     pub address: Pubkey,
     pub network: Network,
     pub ledgers: Vec<Ledger>,
+    /// The network's report tables (which class each report kind is about).
+    pub reports: Option<RewardTables>,
+}
+
+/// One membership of a wallet: its class, member account and state.
+pub struct Membership {
+    pub class: u8,
+    pub account: Pubkey,
+    pub member: Member,
 }
 
 impl NetworkView {
@@ -43,10 +59,15 @@ impl NetworkView {
                 })?;
             ledgers.push(ledger);
         }
+        let reports = cluster
+            .decode::<RewardTables>(&pda::reward_tables(&address))
+            .await
+            .map_err(Failure::from)?;
         Ok(NetworkView {
             address,
             network,
             ledgers,
+            reports,
         })
     }
 
@@ -55,23 +76,174 @@ impl NetworkView {
         label_text(&self.network.name)
     }
 
-    /// The class called `name` (or given by index).
-    fn class(&self, name: &str) -> Result<u8, Failure> {
+    /// The network's class names, by index.
+    pub fn class_names(&self) -> Vec<&str> {
         let tables = &self.network.tables;
-        let names: Vec<&str> = tables.classes[..usize::from(tables.class_count)]
+        tables.classes[..usize::from(tables.class_count)]
             .iter()
             .map(|c| label_text(&c.name))
-            .collect();
+            .collect()
+    }
+
+    /// The name of class `index`.
+    pub fn class_name(&self, index: u8) -> String {
+        self.class_names()
+            .get(usize::from(index))
+            .map_or_else(|| format!("class {index}"), |n| (*n).to_string())
+    }
+
+    /// The class called `name`, given as `flag`.
+    pub fn class(&self, name: &str, flag: &str) -> Result<u8, Failure> {
+        let names = self.class_names();
         names
             .iter()
             .position(|n| *n == name)
             .and_then(|i| u8::try_from(i).ok())
             .ok_or_else(|| {
                 Failure::input(format!(
-                    "--class {name:?}: the network's classes are {}",
+                    "{flag} {name:?}: the network's classes are {}",
                     names.join(", ")
                 ))
             })
+    }
+
+    /// The membership of `wallet` in `class`, by its member account.
+    pub fn member(&self, wallet: &Pubkey, class: u8) -> Pubkey {
+        pda::member(&self.address, wallet, class)
+    }
+
+    /// The memberships `wallet` holds: (class, member account, member), by class.
+    pub async fn memberships<C: Cluster>(
+        &self,
+        cluster: &mut C,
+        wallet: &Pubkey,
+    ) -> Result<Vec<Membership>, Failure> {
+        let mut held = Vec::new();
+        for class in 0..self.network.tables.class_count {
+            let account = self.member(wallet, class);
+            if let Some(member) = cluster
+                .decode::<Member>(&account)
+                .await
+                .map_err(Failure::from)?
+            {
+                held.push(Membership {
+                    class,
+                    account,
+                    member,
+                });
+            }
+        }
+        Ok(held)
+    }
+
+    /// The wallet's own membership a command acts on: in `class` (named by
+    /// `--class`), or, without one, the only membership it holds.
+    pub async fn own_membership<C: Cluster>(
+        &self,
+        cluster: &mut C,
+        wallet: &Pubkey,
+        class: Option<&str>,
+    ) -> Result<Membership, Failure> {
+        let network = self.address;
+        match class {
+            Some(name) => {
+                let class = self.class(name, "--class")?;
+                let account = self.member(wallet, class);
+                let member = cluster
+                    .decode::<Member>(&account)
+                    .await
+                    .map_err(Failure::from)?
+                    .ok_or_else(|| {
+                        Failure::input(format!(
+                            "UnknownMember: {wallet} is not a member of network {network} as a {name}"
+                        ))
+                    })?;
+                Ok(Membership {
+                    class,
+                    account,
+                    member,
+                })
+            }
+            None => {
+                let mut held = self.memberships(cluster, wallet).await?;
+                match held.len() {
+                    0 => Err(Failure::input(format!(
+                        "UnknownMember: {wallet} is not a member of network {network}"
+                    ))),
+                    1 => Ok(held.remove(0)),
+                    _ => {
+                        let names: Vec<String> =
+                            held.iter().map(|m| self.class_name(m.class)).collect();
+                        Err(Failure::input(format!(
+                            "{wallet} holds {} memberships in network {network} ({}): choose one with --class",
+                            held.len(),
+                            names.join(", ")
+                        )))
+                    }
+                }
+            }
+        }
+    }
+
+    /// The membership the referral code `referrer` (a wallet) names for a
+    /// joiner of `joiner_class` (DESIGN.md §3 rule 6): its membership in that
+    /// class, else its only one, else the one `named` (`--referrer-class`)
+    /// gives. A wallet holding no such membership is `UnknownReferrer`.
+    pub async fn referrer_membership<C: Cluster>(
+        &self,
+        cluster: &mut C,
+        referrer: &Pubkey,
+        joiner_class: u8,
+        named: Option<&str>,
+    ) -> Result<Membership, Failure> {
+        let network = self.address;
+        let named_class = named
+            .map(|n| self.class(n, "--referrer-class"))
+            .transpose()?;
+        let mut held = self.memberships(cluster, referrer).await?;
+        let pairs: Vec<(u8, Pubkey)> = held.iter().map(|m| (m.class, m.account)).collect();
+        let held_names: Vec<String> = held.iter().map(|m| self.class_name(m.class)).collect();
+        let Some(chosen) = choose_membership(&pairs, joiner_class, named_class) else {
+            return Err(match (held.is_empty(), named) {
+                (true, _) => Failure::input(format!(
+                    "UnknownReferrer: --referrer {referrer} is not a member of network {network}"
+                )),
+                (false, Some(name)) => Failure::input(format!(
+                    "UnknownReferrer: --referrer {referrer} holds no {name} membership in network {network} (it holds {})",
+                    held_names.join(", ")
+                )),
+                (false, None) => Failure::input(format!(
+                    "--referrer {referrer} holds memberships in {} but none in class {}: name the one that refers you with --referrer-class",
+                    held_names.join(" and "),
+                    self.class_name(joiner_class)
+                )),
+            });
+        };
+        let index = held.iter().position(|m| m.account == chosen).unwrap_or(0);
+        let membership = held.remove(index);
+        if let Some((name, class)) = named.zip(named_class) {
+            if class != membership.class {
+                return Err(Failure::input(format!(
+                    "--referrer-class {name}: the code {referrer} names its {} membership \
+                     (its membership in your class, or its only one); --referrer-class chooses \
+                     only where the referrer holds several and none in your class",
+                    self.class_name(membership.class)
+                )));
+            }
+        }
+        Ok(membership)
+    }
+
+    /// The class a report kind's member has (`"compute"`: the provider
+    /// class, `"bandwidth"`: the node class), from the report tables.
+    pub fn report_class(&self, kind: &str) -> Option<u8> {
+        let tables = &self.reports.as_ref()?.data;
+        match kind {
+            "compute" => Some(tables.compute.provider_class),
+            "usage" => Some(tables.usage.user_class),
+            "bandwidth" => Some(tables.bandwidth.node_class),
+            _ => None,
+        }
     }
 
     pub fn ledger(&self, name: &str) -> Result<&Ledger, Failure> {
@@ -88,40 +260,35 @@ impl NetworkView {
     }
 }
 
-/// `referrer` followed by its stored upline, for a link; refuses a referrer that is not a member.
-async fn chain_from<C: Cluster>(
-    cluster: &mut C,
-    network: &Pubkey,
-    referrer: &Pubkey,
-) -> Result<Vec<Pubkey>, Failure> {
-    if cluster
-        .account(&pda::member(network, referrer))
-        .await
-        .map_err(Failure::from)?
-        .is_none()
-    {
-        return Err(Failure::input(format!(
-            "--referrer {referrer}: not a member of network {network}"
-        )));
-    }
-    link_chain(cluster, network, referrer)
-        .await
-        .map_err(Failure::from)
-}
-
-/// `member join`: `wallet` joins in `class`, linked to `referrer` if given.
+/// `member join`: `wallet` joins in `class`, linked to `referrer` (a wallet,
+/// its referral code) if given; `referrer_class` chooses the referrer's
+/// membership where the rule does not (DESIGN.md §3 rule 6).
 pub async fn join<C: Cluster>(
     cluster: &mut C,
     wallet: &Keypair,
     network: Pubkey,
     class: &str,
     referrer: Option<Pubkey>,
+    referrer_class: Option<&str>,
 ) -> Result<String, Failure> {
     let view = NetworkView::load(cluster, network).await?;
-    let class_index = view.class(class)?;
-    let upline = match referrer {
-        Some(r) => chain_from(cluster, &network, &r).await?,
-        None => Vec::new(),
+    let class_index = view.class(class, "--class")?;
+    let (upline, linked) = match referrer {
+        Some(r) => {
+            let chosen = view
+                .referrer_membership(cluster, &r, class_index, referrer_class)
+                .await?;
+            let upline = link_chain(cluster, &chosen.account)
+                .await
+                .map_err(Failure::from)?;
+            let linked = format!(
+                ", referred by {r} (its {} membership {})",
+                view.class_name(chosen.class),
+                chosen.account
+            );
+            (upline, linked)
+        }
+        None => (Vec::new(), String::new()),
     };
     let me = wallet.pubkey();
     let join = ix::join(&me, &me, &network, class_index, &upline);
@@ -129,44 +296,75 @@ pub async fn join<C: Cluster>(
         .send(&[join], &[wallet])
         .await
         .map_err(Failure::from)?;
-    let linked = referrer.map_or(String::new(), |r| format!(", referred by {r}"));
     Ok(format!(
         "{me} joined {} ({network}) as {class}{linked}\nmember account {}\n",
         view.name(),
-        pda::member(&network, &me)
+        view.member(&me, class_index)
     ))
 }
 
-/// `member set-referrer`: link `wallet` to `referrer` (once, permanently).
+/// `member set-referrer`: link `wallet`'s membership (in `class`, or its only
+/// one) to the code `referrer` (once, permanently).
 pub async fn set_referrer<C: Cluster>(
     cluster: &mut C,
     wallet: &Keypair,
     network: Pubkey,
+    class: Option<&str>,
     referrer: Pubkey,
+    referrer_class: Option<&str>,
 ) -> Result<String, Failure> {
     let me = wallet.pubkey();
-    load_member(cluster, &network, &me).await?;
-    let upline = chain_from(cluster, &network, &referrer).await?;
-    cluster
-        .send(&[ix::set_referrer(&me, &network, &upline)], &[wallet])
+    let view = NetworkView::load(cluster, network).await?;
+    let own = view.own_membership(cluster, &me, class).await?;
+    let chosen = view
+        .referrer_membership(cluster, &referrer, own.class, referrer_class)
+        .await?;
+    let upline = link_chain(cluster, &chosen.account)
         .await
         .map_err(Failure::from)?;
-    Ok(format!("{me} is now referred by {referrer}\n"))
+    cluster
+        .send(
+            &[ix::set_referrer(&me, &network, own.class, &upline)],
+            &[wallet],
+        )
+        .await
+        .map_err(Failure::from)?;
+    Ok(format!(
+        "{me} ({} membership) is now referred by {referrer} (its {} membership {})\n",
+        view.class_name(own.class),
+        view.class_name(chosen.class),
+        chosen.account
+    ))
 }
 
-/// `member withdraw`: `amount` whole units ("all" for the whole balance) of
-/// ledger `ledger`, to `to` or the wallet's associated token account (created if missing).
+/// What `member withdraw` takes: the ledger, the amount (whole units, or
+/// "all"), the membership's class (default: the wallet's only one) and the
+/// token account to pay (default: the wallet's associated token account,
+/// created if missing).
+pub struct WithdrawRequest<'a> {
+    pub ledger: &'a str,
+    pub amount: &'a str,
+    pub class: Option<&'a str>,
+    pub to: Option<Pubkey>,
+}
+
+/// `member withdraw`: from the wallet's membership's balance on a token ledger.
 pub async fn withdraw<C: Cluster>(
     cluster: &mut C,
     wallet: &Keypair,
     network: Pubkey,
-    ledger: &str,
-    amount: &str,
-    to: Option<Pubkey>,
+    request: WithdrawRequest<'_>,
 ) -> Result<String, Failure> {
+    let WithdrawRequest {
+        ledger,
+        amount,
+        class,
+        to,
+    } = request;
     let view = NetworkView::load(cluster, network).await?;
     let ledger = view.ledger(ledger)?;
     let me = wallet.pubkey();
+    let own = view.own_membership(cluster, &me, class).await?;
     let base_units = if amount == "all" {
         None
     } else {
@@ -190,10 +388,11 @@ pub async fn withdraw<C: Cluster>(
             token_program: ledger.token_program,
         })
     };
-    let before = member_balance(cluster, &network, &me, ledger.index).await?;
+    let before = member_balance(cluster, &own.account, ledger.index).await?;
     instructions.push(ix::withdraw(
         &me,
         &network,
+        own.class,
         ledger.index,
         destination.as_ref(),
         base_units,
@@ -202,7 +401,7 @@ pub async fn withdraw<C: Cluster>(
         .send(&instructions, &[wallet])
         .await
         .map_err(Failure::from)?;
-    let after = member_balance(cluster, &network, &me, ledger.index).await?;
+    let after = member_balance(cluster, &own.account, ledger.index).await?;
     let paid = before.saturating_sub(after);
     let name = label_text(&ledger.name);
     let to = destination.map_or(String::new(), |d| format!(" to {}", d.destination));
@@ -249,28 +448,18 @@ pub fn associated_account(
 
 async fn member_balance<C: Cluster>(
     cluster: &mut C,
-    network: &Pubkey,
-    wallet: &Pubkey,
+    account: &Pubkey,
     ledger: u8,
 ) -> Result<u128, Failure> {
-    let member = load_member(cluster, network, wallet).await?;
+    let member = cluster
+        .decode::<Member>(account)
+        .await
+        .map_err(Failure::from)?
+        .ok_or_else(|| Failure::refused(format!("member account {account} is missing")))?;
     member
         .ledgers
         .get(usize::from(ledger))
         .and_then(|l| l.balance().ok())
         .map(|b| b.0)
-        .ok_or_else(|| Failure::refused(format!("{wallet} has no slot on ledger {ledger}")))
-}
-
-/// The member account of `wallet`; a wallet that never joined is bad input.
-pub async fn load_member<C: Cluster>(
-    cluster: &mut C,
-    network: &Pubkey,
-    wallet: &Pubkey,
-) -> Result<Member, Failure> {
-    cluster
-        .decode::<Member>(&pda::member(network, wallet))
-        .await
-        .map_err(Failure::from)?
-        .ok_or_else(|| Failure::input(format!("{wallet} is not a member of network {network}")))
+        .ok_or_else(|| Failure::refused(format!("{account} has no slot on ledger {ledger}")))
 }

@@ -23,13 +23,18 @@ pub async fn result(world: &mut World) -> Value {
         .collect();
     let mut states: Vec<Option<Member>> = Vec::new();
     for m in &world.members {
-        let key = m.wallet.pubkey();
-        states.push(world.network.member_state(&mut world.chain, &key).await);
+        states.push(
+            world
+                .network
+                .member_state(&mut world.chain, &m.account)
+                .await,
+        );
     }
-    let wallet_names: HashMap<Pubkey, &str> = world
+    // Links store member accounts: a referrer reads as its entry's name.
+    let entry_names: HashMap<Pubkey, &str> = world
         .members
         .iter()
-        .map(|m| (m.wallet.pubkey(), m.name.as_str()))
+        .map(|m| (m.account, m.name.as_str()))
         .collect();
 
     let mut members = Map::new();
@@ -39,7 +44,7 @@ pub async fn result(world: &mut World) -> Value {
         let referrer = state
             .as_ref()
             .filter(|s| s.has_referrer())
-            .and_then(|s| wallet_names.get(&s.referrer))
+            .and_then(|s| entry_names.get(&s.referrer))
             .map_or(Value::Null, |n| Value::String((*n).to_string()));
         let downline = state.as_ref().map_or([0; 3], |s| s.downline);
         let mut ledgers = Map::new();
@@ -100,17 +105,23 @@ pub async fn result(world: &mut World) -> Value {
             Rejection::Member { member, error } => json!({"member": member, "error": error}),
         })
         .collect();
-    let names: Vec<(Pubkey, String)> = wallet_names
+    // Member accounts read as their entries' names, wallets as their names.
+    let mut names: Vec<(Pubkey, String)> = entry_names
         .iter()
         .map(|(key, name)| (*key, (*name).to_string()))
         .collect();
+    for m in &world.members {
+        if !names.iter().any(|(key, _)| *key == m.wallet.pubkey()) {
+            names.push((m.wallet.pubkey(), m.wallet_name.clone()));
+        }
+    }
     let audit = audit(world, &names).await;
     json!({"members": members, "ledgers": ledgers, "rejected": rejected, "audit": audit})
 }
 
 /// The explorer's audit of the scenario's chain: its journal indexed into an
 /// in-memory index, then audited exactly as `upline explorer audit` does.
-/// Wallet addresses in the mismatches read as the scenario's member names.
+/// Member accounts and wallets in the mismatches read as the scenario's names.
 async fn audit(world: &mut World, names: &[(Pubkey, String)]) -> Value {
     let verdict = async {
         let mut store = Store::open(":memory:").await?;

@@ -1,5 +1,7 @@
 //! Report steps (scenario files and reports files alike) as the program's
-//! instruction arguments: names of services and endpoints, decimal rates.
+//! instruction arguments: names of services and endpoints, decimal rates, and
+//! the work time the caller gives (a scenario's `work_at`, a reports file's
+//! `work_time`).
 
 use crate::scenario::{Bandwidth, Compute, Usage};
 use upline::instructions::{BandwidthReportArgs, ComputeReportArgs, UsageReportArgs};
@@ -34,9 +36,11 @@ pub fn ppm(text: &str, what: &str) -> Result<Ppm, String> {
 }
 
 impl Compute {
-    pub fn args(&self) -> Result<ComputeReportArgs, String> {
+    /// The instruction's arguments, the work done at unix time `work_time`.
+    pub fn args(&self, work_time: i64) -> Result<ComputeReportArgs, String> {
         Ok(ComputeReportArgs {
             id: self.id,
+            work_time,
             service: service(&self.service).ok_or(format!("unknown service {:?}", self.service))?,
             tokens: self.tokens,
             latency_ms: self.latency_ms,
@@ -45,9 +49,11 @@ impl Compute {
 }
 
 impl Usage {
-    pub fn args(&self) -> Result<UsageReportArgs, String> {
+    /// The instruction's arguments, the work done at unix time `work_time`.
+    pub fn args(&self, work_time: i64) -> Result<UsageReportArgs, String> {
         Ok(UsageReportArgs {
             id: self.id,
+            work_time,
             endpoint: endpoint(&self.endpoint)
                 .ok_or(format!("unknown endpoint {:?}", self.endpoint))?,
             tokens: self.tokens,
@@ -56,9 +62,11 @@ impl Usage {
 }
 
 impl Bandwidth {
-    pub fn args(&self) -> Result<BandwidthReportArgs, String> {
+    /// The instruction's arguments, the work done at unix time `work_time`.
+    pub fn args(&self, work_time: i64) -> Result<BandwidthReportArgs, String> {
         Ok(BandwidthReportArgs {
             id: self.id,
+            work_time,
             bytes: self.bytes,
             quality: ppm(&self.quality, "quality")?,
             stability: ppm(&self.stability, "stability")?,

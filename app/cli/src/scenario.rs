@@ -38,6 +38,12 @@ pub struct Scenario {
 #[serde(deny_unknown_fields)]
 pub struct MemberEntry {
     pub name: String,
+    /// The wallet that holds this membership (default: the entry's name).
+    /// Entries with one wallet and different classes are that wallet's
+    /// memberships (DESIGN.md §3 rule 6); one wallet twice in a class is
+    /// refused (`AlreadyMember`).
+    #[serde(default)]
+    pub wallet: Option<String>,
     /// May be omitted where the preset has one class (Clore's `account`).
     #[serde(default)]
     pub class: Option<String>,
@@ -54,6 +60,13 @@ pub struct MemberEntry {
     /// Clore commission tier: standard, premium or vip.
     #[serde(default)]
     pub tier: Option<String>,
+}
+
+impl MemberEntry {
+    /// The name of the wallet that holds this membership.
+    pub fn wallet_name(&self) -> &str {
+        self.wallet.as_deref().unwrap_or(&self.name)
+    }
 }
 
 /// One step at `at` seconds after the start.
@@ -77,6 +90,19 @@ pub enum Op {
     Usage(Usage),
     Rental(Rental),
     Bandwidth(Bandwidth),
+}
+
+impl Op {
+    /// A report step's `work_at` (seconds after the start), where it gives one.
+    pub fn work_at(&self) -> Option<i64> {
+        match self {
+            Op::Compute(c) => c.work_at,
+            Op::Usage(u) => u.work_at,
+            Op::Rental(r) => r.work_at,
+            Op::Bandwidth(b) => b.work_at,
+            _ => None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -134,6 +160,10 @@ pub struct Compute {
     pub tokens: u64,
     #[serde(deserialize_with = "u32_value")]
     pub latency_ms: u32,
+    /// When the work happened, in seconds after the scenario's start
+    /// (default: the step's `at`); the report's work time (DESIGN.md §5).
+    #[serde(default, deserialize_with = "opt_int")]
+    pub work_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +175,10 @@ pub struct Usage {
     pub endpoint: String,
     #[serde(deserialize_with = "u64_value")]
     pub tokens: u64,
+    /// When the work happened, in seconds after the scenario's start
+    /// (default: the step's `at`); the report's work time (DESIGN.md §5).
+    #[serde(default, deserialize_with = "opt_int")]
+    pub work_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -161,6 +195,10 @@ pub struct Rental {
     pub renter_extra_fee: String,
     pub host_base_fee: String,
     pub host_extra_fee: String,
+    /// When the work happened, in seconds after the scenario's start
+    /// (default: the step's `at`); the report's work time (DESIGN.md §5).
+    #[serde(default, deserialize_with = "opt_int")]
+    pub work_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -176,6 +214,10 @@ pub struct Bandwidth {
     pub demand: String,
     #[serde(default)]
     pub suppressed: bool,
+    /// When the work happened, in seconds after the scenario's start
+    /// (default: the step's `at`); the report's work time (DESIGN.md §5).
+    #[serde(default, deserialize_with = "opt_int")]
+    pub work_at: Option<i64>,
 }
 
 /// An integer given as a JSON number or a string of digits.
@@ -305,6 +347,25 @@ mod tests {
             (DEFAULT_START, 4, 60)
         );
         assert!(matches!(&s.steps[3].op, Op::Bandwidth(b) if !b.suppressed));
+        assert_eq!(s.steps[0].op.work_at(), None);
+        assert_eq!(s.members[0].wallet_name(), "p0");
+
+        // `wallet` on members and joins, `work_at` on reports (a number or digits).
+        let text = r#"{"preset": "cxmpute",
+            "members": [{"name": "a-user", "wallet": "a", "class": "user"}],
+            "steps": [
+              {"at": 5, "op": "join", "name": "a-provider", "wallet": "a", "class": "provider"},
+              {"at": 9, "op": "usage", "id": 1, "user": "a-user", "endpoint": "chat", "tokens": 1, "work_at": "-3"},
+              {"at": 9, "op": "rental", "id": 1, "currency": "C", "renter": "r", "host": "h", "renter_base_fee": "1",
+               "renter_extra_fee": "0", "host_base_fee": "1", "host_extra_fee": "0", "work_at": 7}
+            ]}"#;
+        let s = Scenario::parse(text, "w.json").expect("valid");
+        assert_eq!(s.members[0].wallet_name(), "a");
+        assert!(matches!(&s.steps[0].op, Op::Join(e) if e.wallet_name() == "a"));
+        assert_eq!(
+            (s.steps[1].op.work_at(), s.steps[2].op.work_at()),
+            (Some(-3), Some(7))
+        );
 
         let err = |text: &str| Scenario::parse(text, "bad.json").expect_err("invalid").0;
         assert!(err(r#"{"preset": "cxmpute", "steps": [{"op": "fund"}]}"#)

@@ -1,45 +1,83 @@
 //! `upline member stats`: the referral stats of DESIGN.md and the Cxmpute
 //! document, read from the member and network accounts.
 
-use crate::member::{load_member, NetworkView};
+use crate::member::NetworkView;
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
-use serde_json::Value;
+use serde_json::{json, Value};
+use upline::state::Member;
 use upline_sdk::client::Cluster;
-use upline_sdk::stats::referral_stats;
+use upline_sdk::stats::{referral_stats, StatsSubject};
 
-/// `member stats`: the referral stats of DESIGN.md and the Cxmpute document,
-/// as JSON (the same object `--json` prints).
+/// `member stats`: the referral stats of DESIGN.md and the Cxmpute document
+/// of every membership `wallet` holds in `network` (one per class, DESIGN.md
+/// §3 rule 6), as JSON (the object `--json` prints, shaped as the explorer's
+/// referral-stats answer): `{"wallet": W, "memberships": [...]}`.
 pub async fn stats<C: Cluster>(
     cluster: &mut C,
     network: Pubkey,
     wallet: Pubkey,
 ) -> Result<Value, Failure> {
     let view = NetworkView::load(cluster, network).await?;
-    let member = load_member(cluster, &network, &wallet).await?;
+    let held = view.memberships(cluster, &wallet).await?;
+    if held.is_empty() {
+        return Err(Failure::input(format!(
+            "UnknownMember: {wallet} is not a member of network {network}"
+        )));
+    }
     let now = cluster.now().await.map_err(Failure::from)?;
-    Ok(referral_stats(
-        &network,
-        &view.network,
-        &view.ledgers,
-        &member,
-        now,
-    ))
+    let mut memberships = Vec::with_capacity(held.len());
+    for m in &held {
+        // The member account stores its referrer's membership; the code is its wallet.
+        let referrer_wallet = if m.member.has_referrer() {
+            cluster
+                .decode::<Member>(&m.member.referrer)
+                .await
+                .map_err(Failure::from)?
+                .map(|r| r.wallet)
+        } else {
+            None
+        };
+        let subject = StatsSubject {
+            member: m.account,
+            referrer_wallet,
+        };
+        memberships.push(referral_stats(
+            &network,
+            &view.network,
+            &view.ledgers,
+            (&subject, &m.member),
+            now,
+        ));
+    }
+    Ok(json!({"wallet": wallet.to_string(), "memberships": memberships}))
 }
 
-/// The stats object as readable text.
+/// The stats object as readable text: each membership in turn.
 pub fn render_stats(stats: &Value) -> String {
+    stats["memberships"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(render_membership)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// One membership's stats as readable text.
+fn render_membership(stats: &Value) -> String {
     let s = |v: &Value| {
         v.as_str()
             .map(str::to_string)
             .unwrap_or_else(|| v.to_string())
     };
     let mut out = format!(
-        "member {} of {} ({})\nclass {}, tier {}, device tier {}, referrer {}\n",
+        "member {} of {} ({})\nclass {} (member account {}), tier {}, device tier {}, referrer {}\n",
         s(&stats["wallet"]),
         s(&stats["network_name"]),
         s(&stats["network"]),
         s(&stats["class"]),
+        s(&stats["member"]),
         s(&stats["tier"]),
         s(&stats["device_tier"]),
         stats["referrer"].as_str().unwrap_or("none"),

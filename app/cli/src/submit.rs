@@ -1,10 +1,11 @@
 //! `upline oracle submit`: reports packed into transactions, sent, and
 //! accounted for one by one. A transaction is all or nothing, so when one
 //! report of a batch is refused the others are sent again without it: a
-//! report already recorded (`StaleReport`) counts as done, any other refusal
-//! is kept with its line and reason, and the rest go on.
+//! report already recorded (`StaleReport` for an id the chain holds) counts as
+//! done, any other refusal (a `StaleReport` for a work time earlier than the
+//! member's last among them) is kept with its line and reason, and the rest go on.
 
-use crate::reports::{report_id, subject, ReportBuilder, ReportLine, Unusable};
+use crate::reports::{report_id, ReportBuilder, ReportLine, Unusable};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
@@ -47,6 +48,42 @@ impl SubmitSummary {
     }
 }
 
+/// A report ready to send: its line, instruction, member account and id.
+struct Queued {
+    line: usize,
+    ix: Instruction,
+    member: Pubkey,
+    id: u64,
+}
+
+/// Account for `report`, refused with `failure`. `StaleReport` is either an
+/// id the chain already holds (done: an earlier run or another oracle recorded
+/// it) or a work time earlier than the member's last report's (rejected);
+/// the member's recorded id, read afresh, tells which.
+async fn refused<C: Cluster>(
+    cluster: &mut C,
+    builder: &mut ReportBuilder,
+    summary: &mut SubmitSummary,
+    report: &Queued,
+    failure: &TxFailure,
+) {
+    if !failure.is(UplineError::StaleReport) {
+        summary.rejected.push((report.line, failure.name()));
+        return;
+    }
+    match builder.recorded_id(cluster, &report.member).await {
+        Ok(recorded) if recorded >= report.id => summary.already += 1,
+        Ok(_) => summary.rejected.push((
+            report.line,
+            format!(
+                "{}: its work time is earlier than the member's last recorded report's",
+                failure.name()
+            ),
+        )),
+        Err(_) => summary.rejected.push((report.line, failure.name())),
+    }
+}
+
 /// Whether `instructions` fit one legacy transaction paid and signed by `payer`.
 fn fits(payer: &Pubkey, instructions: &[Instruction]) -> bool {
     let tx = Transaction::new_with_payer(instructions, Some(payer));
@@ -66,14 +103,23 @@ pub async fn submit<C: Cluster>(
         total: reports.len(),
         ..SubmitSummary::default()
     };
+    // The clock is read once here: the work time of reports that give none.
     let mut builder = ReportBuilder::new(cluster, oracle.pubkey(), network).await?;
-    let mut queue: VecDeque<(usize, Instruction)> = VecDeque::with_capacity(reports.len());
-    // Ids about one member must rise through the file: a lower id after a
+    let mut queue: VecDeque<Queued> = VecDeque::with_capacity(reports.len());
+    // Ids about one membership must rise through the file: a lower id after a
     // higher one would be refused as stale and wrongly counted as done.
-    let mut last_id: HashMap<&str, (u64, usize)> = HashMap::new();
+    let mut last_id: HashMap<Pubkey, (u64, usize)> = HashMap::new();
     for report in reports {
         let id = report_id(&report.op);
-        if let Some((before, line)) = last_id.get(subject(&report.op)) {
+        let member = match builder.member_of(cluster, &report.op).await {
+            Ok((member, _)) => member,
+            Err(Unusable::Rejected(reason)) => {
+                summary.rejected.push((report.line, reason));
+                continue;
+            }
+            Err(Unusable::Unreachable(reason)) => return Err(TxFailure::Transport(reason)),
+        };
+        if let Some((before, line)) = last_id.get(&member) {
             if id <= *before {
                 summary.rejected.push((
                     report.line,
@@ -82,7 +128,7 @@ pub async fn submit<C: Cluster>(
                 continue;
             }
         }
-        last_id.insert(subject(&report.op), (id, report.line));
+        last_id.insert(member, (id, report.line));
         let built = match builder.already_recorded(cluster, report).await {
             Ok(true) => {
                 summary.already += 1;
@@ -92,7 +138,12 @@ pub async fn submit<C: Cluster>(
             Err(e) => Err(e),
         };
         match built {
-            Ok(ix) => queue.push_back((report.line, ix)),
+            Ok(ix) => queue.push_back(Queued {
+                line: report.line,
+                ix,
+                member,
+                id,
+            }),
             Err(Unusable::Rejected(reason)) => summary.rejected.push((report.line, reason)),
             Err(Unusable::Unreachable(reason)) => {
                 // Nothing was sent yet: every report from here on stays unsent.
@@ -102,10 +153,10 @@ pub async fn submit<C: Cluster>(
     }
     let payer = oracle.pubkey();
     while !queue.is_empty() {
-        let mut batch: Vec<(usize, Instruction)> = Vec::new();
+        let mut batch: Vec<Queued> = Vec::new();
         while let Some(next) = queue.pop_front() {
-            let mut trial: Vec<Instruction> = batch.iter().map(|(_, ix)| ix.clone()).collect();
-            trial.push(next.1.clone());
+            let mut trial: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
+            trial.push(next.ix.clone());
             if batch.is_empty() || fits(&payer, &trial) {
                 batch.push(next);
             } else {
@@ -113,19 +164,15 @@ pub async fn submit<C: Cluster>(
                 break;
             }
         }
-        let instructions: Vec<Instruction> = batch.iter().map(|(_, ix)| ix.clone()).collect();
+        let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
         summary.transactions += 1;
         match cluster.send(&instructions, &[oracle]).await {
             Ok(()) => summary.recorded += batch.len(),
             Err(TxFailure::Custom { instruction, code }) => {
                 let failed = usize::from(instruction).min(batch.len() - 1);
-                let (line, _) = batch.remove(failed);
+                let report = batch.remove(failed);
                 let failure = TxFailure::Custom { instruction, code };
-                if failure.is(UplineError::StaleReport) {
-                    summary.already += 1;
-                } else {
-                    summary.rejected.push((line, failure.name()));
-                }
+                refused(cluster, &mut builder, &mut summary, &report, &failure).await;
                 // The others were rolled back with it: send them again, in order.
                 for item in batch.into_iter().rev() {
                     queue.push_front(item);
@@ -133,25 +180,34 @@ pub async fn submit<C: Cluster>(
             }
             Err(TxFailure::Transport(reason)) => {
                 let reason = format!("not sent: the cluster stopped answering ({reason})");
-                for (line, _) in batch.into_iter().chain(queue.drain(..)) {
-                    summary.unsent.push((line, reason.clone()));
+                for q in batch.into_iter().chain(queue.drain(..)) {
+                    summary.unsent.push((q.line, reason.clone()));
                 }
             }
             Err(TxFailure::Other(reason)) if batch.len() == 1 => {
-                summary.rejected.push((batch[0].0, reason));
+                summary.rejected.push((batch[0].line, reason));
             }
             Err(TxFailure::Other(_)) => {
                 // Not tied to one report: send this batch's reports one at a time.
                 for item in batch.into_iter().rev() {
                     queue.push_front(item);
                 }
-                let single = queue.pop_front();
-                if let Some((line, ix)) = single {
+                if let Some(single) = queue.pop_front() {
                     summary.transactions += 1;
-                    match cluster.send(std::slice::from_ref(&ix), &[oracle]).await {
+                    match cluster
+                        .send(std::slice::from_ref(&single.ix), &[oracle])
+                        .await
+                    {
                         Ok(()) => summary.recorded += 1,
-                        Err(e) if e.is(UplineError::StaleReport) => summary.already += 1,
-                        Err(e) => summary.rejected.push((line, e.name())),
+                        Err(TxFailure::Transport(reason)) => {
+                            let reason =
+                                format!("not sent: the cluster stopped answering ({reason})");
+                            summary.unsent.push((single.line, reason.clone()));
+                            for q in queue.drain(..) {
+                                summary.unsent.push((q.line, reason.clone()));
+                            }
+                        }
+                        Err(e) => refused(cluster, &mut builder, &mut summary, &single, &e).await,
                     }
                 }
             }

@@ -1,9 +1,20 @@
-//! Running a scenario on the sandbox: each member a real keypair, each
+//! Running a scenario on the sandbox: each wallet a real keypair, each
 //! operation a real signed transaction, the clock warped to each step's time.
+//!
+//! A member entry is one membership: its wallet (the entry's `wallet`, by
+//! default its name) in its class (DESIGN.md §3 rule 6). Steps name entries;
+//! the member account a step passes is that membership's. A `referrer` names an
+//! entry too, and the code it stands for is that entry's wallet: the membership
+//! linked is the wallet's in the joiner's class where it holds one, else its
+//! only one, else the named entry's own (the SDK's
+//! [`upline_sdk::client::referrer_membership`]). Every refusal is the
+//! program's, sent and answered on chain (but a deposit into a points ledger,
+//! which has no vault to send to: `NotWithdrawable`); a name whose join failed
+//! is sent as an account that is not a membership, so the program answers
+//! `UnknownMember` (or `UnknownReferrer`) in its own order.
 
 use crate::report_args::{endpoint, ppm, service};
-use crate::scenario::{MemberEntry, Op, Scenario, ScenarioError};
-use anchor_lang::error::ErrorCode;
+use crate::scenario::{MemberEntry, Op, Scenario, ScenarioError, Step};
 use anchor_lang::prelude::Pubkey;
 use sha2::{Digest, Sha256};
 use solana_keypair::Keypair;
@@ -13,8 +24,9 @@ use upline::errors::UplineError;
 use upline::instructions::{AttestNodeArgs, RentalReportArgs};
 use upline::math::decimal::parse_fixed;
 use upline::state::{label, CommissionTier};
-use upline_sdk::client::{link_chain, TxFailure};
+use upline_sdk::client::{link_chain, referrer_membership, stored_upline};
 use upline_sdk::ix::{self, RentalParties, TokenDestination};
+use upline_sdk::pda;
 use upline_sdk::preset::Preset;
 use upline_sdk::sandbox::{Chain, SandboxNetwork};
 
@@ -27,11 +39,26 @@ pub enum Rejection {
 
 /// A member of the scenario: a membership that exists (its join succeeded).
 pub struct WorldMember {
+    /// The entry's name.
     pub name: String,
+    /// The name of the wallet that holds it (the entry's `wallet`, default its name).
+    pub wallet_name: String,
     pub wallet: Keypair,
     pub class: u8,
+    /// The membership's member account.
+    pub account: Pubkey,
     /// Attested device hashes (fingerprint, subnet), once attested.
     pub device: Option<([u8; 32], [u8; 32])>,
+}
+
+/// Who a step naming an entry acts as: the wallet that signs, the class, and
+/// the member account passed.
+struct Party {
+    wallet: Keypair,
+    class: u8,
+    account: Pubkey,
+    /// Whether the membership exists (its join succeeded).
+    exists: bool,
 }
 
 /// A scenario's network on the sandbox, and what happened to it.
@@ -42,11 +69,17 @@ pub struct World {
     pub start: i64,
     pub members: Vec<WorldMember>,
     by_name: HashMap<String, usize>,
-    /// Members whose join failed, with the wallet they joined with: they do
-    /// not exist (DESIGN.md §8), so they are absent from `members`.
-    absent: HashMap<String, Keypair>,
+    /// Every wallet of the scenario, by name, created when first named.
+    wallets: HashMap<String, Keypair>,
+    /// Entries whose join failed, with their wallet's name and class: they
+    /// do not exist (DESIGN.md §8), so they are absent from `members`.
+    absent: HashMap<String, (String, u8)>,
+    /// A wallet that never joins: what a step naming a failed entry passes
+    /// when the entry's wallet holds that class through another entry.
+    stranger: Option<Keypair>,
     treasury: Keypair,
-    destinations: HashMap<(usize, u8), Pubkey>,
+    /// Token accounts paid by withdrawals, by wallet and ledger.
+    destinations: HashMap<(Pubkey, u8), Pubkey>,
     pub rejected: Vec<Rejection>,
 }
 
@@ -87,7 +120,9 @@ impl World {
             start: scenario.start,
             members: Vec::new(),
             by_name: HashMap::new(),
+            wallets: HashMap::new(),
             absent: HashMap::new(),
+            stranger: None,
             treasury,
             destinations: HashMap::new(),
             rejected: Vec::new(),
@@ -259,7 +294,7 @@ impl World {
             if at != self.chain.now {
                 self.chain.warp_to(at).await;
             }
-            if let Err(error) = self.apply(&step.op).await {
+            if let Err(error) = self.apply(step).await {
                 self.rejected.push(Rejection::Step { step: index, error });
             }
         }
@@ -276,61 +311,131 @@ impl World {
         }
     }
 
-    /// The member named `name`, or `UnknownMember` if its join failed.
-    fn member(&self, name: &str) -> Result<&WorldMember, String> {
-        // `check` guarantees every name a step uses was declared before it: a
-        // name that is not a member is one whose join failed.
-        self.by_name
-            .get(name)
-            .map(|&index| &self.members[index])
-            .ok_or_else(|| UplineError::UnknownMember.name())
+    /// The member named `name`, if its join succeeded.
+    pub fn member(&self, name: &str) -> Option<&WorldMember> {
+        self.by_name.get(name).map(|&index| &self.members[index])
     }
 
-    /// The wallet of `name`, a member or one whose join failed.
-    fn wallet_of(&self, name: &str) -> Pubkey {
+    /// The wallet called `name`, created (and funded) the first time it is named.
+    async fn wallet(&mut self, name: &str) -> Keypair {
+        if let Some(wallet) = self.wallets.get(name) {
+            return wallet.insecure_clone();
+        }
+        let wallet = self.chain.wallet().await;
+        self.wallets
+            .insert(name.to_string(), wallet.insecure_clone());
+        wallet
+    }
+
+    /// The wallet name and class of entry `name`, joined or not. `check`
+    /// guarantees every name a step uses was declared before it.
+    fn identity(&self, name: &str) -> (String, u8) {
         match self.member(name) {
-            Ok(member) => member.wallet.pubkey(),
-            Err(_) => self.absent[name].pubkey(),
+            Some(m) => (m.wallet_name.clone(), m.class),
+            None => self.absent.get(name).cloned().unwrap_or_default(),
         }
     }
 
-    /// `referrer`'s wallet followed by its stored upline: what a link passes.
-    async fn chain_from(&mut self, referrer: &Pubkey) -> Vec<Pubkey> {
-        link_chain(&mut self.chain, &self.network.key, referrer)
-            .await
-            .expect("member accounts decode")
+    /// What a step naming entry `name` acts as. A name whose join failed does
+    /// not exist: it is sent as its wallet's account in its class, which is
+    /// not a membership, or, where the wallet holds that class through another
+    /// entry, as a wallet that never joined; either way the program answers.
+    async fn party(&mut self, name: &str) -> Party {
+        if let Some(m) = self.member(name) {
+            return Party {
+                wallet: m.wallet.insecure_clone(),
+                class: m.class,
+                account: m.account,
+                exists: true,
+            };
+        }
+        let (wallet_name, class) = self.identity(name);
+        let taken = self
+            .members
+            .iter()
+            .any(|m| m.wallet_name == wallet_name && m.class == class);
+        let wallet = if taken {
+            match &self.stranger {
+                Some(w) => w.insecure_clone(),
+                None => {
+                    let w = self.chain.wallet().await;
+                    self.stranger = Some(w.insecure_clone());
+                    w
+                }
+            }
+        } else {
+            self.wallet(&wallet_name).await
+        };
+        let account = pda::member(&self.network.key, &wallet.pubkey(), class);
+        Party {
+            wallet,
+            class,
+            account,
+            exists: false,
+        }
     }
 
+    /// What a link to the code `referrer` (an entry's name, standing for its
+    /// wallet) passes for a joiner of `joiner_class`: the membership DESIGN.md
+    /// §3 rule 6 names and its stored upline. Where the wallet holds none, the
+    /// account of the named entry's class, which is not a membership: the
+    /// program answers `UnknownReferrer`.
+    async fn referrer_chain(
+        &mut self,
+        (wallet_name, named_class): (String, u8),
+        joiner_class: u8,
+    ) -> Result<Vec<Pubkey>, String> {
+        let wallet = self.wallet(&wallet_name).await.pubkey();
+        let network = self.network.key;
+        let chosen = referrer_membership(
+            &mut self.chain,
+            &network,
+            &wallet,
+            joiner_class,
+            Some(named_class),
+        )
+        .await
+        .map_err(|e| e.name())?;
+        let referrer = chosen.unwrap_or_else(|| pda::member(&network, &wallet, named_class));
+        link_chain(&mut self.chain, &referrer)
+            .await
+            .map_err(|e| e.name())
+    }
+
+    /// What a link to the entry `name` passes for a joiner of `joiner_class`.
+    /// An entry whose join failed does not exist (§8), so it names no
+    /// membership, not even another of its wallet's: its account, which is not
+    /// a membership, is passed and the program answers `UnknownReferrer`.
+    async fn named_referrer(
+        &mut self,
+        name: &str,
+        joiner_class: u8,
+    ) -> Result<Vec<Pubkey>, String> {
+        if self.member(name).is_none() {
+            return Ok(vec![self.party(name).await.account]);
+        }
+        let code = self.identity(name);
+        self.referrer_chain(code, joiner_class).await
+    }
+
+    /// The member accounts above `member`, referrer first, up to `depth`, as stored.
+    async fn upline(&mut self, member: &Pubkey, depth: usize) -> Result<Vec<Pubkey>, String> {
+        stored_upline(&mut self.chain, member, depth)
+            .await
+            .map_err(|e| e.name())
+    }
+
+    /// Send `instructions` signed by `signers`; a refusal by its name (an
+    /// Upline error by its DESIGN.md name, a framework error by its Anchor name).
     async fn send(
         &mut self,
         instructions: &[anchor_lang::solana_program::instruction::Instruction],
         signers: &[&Keypair],
     ) -> Result<(), String> {
-        self.send_naming(instructions, signers, None).await
-    }
-
-    /// [`World::send`] for a step that passes an account which is not a
-    /// member (`missing`: the name §8 gives that case). Where Anchor refuses
-    /// to load the missing member account (`AccountNotInitialized`, a
-    /// framework code), the refusal is `missing`; anything else the program
-    /// answers first (a coefficient out of range...) stands.
-    async fn send_naming(
-        &mut self,
-        instructions: &[anchor_lang::solana_program::instruction::Instruction],
-        signers: &[&Keypair],
-        missing: Option<UplineError>,
-    ) -> Result<(), String> {
         self.chain
             .send_quiet(instructions, signers)
             .await
-            .map_err(|e| match (missing, &e) {
-                (Some(name), TxFailure::Custom { code, .. })
-                    if *code == u32::from(ErrorCode::AccountNotInitialized) =>
-                {
-                    name.name()
-                }
-                _ => e.name(),
-            })
+            .map_err(|e| e.name())
     }
 
     async fn as_oracle(
@@ -342,50 +447,54 @@ impl World {
     }
 
     /// Join (and link), then attest the device and set the tier the entry gives.
-    /// A failed join leaves no member (§8): the name is kept, with its wallet,
-    /// only so that later steps naming it are sent and refused by name.
+    /// A failed join leaves no member (§8): the name is kept, with its wallet
+    /// and class, only so that later steps naming it are sent and refused by name.
     async fn join(&mut self, entry: &MemberEntry) -> Result<(), String> {
-        let wallet = self.chain.wallet().await;
+        let wallet_name = entry.wallet_name().to_string();
+        let wallet = self.wallet(&wallet_name).await;
         let class = self.class_of(entry).unwrap_or_default();
-        let (upline, missing) = match &entry.referrer {
-            Some(referrer) if referrer == &entry.name => (vec![wallet.pubkey()], true),
+        let upline = match &entry.referrer {
             Some(referrer) => {
-                let key = self.wallet_of(referrer);
-                let missing = self.member(referrer).is_err();
-                (self.chain_from(&key).await, missing)
+                let named = if referrer == &entry.name {
+                    // Its own wallet: SelfReferral where the wallet holds
+                    // another class, else no membership (UnknownReferrer).
+                    self.referrer_chain((wallet_name.clone(), class), class)
+                        .await
+                } else {
+                    self.named_referrer(referrer, class).await
+                };
+                match named {
+                    Ok(upline) => upline,
+                    Err(error) => {
+                        self.absent.insert(entry.name.clone(), (wallet_name, class));
+                        return Err(error);
+                    }
+                }
             }
-            None => (Vec::new(), false),
+            None => Vec::new(),
         };
-        let join = ix::join(
-            &wallet.pubkey(),
-            &wallet.pubkey(),
-            &self.network.key,
-            class,
-            &upline,
-        );
-        let missing = missing.then_some(UplineError::UnknownReferrer);
-        if let Err(error) = self.send_naming(&[join], &[&wallet], missing).await {
-            self.absent.insert(entry.name.clone(), wallet);
+        let network = self.network.key;
+        let join = ix::join(&wallet.pubkey(), &wallet.pubkey(), &network, class, &upline);
+        if let Err(error) = self.send(&[join], &[&wallet]).await {
+            self.absent.insert(entry.name.clone(), (wallet_name, class));
             return Err(error);
         }
+        let account = pda::member(&network, &wallet.pubkey(), class);
         let index = self.members.len();
         self.by_name.insert(entry.name.clone(), index);
         self.members.push(WorldMember {
             name: entry.name.clone(),
+            wallet_name,
             wallet: wallet.insecure_clone(),
             class,
+            account,
             device: None,
         });
         let oracle = self.network.oracle.pubkey();
         if let Some(gb) = entry.vram_gb {
             let vram_mb = gb.checked_mul(1024).ok_or("vram_gb too large")?;
-            self.as_oracle(&[ix::attest_provider(
-                &oracle,
-                &self.network.key,
-                &wallet.pubkey(),
-                vram_mb,
-            )])
-            .await?;
+            self.as_oracle(&[ix::attest_provider(&oracle, &network, &account, vram_mb)])
+                .await?;
         }
         if entry.fingerprint.is_some() || entry.subnet.is_some() {
             let fingerprint = hash32(entry.fingerprint.as_deref().unwrap_or(&entry.name));
@@ -394,26 +503,15 @@ impl World {
                 fingerprint,
                 subnet,
             };
-            self.as_oracle(&[ix::attest_node(
-                &oracle,
-                &oracle,
-                &self.network.key,
-                &wallet.pubkey(),
-                args,
-            )])
-            .await?;
+            self.as_oracle(&[ix::attest_node(&oracle, &oracle, &network, &account, args)])
+                .await?;
             self.members[index].device = Some((fingerprint, subnet));
         }
         if let Some(t) = entry.tier.as_deref().and_then(tier) {
             if t != CommissionTier::Standard {
                 let admin = self.network.admin.insecure_clone();
                 self.send(
-                    &[ix::set_member_tier(
-                        &admin.pubkey(),
-                        &self.network.key,
-                        &wallet.pubkey(),
-                        t,
-                    )],
+                    &[ix::set_member_tier(&admin.pubkey(), &network, &account, t)],
                     &[&admin],
                 )
                 .await?;
@@ -440,32 +538,51 @@ impl World {
         u64::try_from(units).map_err(|_| format!("amount {text:?} is too large"))
     }
 
-    async fn apply(&mut self, op: &Op) -> Result<(), String> {
+    /// The token account `wallet` is paid on ledger `index` (`mint`), created once.
+    async fn destination(&mut self, wallet: &Pubkey, index: u8) -> Pubkey {
+        if let Some(d) = self.destinations.get(&(*wallet, index)) {
+            return *d;
+        }
+        let mint = self.network.ledgers[usize::from(index)].mint();
+        let d = self.chain.token_account(mint, wallet).await;
+        self.destinations.insert((*wallet, index), d);
+        d
+    }
+
+    async fn apply(&mut self, step: &Step) -> Result<(), String> {
         let network = self.network.key;
         let oracle = self.network.oracle.pubkey();
         let admin = self.network.admin.insecure_clone();
-        match op {
+        // A report's work time: `work_at` seconds after the start, default its `at`.
+        let work_time = self
+            .start
+            .saturating_add(step.op.work_at().unwrap_or(step.at));
+        match &step.op {
             Op::Join(entry) => self.join(entry).await,
             Op::SetReferrer(s) => {
-                let wallet = self.member(&s.member)?.wallet.insecure_clone();
-                let referrer = self.wallet_of(&s.referrer);
-                let missing = self
-                    .member(&s.referrer)
-                    .is_err()
-                    .then_some(UplineError::UnknownReferrer);
-                let upline = self.chain_from(&referrer).await;
-                self.send_naming(
-                    &[ix::set_referrer(&wallet.pubkey(), &network, &upline)],
-                    &[&wallet],
-                    missing,
+                let member = self.party(&s.member).await;
+                let upline = self.named_referrer(&s.referrer, member.class).await?;
+                self.send(
+                    &[ix::set_referrer(
+                        &member.wallet.pubkey(),
+                        &network,
+                        member.class,
+                        &upline,
+                    )],
+                    &[&member.wallet],
                 )
                 .await
             }
             Op::SetTier(s) => {
-                let wallet = self.member(&s.member)?.wallet.pubkey();
+                let member = self.party(&s.member).await;
                 let t = tier(&s.tier).unwrap_or_default();
                 self.send(
-                    &[ix::set_member_tier(&admin.pubkey(), &network, &wallet, t)],
+                    &[ix::set_member_tier(
+                        &admin.pubkey(),
+                        &network,
+                        &member.account,
+                        t,
+                    )],
                     &[&admin],
                 )
                 .await
@@ -504,89 +621,75 @@ impl World {
             }
             Op::Withdraw(w) => {
                 let index = self.ledger_index(&w.ledger);
-                self.member(&w.member)?;
-                let member = self.by_name[&w.member];
-                let wallet = self.members[member].wallet.insecure_clone();
-                let mint = self.network.ledgers[usize::from(index)].mint.as_ref();
-                // On a points ledger the amount is not read: the withdrawal is
-                // sent as "all" and the program refuses it (NotWithdrawable),
+                let member = self.party(&w.member).await;
+                let mint = self.network.ledgers[usize::from(index)]
+                    .mint
+                    .as_ref()
+                    .map(|m| (m.address, m.token_program));
+                // The amount is read only for a membership that exists on a
+                // token ledger: on a points ledger, or for a name that is not
+                // a member, the withdrawal is sent as "all" and the program
+                // refuses it by name (NotWithdrawable, UnknownMember),
                 // whatever its digits.
-                let amount = if w.amount == "all" || mint.is_none() {
-                    None
-                } else {
-                    Some(self.base_units(index, &w.amount)?)
+                let amount = match (w.amount.as_str(), mint) {
+                    ("all", _) | (_, None) => None,
+                    (text, Some(_)) => match self.base_units(index, text) {
+                        Ok(units) => Some(units),
+                        Err(_) if !member.exists => None,
+                        Err(e) => return Err(e),
+                    },
                 };
                 let to = match mint {
-                    Some(mint) => {
-                        let (address, program) = (mint.address, mint.token_program);
-                        let destination = match self.destinations.get(&(member, index)) {
-                            Some(d) => *d,
-                            None => {
-                                let mint = self.network.ledgers[usize::from(index)].mint();
-                                let d = self.chain.token_account(mint, &wallet.pubkey()).await;
-                                self.destinations.insert((member, index), d);
-                                d
-                            }
-                        };
-                        Some(TokenDestination {
-                            mint: address,
-                            destination,
-                            token_program: program,
-                        })
-                    }
+                    Some((address, token_program)) => Some(TokenDestination {
+                        mint: address,
+                        destination: self.destination(&member.wallet.pubkey(), index).await,
+                        token_program,
+                    }),
                     None => None,
                 };
                 self.send(
                     &[ix::withdraw(
-                        &wallet.pubkey(),
+                        &member.wallet.pubkey(),
                         &network,
+                        member.class,
                         index,
                         to.as_ref(),
                         amount,
                     )],
-                    &[&wallet],
+                    &[&member.wallet],
                 )
                 .await
             }
             Op::Compute(c) => {
-                let provider = self.member(&c.provider)?.wallet.pubkey();
-                let upline = self.network.upline(&mut self.chain, &provider, 3).await;
+                let provider = self.party(&c.provider).await.account;
+                let upline = self.upline(&provider, 3).await?;
                 let model = label(&c.model).ok_or("model name")?;
-                let args = c.args()?;
+                let args = c.args(work_time)?;
                 self.as_oracle(&[ix::report_compute(
                     &oracle, &network, &provider, &model, &upline, args,
                 )])
                 .await
             }
             Op::Usage(u) => {
-                let user = self.member(&u.user)?.wallet.pubkey();
-                let upline = self.network.upline(&mut self.chain, &user, 3).await;
-                let args = u.args()?;
+                let user = self.party(&u.user).await.account;
+                let upline = self.upline(&user, 3).await?;
+                let args = u.args(work_time)?;
                 self.as_oracle(&[ix::report_usage(&oracle, &network, &user, &upline, args)])
                     .await
             }
             Op::Rental(r) => {
                 let index = self.ledger_index(&r.currency);
-                let renter = self.member(&r.renter)?.wallet.pubkey();
-                let host = self.member(&r.host)?.wallet.pubkey();
+                let renter = self.party(&r.renter).await.account;
+                let host = self.party(&r.host).await.account;
                 let parties = RentalParties {
                     renter,
                     host,
-                    renter_referrer: self
-                        .network
-                        .upline(&mut self.chain, &renter, 1)
-                        .await
-                        .first()
-                        .copied(),
-                    host_referrer: self
-                        .network
-                        .upline(&mut self.chain, &host, 1)
-                        .await
-                        .first()
-                        .copied(),
+                    renter_referrer: self.upline(&renter, 1).await?.first().copied(),
+                    host_referrer: self.upline(&host, 1).await?.first().copied(),
                 };
                 let args = RentalReportArgs {
                     id: r.id,
+                    work_time,
                     ledger: index,
                     renter_base_fee: self.base_units(index, &r.renter_base_fee)?,
                     renter_extra_fee: self.base_units(index, &r.renter_extra_fee)?,
@@ -599,35 +702,19 @@ impl World {
             Op::Bandwidth(b) => {
                 // A node whose join failed is sent too: the coefficients are
                 // judged before the node (§8's order for bandwidth).
-                let (node, device, missing) = match self.member(&b.node) {
-                    Ok(member) => (member.wallet.pubkey(), member.device, None),
-                    Err(_) => (
-                        self.wallet_of(&b.node),
-                        None,
-                        Some(UplineError::UnknownMember),
-                    ),
-                };
-                let referrer = self
-                    .network
-                    .upline(&mut self.chain, &node, 1)
-                    .await
-                    .first()
-                    .copied();
-                let args = b.args()?;
+                let node = self.party(&b.node).await.account;
+                let device = self.member(&b.node).and_then(|m| m.device);
+                let referrer = self.upline(&node, 1).await?.first().copied();
+                let args = b.args(work_time)?;
                 let device = device.as_ref().map(|(f, s)| (f, s));
-                let oracle_key = self.network.oracle.insecure_clone();
-                self.send_naming(
-                    &[ix::report_bandwidth(
-                        &oracle,
-                        &network,
-                        &node,
-                        device,
-                        referrer.as_ref(),
-                        args,
-                    )],
-                    &[&oracle_key],
-                    missing,
-                )
+                self.as_oracle(&[ix::report_bandwidth(
+                    &oracle,
+                    &network,
+                    &node,
+                    device,
+                    referrer.as_ref(),
+                    args,
+                )])
                 .await
             }
         }

@@ -359,3 +359,275 @@ fn rentals_and_bandwidth_reports_pay_what_the_simulation_pays() {
     assert_ne!(early_stats["ledgers"][0]["rewards_by_level"]["level1"], "0");
     assert_eq!(node_stats["attested"], true);
 }
+
+/// One wallet, one membership per class (DESIGN.md §3 rule 6), from the
+/// command line: alice is a user and a provider; a code names the referrer's
+/// membership in the joiner's class; commands acting on a wallet with two
+/// memberships ask which; reports are about the kind's class.
+#[test]
+fn a_wallet_holds_a_membership_per_class() {
+    let s = Sandbox::start("classes");
+    s.wallet("admin");
+    let oracle = s.wallet("oracle");
+    let alice = s.wallet("alice");
+    let bob = s.wallet("bob");
+    let carol = s.wallet("carol");
+    let network = network_address(&s.init("cxmpute", &oracle));
+
+    s.join("alice", &network, "user", None);
+    s.join("alice", &network, "provider", None);
+    let again = s.run(
+        "alice",
+        &["member", "join", "--network", &network, "--class", "user"],
+    );
+    fails_with(&again, 1, "AlreadyMember");
+    // bob (a user) is referred by alice's user membership, carol (a provider)
+    // by her provider membership: the same code.
+    let joined = s.join("bob", &network, "user", Some(&alice));
+    assert!(
+        joined.contains(&format!("referred by {alice} (its user membership")),
+        "{joined}"
+    );
+    let joined = s.join("carol", &network, "provider", Some(&alice));
+    assert!(
+        joined.contains(&format!("referred by {alice} (its provider membership")),
+        "{joined}"
+    );
+    // --referrer-class only chooses where the rule does not.
+    let out = s.run(
+        "carol",
+        &[
+            "member",
+            "join",
+            "--network",
+            &network,
+            "--class",
+            "user",
+            "--referrer",
+            &alice,
+            "--referrer-class",
+            "provider",
+        ],
+    );
+    fails_with(&out, 2, "--referrer-class provider: the code");
+    // A code of a wallet that never joined.
+    let stranger = anchor_lang::prelude::Pubkey::new_unique().to_string();
+    let out = s.run(
+        "carol",
+        &[
+            "member",
+            "join",
+            "--network",
+            &network,
+            "--class",
+            "user",
+            "--referrer",
+            &stranger,
+        ],
+    );
+    fails_with(&out, 2, &format!("UnknownReferrer: --referrer {stranger}"));
+
+    // Each membership has its own report ids: id 1 about each.
+    s.attest_provider(&network, &alice, "24576");
+    let reports = compute(1, &alice, "llama3-70b")
+        + &format!(
+            "{{\"kind\": \"usage\", \"id\": 1, \"user\": \"{alice}\", \"endpoint\": \"chat\", \"tokens\": 1000}}\n"
+        )
+        + &compute(1, &carol, "llama3-70b")
+        + &format!(
+            "{{\"kind\": \"usage\", \"id\": 1, \"user\": \"{bob}\", \"endpoint\": \"chat\", \"tokens\": 1000}}\n"
+        );
+    let file = write(&s.dir.join("both.jsonl"), &reports);
+    let out = s.run(
+        "oracle",
+        &["oracle", "submit", &file, "--network", &network],
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    // carol's provider membership has no attested device.
+    assert_eq!(code(&out), 1, "{summary}{}", stderr(&out));
+    assert!(summary.contains("recorded now             3"), "{summary}");
+    assert!(summary.contains("line 3: UnattestedProvider"), "{summary}");
+
+    let all = s.all_stats(&network, &alice);
+    let memberships = all["memberships"].as_array().expect("memberships");
+    let classes: Vec<&str> = memberships
+        .iter()
+        .map(|m| m["class"].as_str().unwrap_or(""))
+        .collect();
+    assert_eq!(classes, ["user", "provider"]);
+    let (user, provider) = (&memberships[0], &memberships[1]);
+    assert_ne!(user["member"], provider["member"]);
+    // The user membership: 2 points of its own, 15% of bob's 2, bob's bonus.
+    assert_eq!(user["ledgers"][1]["totals"]["work"], "2");
+    assert_eq!(user["ledgers"][1]["rewards_by_level"]["level1"], "0.3");
+    assert_eq!(user["ledgers"][1]["rewards_by_level"]["direct_bonus"], "25");
+    assert_eq!(user["ledgers"][0]["totals"]["work"], "0");
+    // The provider membership: 0.375 CXPT of its own, carol's bonus.
+    assert_eq!(provider["ledgers"][0]["totals"]["work"], "0.375");
+    assert_eq!(
+        provider["ledgers"][1]["rewards_by_level"]["direct_bonus"],
+        "50"
+    );
+    assert_eq!(provider["device_tier"], 4);
+    assert_eq!(provider["downline"]["level1"], 1);
+    // bob's referrer is alice's wallet, through her user membership.
+    let bob_stats = s.stats(&network, &bob);
+    assert_eq!(bob_stats["referrer"], alice.as_str());
+    assert_eq!(bob_stats["referrer_member"], user["member"]);
+    let text = s.ok(
+        "admin",
+        &["member", "stats", "--network", &network, "--wallet", &alice],
+    );
+    assert!(
+        text.contains("class user (member account")
+            && text.contains("class provider (member account"),
+        "{text}"
+    );
+
+    // Linking later: which membership, when the wallet holds two.
+    let set_referrer = |class: Option<&str>| {
+        let mut args = vec!["member", "set-referrer", "--network", &network, &bob];
+        if let Some(c) = class {
+            args.extend(["--class", c]);
+        }
+        s.run("alice", &args)
+    };
+    fails_with(&set_referrer(None), 2, "choose one with --class");
+    // Each of her memberships refers someone already (bob, carol).
+    fails_with(&set_referrer(Some("user")), 1, "HasReferees");
+    fails_with(&set_referrer(Some("provider")), 1, "HasReferees");
+    // bob's code names his only membership, a user: not for a provider.
+    s.wallet("dan");
+    s.join("dan", &network, "provider", None);
+    let out = s.run(
+        "dan",
+        &["member", "set-referrer", "--network", &network, &bob],
+    );
+    fails_with(&out, 1, "ClassMismatch");
+    let linked = s.ok(
+        "dan",
+        &["member", "set-referrer", "--network", &network, &carol],
+    );
+    assert!(
+        linked.contains(&format!(
+            "is now referred by {carol} (its provider membership"
+        )),
+        "{linked}"
+    );
+    fails_with(
+        &set_referrer(Some("node")),
+        2,
+        "--class \"node\": the network's classes are user, provider",
+    );
+
+    // Withdrawing: which membership, when the wallet holds two.
+    let withdraw = |class: Option<&str>| {
+        let mut args = vec![
+            "member",
+            "withdraw",
+            "--network",
+            &network,
+            "--ledger",
+            "CXPT",
+        ];
+        if let Some(c) = class {
+            args.extend(["--class", c]);
+        }
+        s.run("alice", &args)
+    };
+    fails_with(&withdraw(None), 2, "holds 2 memberships in network");
+    fails_with(&withdraw(None), 2, "choose one with --class");
+    // The user membership has no CXPT; the provider's 0.375 is below the minimum.
+    fails_with(&withdraw(Some("user")), 1, "BelowMinimum");
+    fails_with(&withdraw(Some("provider")), 1, "BelowMinimum");
+    // A wallet with one membership needs no --class; one with none is UnknownMember.
+    let out = s.run(
+        "bob",
+        &[
+            "member",
+            "withdraw",
+            "--network",
+            &network,
+            "--ledger",
+            "POINTS",
+        ],
+    );
+    fails_with(&out, 1, "NotWithdrawable");
+    let out = s.run(
+        "oracle",
+        &[
+            "member",
+            "withdraw",
+            "--network",
+            &network,
+            "--ledger",
+            "CXPT",
+        ],
+    );
+    fails_with(&out, 2, "UnknownMember");
+}
+
+/// `work_time` in a reports file: RFC 3339 or unix seconds, the clock when
+/// the file is sent when omitted; the program refuses a time in the future,
+/// one older than the network's maximum report age, and one earlier than the
+/// member's last (which is rejected, not counted as already recorded); a
+/// malformed one is named with its line before anything is sent.
+#[test]
+fn reports_carry_work_times() {
+    let s = Sandbox::start("work-time");
+    s.wallet("admin");
+    let oracle = s.wallet("oracle");
+    let user = s.wallet("user");
+    let network = network_address(&s.init("cxmpute", &oracle));
+    s.join("user", &network, "user", None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let usage = |id: u64, work_time: Option<String>| {
+        let field = work_time.map_or(String::new(), |t| format!(", \"work_time\": {t}"));
+        format!(
+            "{{\"kind\": \"usage\", \"id\": {id}, \"user\": \"{user}\", \"endpoint\": \"chat\", \"tokens\": 10{field}}}\n"
+        )
+    };
+    let malformed = write(
+        &s.dir.join("malformed.jsonl"),
+        &(usage(1, None) + &usage(2, Some("\"last tuesday\"".into()))),
+    );
+    let out = s.run(
+        "oracle",
+        &["oracle", "submit", &malformed, "--network", &network],
+    );
+    fails_with(&out, 2, "malformed.jsonl:2: \"work_time\" \"last tuesday\"");
+    fails_with(&out, 2, "nothing sent");
+
+    let reports = [
+        usage(1, Some(format!("{}", now - 3_600))),
+        usage(2, Some(format!("\"{}\"", now + 3_600))),
+        usage(3, Some("\"2020-01-01T00:00:00Z\"".into())),
+        usage(4, Some(format!("\"{}\"", now - 60))),
+        usage(5, Some(format!("{}", now - 7_200))),
+        usage(6, None),
+    ]
+    .concat();
+    let file = write(&s.dir.join("times.jsonl"), &reports);
+    let out = s.run(
+        "oracle",
+        &["oracle", "submit", &file, "--network", &network],
+    );
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(code(&out), 1, "{summary}{}", stderr(&out));
+    assert!(summary.contains("recorded now             3"), "{summary}");
+    assert!(summary.contains("already recorded         0"), "{summary}");
+    assert!(summary.contains("line 2: ReportInFuture"), "{summary}");
+    assert!(summary.contains("line 3: ReportTooOld"), "{summary}");
+    assert!(
+        summary.contains("line 5: StaleReport: its work time is earlier"),
+        "{summary}"
+    );
+    // Three chats of 10 tokens: 1.01 points each.
+    assert_eq!(
+        s.stats(&network, &user)["ledgers"][1]["totals"]["work"],
+        "3.03"
+    );
+}

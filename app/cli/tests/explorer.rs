@@ -270,8 +270,8 @@ async fn audit_catches_a_corrupted_index_row() {
             .starts_with("compute reward"),
         "{verdict}"
     );
-    // The provider's account no longer adds up to the events either.
-    let p3 = wallet(&world, "p3");
+    // The provider's member account no longer adds up to the events either.
+    let p3 = world.member("p3").expect("p3").account;
     let balances = mismatches(&verdict, "balances");
     assert!(
         balances.iter().any(|m| m["detail"]
@@ -377,7 +377,7 @@ async fn audit_names_each_kind_of_tampering() {
         ),
         (
             "self_commission",
-            |e, provider| e.commissions[0].wallet = *provider,
+            |e, provider| e.commissions[0].member = *provider,
             "earned a commission on its own report",
         ),
         ("report_ids", |e, _| e.id = 1, "counted after report 1"),
@@ -387,13 +387,8 @@ async fn audit_names_each_kind_of_tampering() {
         let (world, mut store) = indexed(":memory:").await;
         // The second report: its id can also be made to repeat the first's.
         let (signature, ordinal, mut event) = compute_row(&mut store, 1).await;
-        let provider = world
-            .members
-            .iter()
-            .find(|m| m.name == "p3")
-            .expect("p3")
-            .wallet
-            .pubkey();
+        // Commissions name member accounts, as the report names its provider.
+        let provider = world.member("p3").expect("p3").account;
         tamper(&mut event, &provider);
         rewrite(&mut store, &signature, ordinal, &event).await;
         let verdict = audit(&mut store).await.expect("audit").to_json();

@@ -384,7 +384,7 @@ fn bench_reports_sizes_locks_and_capacity() {
             .map(|a| a["bytes"].as_u64().expect("bytes"))
             .expect(kind)
     };
-    assert_eq!(bytes("member, 1 ledger"), 509);
+    assert_eq!(bytes("member, 1 ledger"), 507);
     assert_eq!(bytes("member, 2 ledgers") - bytes("member, 1 ledger"), 336);
     for report in r["reports"].as_array().expect("reports") {
         assert_eq!(
@@ -397,7 +397,12 @@ fn bench_reports_sizes_locks_and_capacity() {
     let c = &r["capacity"];
     assert_eq!(c["legacy"]["separate_uplines"], 5);
     assert!(c["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
-    assert!(c["v0_with_members_in_lookup_table"]["separate_uplines"].as_u64() >= Some(20));
+    // Each compute report carries its 8-byte work time since issue 12: 18
+    // with the members in lookup tables (21 before), short of the goal of 20.
+    assert_eq!(
+        c["v0_with_members_in_lookup_table"]["separate_uplines"].as_u64(),
+        Some(18)
+    );
     let g = &r["throughput"]["generated_network"];
     assert_eq!(
         (g["members"].as_u64(), g["transactions"].as_u64()),
@@ -406,7 +411,8 @@ fn bench_reports_sizes_locks_and_capacity() {
     assert_eq!(r["throughput"]["explorer"]["verdict"], "pass");
     let goals = r["goals"].as_array().expect("goals");
     assert_eq!(goals.len(), 5);
-    assert!(goals[..4].iter().all(|g| g["met"] == true), "{goals:?}");
+    let met: Vec<bool> = goals.iter().map(|g| g["met"] == true).collect();
+    assert_eq!(met[..4], [true, true, true, false], "{goals:?}");
 }
 
 /// Run the scenario `text` (written to a temporary file named `file`) with
@@ -504,7 +510,9 @@ fn points_withdrawals_are_not_withdrawable_whatever_the_digits() {
 
 /// A failed join leaves no member: it is absent from `members`, and every
 /// later step naming it is `UnknownMember` (or, as a referrer,
-/// `UnknownReferrer`). A failed attestation leaves a member.
+/// `UnknownReferrer`). A failed attestation leaves a member. A first join
+/// naming its own wallet as referrer names a wallet that holds no membership
+/// yet: `UnknownReferrer`, first in §8's order for joins (before `SelfReferral`).
 #[test]
 fn a_failed_join_leaves_no_member() {
     let (r, _) = simulate_text(
@@ -532,7 +540,7 @@ fn a_failed_join_leaves_no_member() {
     assert_eq!(member_names(&r), ["p0", "u0"]);
     let expected = serde_json::json!([
         {"member": "mixed", "error": "ClassMismatch"},
-        {"member": "self", "error": "SelfReferral"},
+        {"member": "self", "error": "UnknownReferrer"},
         {"step": 0, "error": "UnknownMember"},
         {"step": 1, "error": "UnknownMember"},
         {"step": 2, "error": "UnknownMember"},
@@ -571,7 +579,7 @@ fn a_failed_join_leaves_no_member() {
         r["rejected"],
         serde_json::json!([
             {"member": "clone", "error": "DuplicateDevice"},
-            {"member": "ghost", "error": "SelfReferral"},
+            {"member": "ghost", "error": "UnknownReferrer"},
             {"step": 0, "error": "InvalidCoefficient"},
             {"step": 1, "error": "InvalidDemandMultiplier"},
             {"step": 2, "error": "UnknownMember"},
@@ -674,30 +682,265 @@ fn more_refusals_by_their_section_8_names() {
     assert_eq!(r["audit"]["verdict"], "pass");
 }
 
-/// Every §8 refusal reachable today, in the example files and the scenarios
-/// above: `rejected` carries only §8 names, and no output (JSON or tables)
-/// shows a framework code. Unreachable today: AlreadyMember (needs the
-/// `wallet` field), ReportInFuture and ReportTooOld (need `work_at`).
+/// One wallet, one membership per class (DESIGN.md §3 rule 6, §8's
+/// `wallet`): alice is a user and a provider, each membership earning and
+/// referred on its own; a code names the referrer's membership in the
+/// joiner's class (carol, a user, names bob's provider entry and is linked to
+/// bob's user membership); eve's provider membership cannot be referred by
+/// her own user membership; alice twice in one class is `AlreadyMember`, and
+/// that entry, which does not exist, is never alice's user membership.
+const DUAL_ROLE: &str = r#"{"preset": "cxmpute",
+  "members": [
+    {"name": "uref", "class": "user"},
+    {"name": "pref", "class": "provider", "vram_gb": 24},
+    {"name": "alice-user", "wallet": "alice", "class": "user", "referrer": "uref"},
+    {"name": "alice-provider", "wallet": "alice", "class": "provider", "referrer": "pref", "vram_gb": 24},
+    {"name": "bob-u", "wallet": "bob", "class": "user"},
+    {"name": "bob-p", "wallet": "bob", "class": "provider", "vram_gb": 24},
+    {"name": "carol", "class": "user", "referrer": "bob-p"},
+    {"name": "dave", "class": "provider", "referrer": "bob-u", "vram_gb": 24},
+    {"name": "eve-u", "wallet": "eve", "class": "user"},
+    {"name": "eve-p", "wallet": "eve", "class": "provider", "referrer": "eve-u"},
+    {"name": "alice-again", "wallet": "alice", "class": "user", "referrer": "bob-u"}
+  ],
+  "steps": [
+    {"at": 60, "op": "usage", "id": 1, "user": "alice-user", "endpoint": "chat", "tokens": 1000},
+    {"at": 60, "op": "compute", "id": 1, "provider": "alice-provider", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000},
+    {"at": 60, "op": "usage", "id": 1, "user": "carol", "endpoint": "chat", "tokens": 1000},
+    {"at": 60, "op": "compute", "id": 1, "provider": "dave", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000},
+    {"at": 70, "op": "usage", "id": 2, "user": "alice-again", "endpoint": "chat", "tokens": 1000},
+    {"at": 70, "op": "withdraw", "member": "alice-again", "ledger": "POINTS", "amount": "all"},
+    {"at": 70, "op": "compute", "id": 2, "provider": "alice-user", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000},
+    {"at": 80, "op": "set_referrer", "member": "eve-u", "referrer": "alice-provider"},
+    {"at": 90, "op": "join", "name": "frank", "wallet": "bob", "class": "user"}
+  ]}"#;
+
+#[test]
+fn one_wallet_earns_and_is_referred_in_each_of_its_memberships() {
+    let (r, _) = simulate_text("dual-role.json", DUAL_ROLE);
+    assert_eq!(
+        member_names(&r),
+        [
+            "alice-provider",
+            "alice-user",
+            "bob-p",
+            "bob-u",
+            "carol",
+            "dave",
+            "eve-u",
+            "pref",
+            "uref"
+        ]
+    );
+    assert_eq!(
+        r["rejected"],
+        serde_json::json!([
+            {"member": "eve-p", "error": "SelfReferral"},
+            {"member": "alice-again", "error": "AlreadyMember"},
+            {"step": 4, "error": "UnknownMember"},
+            {"step": 5, "error": "UnknownMember"},
+            {"step": 6, "error": "WrongClass"},
+            {"step": 8, "error": "AlreadyMember"}
+        ])
+    );
+    let referrer = |name: &str| r["members"][name]["referrer"].clone();
+    // Each of alice's memberships has its own referrer, balances and ids.
+    assert_eq!(referrer("alice-user"), "uref");
+    assert_eq!(referrer("alice-provider"), "pref");
+    assert_eq!(field(&r, "alice-user", "POINTS", "own"), "2");
+    assert_eq!(field(&r, "alice-user", "CXPT", "own"), "0");
+    assert_eq!(field(&r, "alice-provider", "CXPT", "own"), "0.375");
+    assert_eq!(field(&r, "alice-provider", "POINTS", "own"), "0");
+    assert_eq!(field(&r, "uref", "POINTS", "level1"), "0.3", "15% of 2");
+    assert_eq!(field(&r, "uref", "POINTS", "bonus"), "25");
+    assert_eq!(
+        field(&r, "pref", "CXPT", "level1"),
+        "0.0375",
+        "10% of 0.375"
+    );
+    assert_eq!(field(&r, "pref", "POINTS", "bonus"), "50");
+    // bob's code names his membership in the joiner's class.
+    assert_eq!(referrer("carol"), "bob-u");
+    assert_eq!(referrer("dave"), "bob-p");
+    assert_eq!(field(&r, "bob-u", "POINTS", "level1"), "0.3");
+    assert_eq!(field(&r, "bob-u", "POINTS", "bonus"), "25");
+    assert_eq!(field(&r, "bob-p", "CXPT", "level1"), "0.0375");
+    assert_eq!(field(&r, "bob-p", "POINTS", "bonus"), "50");
+    assert_eq!(
+        r["members"]["bob-u"]["downline"],
+        serde_json::json!([1, 0, 0])
+    );
+    assert_eq!(
+        r["members"]["bob-p"]["downline"],
+        serde_json::json!([1, 0, 0])
+    );
+    // eve's user membership, linked later with alice's code, is linked to
+    // alice's user membership (the same class), two levels under uref.
+    assert_eq!(referrer("eve-u"), "alice-user");
+    assert_eq!(field(&r, "alice-user", "POINTS", "bonus"), "25");
+    assert_eq!(
+        r["members"]["uref"]["downline"],
+        serde_json::json!([1, 1, 0])
+    );
+    assert_eq!(
+        r["members"]["alice-provider"]["downline"],
+        serde_json::json!([0, 0, 0])
+    );
+    // The entry that failed is never alice's user membership: nothing more
+    // was credited to it, nothing withdrawn.
+    assert_eq!(field(&r, "alice-user", "POINTS", "balance"), "27");
+    assert_eq!(field(&r, "alice-user", "POINTS", "withdrawn"), "0");
+    assert_eq!(r["ledgers"]["POINTS"]["credited"], "179.6");
+    assert_eq!(r["audit"]["verdict"], "pass", "{}", r["audit"]);
+}
+
+/// Clore's promotion pays "rentals made during the promotion": the rental's
+/// work time decides, whenever its report lands. 100 CLORE/day with a 10%
+/// fee split 5/5 pays each side's referrer 2.5 at 50%, 0.75 at 15%.
+#[test]
+fn a_rental_worked_during_the_promotion_earns_its_rate_when_reported_after() {
+    let (r, _) = simulate_text(
+        "late-rental.json",
+        r#"{"preset": "clore",
+          "members": [
+            {"name": "r1ref"}, {"name": "h1ref"}, {"name": "r2ref"}, {"name": "h2ref"},
+            {"name": "r3ref"}, {"name": "h3ref"},
+            {"name": "renter1", "referrer": "r1ref"}, {"name": "host1", "referrer": "h1ref"},
+            {"name": "renter2", "referrer": "r2ref"}, {"name": "host2", "referrer": "h2ref"},
+            {"name": "renter3", "referrer": "r3ref"}, {"name": "host3", "referrer": "h3ref"}
+          ],
+          "steps": [
+            {"at": 0, "op": "promotion", "rate": "0.5", "start": 3600, "end": 86400},
+            {"at": 4000, "op": "rental", "id": 1, "work_at": 3599, "currency": "CLORE", "renter": "renter3", "host": "host3",
+             "renter_base_fee": "5", "renter_extra_fee": "0", "host_base_fee": "5", "host_extra_fee": "0"},
+            {"at": 90000, "op": "rental", "id": 1, "work_at": 86399, "currency": "CLORE", "renter": "renter1", "host": "host1",
+             "renter_base_fee": "5", "renter_extra_fee": "0", "host_base_fee": "5", "host_extra_fee": "0"},
+            {"at": 90000, "op": "rental", "id": 1, "currency": "CLORE", "renter": "renter2", "host": "host2",
+             "renter_base_fee": "5", "renter_extra_fee": "0", "host_base_fee": "5", "host_extra_fee": "0"},
+            {"at": 90000, "op": "rental", "id": 2, "work_at": 86400, "currency": "CLORE", "renter": "renter1", "host": "host1",
+             "renter_base_fee": "5", "renter_extra_fee": "0", "host_base_fee": "5", "host_extra_fee": "0"}
+          ]}"#,
+    );
+    assert_eq!(r["rejected"], serde_json::json!([]));
+    // Worked a second before the end, reported an hour after it: 50%.
+    // Then a rental worked at the end itself (the window is start ≤ t < end): 15%.
+    assert_eq!(field(&r, "r1ref", "CLORE", "level1"), "3.25", "2.5 + 0.75");
+    assert_eq!(field(&r, "h1ref", "CLORE", "level1"), "3.25", "2.5 + 0.75");
+    // Worked (and reported) after the end: the tier rate.
+    assert_eq!(field(&r, "r2ref", "CLORE", "level1"), "0.75");
+    assert_eq!(field(&r, "h2ref", "CLORE", "level1"), "0.75");
+    // Reported during the promotion about work before it began: the tier rate.
+    assert_eq!(field(&r, "r3ref", "CLORE", "level1"), "0.75");
+    assert_eq!(field(&r, "h3ref", "CLORE", "level1"), "0.75");
+    assert_eq!(r["ledgers"]["CLORE"]["credited"], "9.5");
+    assert_eq!(r["audit"]["verdict"], "pass", "{}", r["audit"]);
+}
+
+/// A report's work time (`work_at`, seconds after the start; default `at`)
+/// must be within the network's maximum report age (7 days) of the clock and
+/// not before the member's last: the program refuses by name, in §8's order.
+const WORK_TIMES: &str = r#"{"preset": "cxmpute",
+  "members": [{"name": "u", "class": "user"}, {"name": "p", "class": "provider", "vram_gb": 24}],
+  "steps": [
+    {"at": 100, "op": "usage", "id": 1, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 101},
+    {"at": 100, "op": "usage", "id": 1, "user": "u", "endpoint": "chat", "tokens": 10},
+    {"at": 100, "op": "usage", "id": 1, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 200},
+    {"at": 604900, "op": "usage", "id": 2, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 99},
+    {"at": 604900, "op": "usage", "id": 2, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 100},
+    {"at": 604900, "op": "usage", "id": 3, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 604000},
+    {"at": 604900, "op": "usage", "id": 4, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 603999},
+    {"at": 604900, "op": "usage", "id": 4, "user": "u", "endpoint": "chat", "tokens": 10, "work_at": 604000},
+    {"at": 604900, "op": "compute", "id": 1, "provider": "p", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000, "work_at": 604901},
+    {"at": 604900, "op": "compute", "id": 1, "provider": "p", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000, "work_at": 99},
+    {"at": 604900, "op": "compute", "id": 1, "provider": "p", "service": "chat", "model": "llama3-70b", "tokens": 1000, "latency_ms": 5000, "work_at": 100}
+  ]}"#;
+
+#[test]
+fn work_times_in_the_future_too_old_or_earlier_are_refused_by_name() {
+    let (r, _) = simulate_text("work-times.json", WORK_TIMES);
+    assert_eq!(
+        r["rejected"],
+        serde_json::json!([
+            {"step": 0, "error": "ReportInFuture"},
+            {"step": 2, "error": "StaleReport"},
+            {"step": 3, "error": "ReportTooOld"},
+            {"step": 6, "error": "StaleReport"},
+            {"step": 8, "error": "ReportInFuture"},
+            {"step": 9, "error": "ReportTooOld"}
+        ])
+    );
+    // Recorded: at the clock (step 1), exactly the oldest allowed (step 4),
+    // later work (step 5) and work at the same time as the last (step 7);
+    // 1.01 points each.
+    assert_eq!(field(&r, "u", "POINTS", "own"), "4.04");
+    assert_eq!(field(&r, "p", "CXPT", "own"), "0.375");
+    assert_eq!(r["audit"]["verdict"], "pass", "{}", r["audit"]);
+
+    // A reports step's work_at must be a whole number; work_at on a step that
+    // is not a report is not a field of it.
+    let dir = std::env::temp_dir().join(format!("upline-cli-work-at-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for (file, text, expected) in [
+        (
+            "fraction.json",
+            r#"{"preset": "cxmpute", "members": [{"name": "u", "class": "user"}], "steps": [{"at": 1, "op": "usage", "id": 1, "user": "u", "endpoint": "chat", "tokens": 1, "work_at": 0.5}]}"#,
+            "step 0: 0.5 is not a whole number",
+        ),
+        (
+            "fund.json",
+            r#"{"preset": "cxmpute", "steps": [{"at": 1, "op": "fund", "ledger": "CXPT", "amount": "1", "work_at": 1}]}"#,
+            "step 0: unknown field `work_at`",
+        ),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).expect("write");
+        let out = upline(&["simulate", path.to_str().expect("path"), "--json"]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{file}: {stderr}");
+        assert!(stderr.contains(expected), "{file}: {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+/// Every §8 refusal, in the example files and the scenarios above:
+/// `rejected` carries only §8 names, each of the 20 is reached, and no output
+/// (JSON or tables) shows a framework code.
 #[test]
 fn every_refusal_is_a_section_8_name() {
     let mut reached = std::collections::BTreeSet::new();
     let mut outputs: Vec<(String, String)> = Vec::new();
-    for file in ["cxmpute.json", "clore.json", "aether.json"] {
-        let out = upline(&["simulate", &scenario(file), "--json"]);
+    let dir = std::env::temp_dir().join(format!("upline-cli-names-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let failed_join = r#"{"preset": "cxmpute",
+      "members": [{"name": "p0", "class": "provider"}, {"name": "u", "class": "user", "referrer": "p0"}],
+      "steps": [{"at": 1, "op": "withdraw", "member": "u", "ledger": "CXPT", "amount": "all"}]}"#;
+    let mut files: Vec<(String, String)> = ["cxmpute.json", "clore.json", "aether.json"]
+        .iter()
+        .map(|file| (file.to_string(), scenario(file)))
+        .collect();
+    for (file, text) in [
+        ("more.json", MORE_REFUSALS),
+        ("failed.json", failed_join),
+        ("dual-role.json", DUAL_ROLE),
+        ("work-times.json", WORK_TIMES),
+        ("points.json", POINTS_WITHDRAWALS),
+    ] {
+        let path = dir.join(file);
+        std::fs::write(&path, text).expect("write");
+        files.push((file.into(), path.to_str().expect("utf-8 path").into()));
+    }
+    for (file, path) in &files {
+        let out = upline(&["simulate", path, "--json"]);
         assert!(out.status.success(), "{file}");
-        outputs.push((file.into(), String::from_utf8_lossy(&out.stdout).into()));
-        let tables = upline(&["simulate", &scenario(file)]);
+        outputs.push((file.clone(), String::from_utf8_lossy(&out.stdout).into()));
+        let tables = upline(&["simulate", path]);
+        assert!(tables.status.success(), "{file}");
         outputs.push((
             format!("{file} (tables)"),
             String::from_utf8_lossy(&tables.stdout).into(),
         ));
     }
-    let failed_join = r#"{"preset": "cxmpute",
-      "members": [{"name": "p0", "class": "provider"}, {"name": "u", "class": "user", "referrer": "p0"}],
-      "steps": [{"at": 1, "op": "withdraw", "member": "u", "ledger": "CXPT", "amount": "all"}]}"#;
-    for (file, text) in [("more.json", MORE_REFUSALS), ("failed.json", failed_join)] {
-        outputs.push((file.into(), simulate_text(file, text).1));
-    }
+    std::fs::remove_dir_all(&dir).ok();
     for (file, stdout) in &outputs {
         assert!(!stdout.contains("Custom("), "{file}: {stdout}");
         if file.ends_with("(tables)") {
@@ -706,6 +949,11 @@ fn every_refusal_is_a_section_8_name() {
         let r: Value = serde_json::from_str(stdout).expect("JSON");
         for refusal in r["rejected"].as_array().expect("rejected") {
             let name = refusal["error"].as_str().expect("error name");
+            // points.json's last step is an amount more precise than the
+            // ledger: a scenario error, not a refusal, and so not a §8 name.
+            if file == "points.json" && refusal["step"] == 6 {
+                continue;
+            }
             assert!(SECTION_8_ERRORS.contains(&name), "{file}: {refusal}");
             reached.insert(name.to_string());
         }
@@ -715,9 +963,8 @@ fn every_refusal_is_a_section_8_name() {
         .copied()
         .filter(|name| !reached.contains(*name))
         .collect();
-    assert_eq!(
-        unreached,
-        ["AlreadyMember", "ReportInFuture", "ReportTooOld"],
-        "reached: {reached:?}"
+    assert!(
+        unreached.is_empty(),
+        "unreached: {unreached:?}; reached: {reached:?}"
     );
 }

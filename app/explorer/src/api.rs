@@ -3,9 +3,12 @@
 //!
 //! - `GET /api/user/{wallet}/referral-stats` and
 //!   `GET /api/providers/{wallet}/referral-stats` (`?network=` selects one
-//!   network; without it, every network the wallet belongs to). A provider is
-//!   a member of a class that earns work rewards (the compute provider class
-//!   or the bandwidth node class of its network); every other class is a user.
+//!   network; without it, every network the wallet belongs to). A wallet holds
+//!   one membership per class (DESIGN.md §3 rule 6): its provider memberships
+//!   are those of a class that earns work rewards (the compute provider class
+//!   or the bandwidth node class of its network), every other is a user
+//!   membership, and each endpoint answers from the wallet's memberships of
+//!   its role, so a wallet that holds both gets an answer from both.
 //! - `GET /api/networks`, `GET /api/networks/{network}/members?page=&per_page=`
 //! - `GET /api/audit`: the latest verdict.
 //! - `GET /`: the dashboard.
@@ -26,7 +29,7 @@ use tokio::net::TcpListener;
 use tokio::sync::Mutex;
 use upline::math::decimal::format_fixed;
 use upline::state::{label_text, Ledger, LedgerKind, Member, Network, RewardTables};
-use upline_sdk::stats::referral_stats;
+use upline_sdk::stats::{referral_stats, StatsSubject};
 
 /// The dashboard page (static; it calls the API).
 pub const DASHBOARD: &str = include_str!("dashboard.html");
@@ -41,8 +44,8 @@ struct NetworkState {
     network: Network,
     ledgers: Vec<Ledger>,
     tables: Option<RewardTables>,
-    /// Members in join order, each with its join ordinal (from the join events).
-    members: Vec<(u32, Member)>,
+    /// Members in join order: join ordinal (from the join events), member account, member.
+    members: Vec<(u32, Pubkey, Member)>,
     /// The time of the network's newest indexed event.
     now: i64,
 }
@@ -59,6 +62,14 @@ impl NetworkState {
             out.push(t.data.bandwidth.node_class);
         }
         out
+    }
+
+    /// The wallet holding the membership at `member`, if it is indexed.
+    fn wallet_of(&self, member: &Pubkey) -> Option<Pubkey> {
+        self.members
+            .iter()
+            .find(|(_, address, _)| address == member)
+            .map(|(_, _, m)| m.wallet)
     }
 
     fn summary(&self) -> Value {
@@ -119,14 +130,14 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
     // Join ordinals live in the join events, not the member accounts.
     let joins = store
         .query(
-            "SELECT network, wallet FROM events WHERE kind = 'MemberJoined' ORDER BY position, ordinal",
+            "SELECT network, member FROM events WHERE kind = 'MemberJoined' ORDER BY position, ordinal",
             vec![],
         )
         .await?;
     let mut ordinals: HashMap<(String, String), u32> = HashMap::new();
     let mut counts: HashMap<String, u32> = HashMap::new();
     for row in &joins {
-        let (Some(network), Some(wallet)) = (
+        let (Some(network), Some(member)) = (
             row.first().and_then(Cell::text),
             row.get(1).and_then(Cell::text),
         ) else {
@@ -134,7 +145,7 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
         };
         let count = counts.entry(network.to_string()).or_default();
         *count += 1;
-        ordinals.insert((network.to_string(), wallet.to_string()), *count);
+        ordinals.insert((network.to_string(), member.to_string()), *count);
     }
     let mut out = Vec::new();
     for s in all.iter().filter(|s| s.kind == "network") {
@@ -146,16 +157,16 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
                 "ledger" => ledgers.push(decode(other)?),
                 "member" => {
                     let member = decode::<Member>(other)?;
-                    let key = (s.address.to_string(), member.wallet.to_string());
+                    let key = (s.address.to_string(), other.address.to_string());
                     let ordinal = ordinals.get(&key).copied().unwrap_or(u32::MAX);
-                    members.push((ordinal, member));
+                    members.push((ordinal, other.address, member));
                 }
                 "reward_tables" => tables = Some(decode(other)?),
                 _ => {}
             }
         }
         ledgers.sort_by_key(|l| l.index);
-        members.sort_by_key(|(ordinal, _)| *ordinal);
+        members.sort_by_key(|(ordinal, _, _)| *ordinal);
         let now = times
             .iter()
             .find(|r| r.first().and_then(Cell::text) == Some(&s.address.to_string()))
@@ -213,25 +224,29 @@ async fn referral_stats_of(
         .iter()
         .filter(|s| only.is_none_or(|n| n == s.address))
     {
-        let found = state.members.iter().find(|(_, m)| m.wallet == wallet);
-        let Some((_, member)) = found else {
-            continue;
-        };
-        let is_provider = state.provider_classes().contains(&member.class);
-        let wanted = match role {
-            Role::Provider => is_provider,
-            Role::User => !is_provider,
-        };
-        if wanted {
+        let providers = state.provider_classes();
+        let held = state.members.iter().filter(|(_, _, m)| m.wallet == wallet);
+        for (_, address, member) in held {
+            let is_provider = providers.contains(&member.class);
+            let wanted = match role {
+                Role::Provider => is_provider,
+                Role::User => !is_provider,
+            };
+            if !wanted {
+                other_role.push(label_text(&state.network.name).to_string());
+                continue;
+            }
+            let subject = StatsSubject {
+                member: *address,
+                referrer_wallet: state.wallet_of(&member.referrer),
+            };
             memberships.push(referral_stats(
                 &state.address,
                 &state.network,
                 &state.ledgers,
-                member,
+                (&subject, member),
                 state.now,
             ));
-        } else {
-            other_role.push(label_text(&state.network.name).to_string());
         }
     }
     if memberships.is_empty() {
@@ -295,7 +310,7 @@ async fn members_of(store: &mut Store, network: &str, request: &Request) -> Resp
         .iter()
         .skip((page - 1).saturating_mul(per_page))
         .take(per_page)
-        .map(|(join_ordinal, m)| {
+        .map(|(join_ordinal, address, m)| {
             let balances: serde_json::Map<String, Value> = state
                 .ledgers
                 .iter()
@@ -310,9 +325,11 @@ async fn members_of(store: &mut Store, network: &str, request: &Request) -> Resp
                 .collect();
             json!({
                 "wallet": m.wallet.to_string(),
+                "member": address.to_string(),
                 "join_ordinal": join_ordinal,
                 "class": classes.get(usize::from(m.class)).map_or("?", |c| label_text(&c.name)),
-                "referrer": (m.referrer != Pubkey::default()).then(|| m.referrer.to_string()),
+                "referrer": state.wallet_of(&m.referrer).map(|w| w.to_string()),
+                "referrer_member": (m.referrer != Pubkey::default()).then(|| m.referrer.to_string()),
                 "downline": m.downline,
                 "balances": balances,
             })

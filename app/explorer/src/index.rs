@@ -119,10 +119,10 @@ pub async fn record(
                     tx.signature
                 )));
             };
-            let (network, wallet) = subject(&event);
+            let (network, member) = subject(&event);
             summary.events += 1;
             statements.push((
-                "INSERT INTO events (signature, ordinal, position, block_time, network, kind, wallet, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+                "INSERT INTO events (signature, ordinal, position, block_time, network, kind, member, data) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
                 vec![
                     tx.signature.clone().into(),
                     i64::try_from(ordinal).unwrap_or(i64::MAX).into(),
@@ -130,7 +130,7 @@ pub async fn record(
                     tx.block_time.into(),
                     network.to_string().into(),
                     event.name().into(),
-                    wallet.map(|w| w.to_string()).into(),
+                    member.map(|m| m.to_string()).into(),
                     b64(body).into(),
                 ],
             ));

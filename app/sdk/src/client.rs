@@ -222,20 +222,17 @@ pub trait Cluster {
     }
 }
 
-/// The wallets above `wallet` in `network`, referrer first, up to `depth`
-/// levels, as the member accounts store them.
+/// The member accounts above `member`, referrer first, up to `depth` levels,
+/// as the member accounts store them (links store memberships, not wallets).
 pub async fn stored_upline<C: Cluster>(
     cluster: &mut C,
-    network: &Pubkey,
-    wallet: &Pubkey,
+    member: &Pubkey,
     depth: usize,
 ) -> Result<Vec<Pubkey>, TxFailure> {
     let mut out = Vec::with_capacity(depth);
-    let mut next = *wallet;
+    let mut next = *member;
     while out.len() < depth {
-        let member = cluster
-            .decode::<upline::state::Member>(&crate::pda::member(network, &next))
-            .await?;
+        let member = cluster.decode::<upline::state::Member>(&next).await?;
         match member {
             Some(m) if m.referrer != Pubkey::default() => {
                 out.push(m.referrer);
@@ -247,17 +244,51 @@ pub async fn stored_upline<C: Cluster>(
     Ok(out)
 }
 
-/// What linking to `referrer` passes: its wallet followed by its stored
-/// upline, up to the three levels a link checks.
+/// What linking to the membership `referrer` passes: its account followed by
+/// its stored upline, up to the three levels a link checks.
 pub async fn link_chain<C: Cluster>(
     cluster: &mut C,
-    network: &Pubkey,
     referrer: &Pubkey,
 ) -> Result<Vec<Pubkey>, TxFailure> {
     let mut chain = vec![*referrer];
     let above = upline::constants::MAX_REFERRAL_DEPTH - 1;
-    chain.extend(stored_upline(cluster, network, referrer, above).await?);
+    chain.extend(stored_upline(cluster, referrer, above).await?);
     Ok(chain)
+}
+
+/// Which membership a referral code names (DESIGN.md §3 rule 6): the code is
+/// `wallet`; the membership is its one in `joiner_class` where it exists, else
+/// its only one, else the one in `named_class` (the joiner's choice). `Ok(None)`
+/// when the wallet holds no such membership (the program's `UnknownReferrer`).
+pub async fn referrer_membership<C: Cluster>(
+    cluster: &mut C,
+    network: &Pubkey,
+    wallet: &Pubkey,
+    joiner_class: u8,
+    named_class: Option<u8>,
+) -> Result<Option<Pubkey>, TxFailure> {
+    let classes = upline::constants::MAX_CLASSES as u8;
+    let mut held = Vec::new();
+    for class in 0..classes {
+        let address = crate::pda::member(network, wallet, class);
+        if cluster.account(&address).await?.is_some() {
+            held.push((class, address));
+        }
+    }
+    Ok(choose_membership(&held, joiner_class, named_class))
+}
+
+/// The choice of [`referrer_membership`] among the `(class, address)` pairs a
+/// wallet holds.
+pub fn choose_membership(
+    held: &[(u8, Pubkey)],
+    joiner_class: u8,
+    named_class: Option<u8>,
+) -> Option<Pubkey> {
+    let in_class = |class: u8| held.iter().find(|(c, _)| *c == class).map(|(_, a)| *a);
+    in_class(joiner_class)
+        .or_else(|| (held.len() == 1).then(|| held[0].1))
+        .or_else(|| named_class.and_then(in_class))
 }
 
 #[cfg(test)]
@@ -279,5 +310,19 @@ mod tests {
         assert_eq!(name(6001), "UnknownMember");
         assert_eq!(name(1), "custom program error 1");
         assert_eq!(ANCHOR_ERRORS.len(), 82);
+    }
+
+    #[test]
+    fn a_referral_code_names_the_joiners_class_first() {
+        let (user, provider) = (Pubkey::new_unique(), Pubkey::new_unique());
+        let both = [(0, user), (1, provider)];
+        assert_eq!(choose_membership(&both, 1, None), Some(provider));
+        assert_eq!(choose_membership(&both, 0, Some(1)), Some(user));
+        // Neither in the joiner's class: only a named class decides.
+        assert_eq!(choose_membership(&both, 2, None), None);
+        assert_eq!(choose_membership(&both, 2, Some(1)), Some(provider));
+        // A single membership answers for any class.
+        assert_eq!(choose_membership(&both[..1], 2, None), Some(user));
+        assert_eq!(choose_membership(&[], 0, Some(0)), None);
     }
 }

@@ -192,17 +192,19 @@ pub fn fund_vault(
     )
 }
 
-/// The member accounts of up to three upline wallets (referrer first).
-fn upline_members(network: &Pubkey, upline: &[Pubkey]) -> [Option<Pubkey>; 3] {
+/// Up to three upline member accounts (referrer first), as optional accounts.
+fn upline_members(upline: &[Pubkey]) -> [Option<Pubkey>; 3] {
     let mut out = [None; 3];
-    for (slot, wallet) in out.iter_mut().zip(upline) {
-        *slot = Some(pda::member(network, wallet));
+    for (slot, member) in out.iter_mut().zip(upline) {
+        *slot = Some(*member);
     }
     out
 }
 
-/// `join` in `class`, linking to `upline` (referrer wallet first, then its
-/// referrer, then the next: as many as the chain has, up to three), or to nobody.
+/// `join` in `class`, linking to `upline`: member accounts, the referrer's
+/// membership first, then its stored referrer, then the next (as many as the
+/// chain has, up to three), or nobody. [`crate::client`] picks which of a
+/// referrer wallet's memberships to name (DESIGN.md §3 rule 6).
 pub fn join(
     wallet: &Pubkey,
     payer: &Pubkey,
@@ -210,13 +212,13 @@ pub fn join(
     class: u8,
     upline: &[Pubkey],
 ) -> Instruction {
-    let [referrer, upline2, upline3] = upline_members(network, upline);
+    let [referrer, upline2, upline3] = upline_members(upline);
     build(
         accounts::Join {
             wallet: *wallet,
             payer: *payer,
             network: *network,
-            member: pda::member(network, wallet),
+            member: pda::member(network, wallet, class),
             referrer,
             upline2,
             upline3,
@@ -230,14 +232,20 @@ pub fn join(
     )
 }
 
-/// `set_referrer` to `upline[0]`, with the rest of its chain (up to three wallets).
-pub fn set_referrer(wallet: &Pubkey, network: &Pubkey, upline: &[Pubkey]) -> Instruction {
-    let [referrer, upline2, upline3] = upline_members(network, upline);
+/// `set_referrer` of `wallet`'s membership in `class` to `upline[0]`, with the
+/// rest of its chain (member accounts, up to three).
+pub fn set_referrer(
+    wallet: &Pubkey,
+    network: &Pubkey,
+    class: u8,
+    upline: &[Pubkey],
+) -> Instruction {
+    let [referrer, upline2, upline3] = upline_members(upline);
     build(
         accounts::SetReferrer {
             wallet: *wallet,
             network: *network,
-            member: pda::member(network, wallet),
+            member: pda::member(network, wallet, class),
             referrer: referrer.unwrap_or_default(),
             upline2,
             upline3,
@@ -248,13 +256,13 @@ pub fn set_referrer(wallet: &Pubkey, network: &Pubkey, upline: &[Pubkey]) -> Ins
     )
 }
 
-/// `open_member_ledgers` for `wallet`'s member account.
-pub fn open_member_ledgers(payer: &Pubkey, network: &Pubkey, wallet: &Pubkey) -> Instruction {
+/// `open_member_ledgers` for the member account `member`.
+pub fn open_member_ledgers(payer: &Pubkey, network: &Pubkey, member: &Pubkey) -> Instruction {
     build(
         accounts::OpenMemberLedgers {
             payer: *payer,
             network: *network,
-            member: pda::member(network, wallet),
+            member: *member,
             system_program: system_program::ID,
             event_authority: pda::event_authority(),
             program: upline::ID,
@@ -263,18 +271,18 @@ pub fn open_member_ledgers(payer: &Pubkey, network: &Pubkey, wallet: &Pubkey) ->
     )
 }
 
-/// `set_member_tier` of `wallet`'s member account.
+/// `set_member_tier` of the member account `member`.
 pub fn set_member_tier(
     admin: &Pubkey,
     network: &Pubkey,
-    wallet: &Pubkey,
+    member: &Pubkey,
     tier: CommissionTier,
 ) -> Instruction {
     build(
         accounts::SetMemberTier {
             admin: *admin,
             network: *network,
-            member: pda::member(network, wallet),
+            member: *member,
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -368,11 +376,13 @@ pub struct TokenDestination {
     pub token_program: Pubkey,
 }
 
-/// `withdraw` from ledger `index`; `None` as amount takes every whole base unit.
-/// `to` is `None` for a points ledger (which the program refuses by name).
+/// `withdraw` from ledger `index` of `wallet`'s membership in `class`; `None`
+/// as amount takes every whole base unit. `to` is `None` for a points ledger
+/// (which the program refuses by name).
 pub fn withdraw(
     wallet: &Pubkey,
     network: &Pubkey,
+    class: u8,
     index: u8,
     to: Option<&TokenDestination>,
     amount: Option<u64>,
@@ -383,7 +393,7 @@ pub fn withdraw(
             wallet: *wallet,
             network: *network,
             ledger,
-            member: pda::member(network, wallet),
+            member: pda::member(network, wallet, class),
             mint: to.map(|t| t.mint),
             vault: to.map(|_| pda::vault(&ledger)),
             destination: to.map(|t| t.destination),
@@ -491,9 +501,9 @@ fn oracle_context(oracle: &Pubkey, network: &Pubkey) -> accounts::OracleContext 
     }
 }
 
-/// The upline levels a report pays, from the wallets above its earner (referrer first).
-fn upline_accounts(network: &Pubkey, upline: &[Pubkey]) -> accounts::UplineAccounts {
-    let [upline1, upline2, upline3] = upline_members(network, upline);
+/// The upline levels a report pays: the member accounts above its earner (referrer first).
+fn upline_accounts(upline: &[Pubkey]) -> accounts::UplineAccounts {
+    let [upline1, upline2, upline3] = upline_members(upline);
     accounts::UplineAccounts {
         upline1,
         upline2,
@@ -501,17 +511,17 @@ fn upline_accounts(network: &Pubkey, upline: &[Pubkey]) -> accounts::UplineAccou
     }
 }
 
-/// `attest_provider`: `wallet`'s device has `vram_mb` MiB of VRAM.
+/// `attest_provider`: the provider `member`'s device has `vram_mb` MiB of VRAM.
 pub fn attest_provider(
     oracle: &Pubkey,
     network: &Pubkey,
-    wallet: &Pubkey,
+    member: &Pubkey,
     vram_mb: u32,
 ) -> Instruction {
     build(
         accounts::AttestProvider {
             oracle: oracle_context(oracle, network),
-            member: pda::member(network, wallet),
+            member: *member,
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -519,19 +529,19 @@ pub fn attest_provider(
     )
 }
 
-/// `attest_node`: `wallet`'s device fingerprint and subnet (hashes).
+/// `attest_node`: the node `member`'s device fingerprint and subnet (hashes).
 pub fn attest_node(
     oracle: &Pubkey,
     payer: &Pubkey,
     network: &Pubkey,
-    wallet: &Pubkey,
+    member: &Pubkey,
     args: AttestNodeArgs,
 ) -> Instruction {
     build(
         accounts::AttestNode {
             oracle: oracle_context(oracle, network),
             payer: *payer,
-            member: pda::member(network, wallet),
+            member: *member,
             device: pda::device(network, &args.fingerprint),
             subnet: pda::subnet(network, &args.subnet),
             system_program: system_program::ID,
@@ -542,8 +552,8 @@ pub fn attest_node(
     )
 }
 
-/// `report_compute` about `provider`, with its upline wallets (referrer first)
-/// as far as the provider class's schedule pays.
+/// `report_compute` about the member account `provider`, with its upline
+/// (member accounts, referrer first) as far as the provider class's schedule pays.
 pub fn report_compute(
     oracle: &Pubkey,
     network: &Pubkey,
@@ -555,9 +565,9 @@ pub fn report_compute(
     build(
         accounts::ReportCompute {
             oracle: oracle_context(oracle, network),
-            provider: pda::member(network, provider),
+            provider: *provider,
             model: pda::model(network, model),
-            upline: upline_accounts(network, upline),
+            upline: upline_accounts(upline),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -565,7 +575,7 @@ pub fn report_compute(
     )
 }
 
-/// `report_usage` about `user`, with its upline wallets (referrer first).
+/// `report_usage` about the member account `user`, with its upline (member accounts, referrer first).
 pub fn report_usage(
     oracle: &Pubkey,
     network: &Pubkey,
@@ -576,8 +586,8 @@ pub fn report_usage(
     build(
         accounts::ReportUsage {
             oracle: oracle_context(oracle, network),
-            user: pda::member(network, user),
-            upline: upline_accounts(network, upline),
+            user: *user,
+            upline: upline_accounts(upline),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -585,7 +595,7 @@ pub fn report_usage(
     )
 }
 
-/// The wallets of a rental: both sides and each one's referrer, if any.
+/// The member accounts of a rental: both sides and each one's referrer, if any.
 #[derive(Clone, Copy, Debug)]
 pub struct RentalParties {
     pub renter: Pubkey,
@@ -605,10 +615,10 @@ pub fn report_rental(
         accounts::ReportRental {
             oracle: oracle_context(oracle, network),
             ledger: pda::ledger(network, args.ledger),
-            renter: pda::member(network, &parties.renter),
-            host: pda::member(network, &parties.host),
-            renter_referrer: parties.renter_referrer.map(|w| pda::member(network, &w)),
-            host_referrer: parties.host_referrer.map(|w| pda::member(network, &w)),
+            renter: parties.renter,
+            host: parties.host,
+            renter_referrer: parties.renter_referrer,
+            host_referrer: parties.host_referrer,
             event_authority: pda::event_authority(),
             program: upline::ID,
         },
@@ -616,7 +626,8 @@ pub fn report_rental(
     )
 }
 
-/// `report_bandwidth` about `node`, attested with `device` = (fingerprint, subnet)
+/// `report_bandwidth` about the member account `node` (its referrer's member
+/// account in `referrer`), attested with `device` = (fingerprint, subnet)
 /// hashes, or `None` for a node without an attested device (refused by name).
 pub fn report_bandwidth(
     oracle: &Pubkey,
@@ -629,10 +640,10 @@ pub fn report_bandwidth(
     build(
         accounts::ReportBandwidth {
             oracle: oracle_context(oracle, network),
-            node: pda::member(network, node),
+            node: *node,
             device: device.map(|(fingerprint, _)| pda::device(network, fingerprint)),
             subnet: device.map(|(_, subnet)| pda::subnet(network, subnet)),
-            referrer: referrer.map(|w| pda::member(network, w)),
+            referrer: referrer.copied(),
             event_authority: pda::event_authority(),
             program: upline::ID,
         },

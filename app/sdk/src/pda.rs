@@ -25,10 +25,11 @@ pub fn vault(ledger: &Pubkey) -> Pubkey {
     Pubkey::find_program_address(&[VAULT_SEED, ledger.as_ref()], &upline::ID).0
 }
 
-/// The member account of `wallet` in `network`.
-pub fn member(network: &Pubkey, wallet: &Pubkey) -> Pubkey {
+/// The member account of `wallet`'s membership in `class` of `network`
+/// (a wallet holds at most one membership per class).
+pub fn member(network: &Pubkey, wallet: &Pubkey, class: u8) -> Pubkey {
     Pubkey::find_program_address(
-        &[MEMBER_SEED, network.as_ref(), wallet.as_ref()],
+        &[MEMBER_SEED, network.as_ref(), wallet.as_ref(), &[class]],
         &upline::ID,
     )
     .0

@@ -61,6 +61,10 @@ pub struct Preset {
     /// Early referee and member policy; none when absent.
     #[serde(default)]
     pub early_bonus: Option<EarlyBonusSpec>,
+    /// Oldest work time a report may carry, in hours before the clock; 168
+    /// (7 days) when absent.
+    #[serde(default)]
+    pub max_report_age_hours: Option<u32>,
     /// Ledgers, in index order.
     pub ledgers: Vec<LedgerSpec>,
     /// Report tables and the model registry; every report kind is disabled when absent.
@@ -309,6 +313,11 @@ impl Preset {
             same_class_referrals: self.same_class_referrals,
             tier_rates,
             early_bonus,
+            max_report_age_seconds: match self.max_report_age_hours {
+                None => upline::constants::DEFAULT_MAX_REPORT_AGE,
+                Some(0) => return fail("max_report_age_hours: must be at least 1".to_string()),
+                Some(hours) => i64::from(hours) * 3_600,
+            },
         })
     }
 

@@ -9,13 +9,20 @@ use upline::constants::HISTORY_DAYS;
 use upline::math::decimal::format_fixed;
 use upline::state::{label_text, CommissionTier, Ledger, Member, MemberFlags, Network};
 
-/// The stats of `member` in `network` (at `address`, with its `ledgers`), the
-/// history window ending on the day of `now`.
+/// Which membership the stats are of: its account, and its referrer's wallet
+/// where known (the member account stores the referrer's membership).
+pub struct StatsSubject {
+    pub member: Pubkey,
+    pub referrer_wallet: Option<Pubkey>,
+}
+
+/// The stats of `member` (see [`StatsSubject`]) in `network` (at `address`,
+/// with its `ledgers`), the history window ending on the day of `now`.
 pub fn referral_stats(
     address: &Pubkey,
     network: &Network,
     ledgers: &[Ledger],
-    member: &Member,
+    (subject, member): (&StatsSubject, &Member),
     now: i64,
 ) -> Value {
     let wallet = member.wallet;
@@ -67,10 +74,12 @@ pub fn referral_stats(
     let referrer = (member.referrer != Pubkey::default()).then(|| member.referrer.to_string());
     json!({
         "wallet": wallet.to_string(),
+        "member": subject.member.to_string(),
         "network": address.to_string(),
         "network_name": label_text(&network.name),
         "class": class,
-        "referrer": referrer,
+        "referrer": subject.referrer_wallet.map(|w| w.to_string()),
+        "referrer_member": referrer,
         "tier": match member.commission_tier {
             CommissionTier::Standard => "standard",
             CommissionTier::Premium => "premium",

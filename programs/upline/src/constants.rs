@@ -7,7 +7,8 @@ pub const NETWORK_SEED: &[u8] = b"network";
 pub const LEDGER_SEED: &[u8] = b"ledger";
 /// Vault token account PDA: `[VAULT_SEED, ledger]`, owned by the ledger PDA.
 pub const VAULT_SEED: &[u8] = b"vault";
-/// Member PDA: `[MEMBER_SEED, network, wallet]`.
+/// Member PDA: `[MEMBER_SEED, network, wallet, [class]]`: one membership per
+/// class of a network for a wallet (DESIGN.md §3 rule 6).
 pub const MEMBER_SEED: &[u8] = b"member";
 /// Reward tables PDA: `[REWARD_TABLES_SEED, network]`.
 pub const REWARD_TABLES_SEED: &[u8] = b"rewards";
@@ -43,3 +44,6 @@ pub const MAX_REPORT_ID_STEP: u64 = 1 << 48;
 /// per epoch). With epochs of at least an hour the u32 epoch numbers a member
 /// stores cannot overflow for hundreds of thousands of years.
 pub const MIN_EPOCH_SECONDS: i64 = 3_600;
+
+/// Default oldest work time a report may carry, relative to the clock: 7 days.
+pub const DEFAULT_MAX_REPORT_AGE: i64 = 7 * SECONDS_PER_DAY;

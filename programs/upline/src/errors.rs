@@ -35,7 +35,7 @@ upline_errors! {
     ClassMismatch,
     #[msg("the member's class cannot do this")]
     WrongClass,
-    #[msg("the report id is not greater than the last one recorded")]
+    #[msg("the report id is not greater than the last one recorded, or its work time is earlier than the last one")]
     StaleReport,
     #[msg("the provider's tier is below the model's minimum tier")]
     TierTooLow,
@@ -114,6 +114,10 @@ upline_errors! {
     ReportIdTooFar,
     #[msg("a direct bonus paid at link must go to a points ledger, never to withdrawable tokens")]
     LinkBonusOnTokenLedger,
+    #[msg("the report's work time is later than the cluster's clock")]
+    ReportInFuture,
+    #[msg("the report's work time is older than the network's maximum report age")]
+    ReportTooOld,
 }
 
 /// Turn a math failure into a program error, logging the caller's location

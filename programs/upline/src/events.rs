@@ -118,10 +118,15 @@ pub struct MemberLedgersOpened {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReferrerLinked {
     pub network: Pubkey,
+    /// The referee's member account, wallet and class.
+    pub member: Pubkey,
     pub wallet: Pubkey,
-    /// Level 1: the referrer's wallet.
+    pub class: u8,
+    /// Level 1: the referrer's member account (the membership linked), wallet and class.
     pub referrer: Pubkey,
-    /// Level 2 and 3 wallets whose downline counts grew; `Pubkey::default()` where none.
+    pub referrer_wallet: Pubkey,
+    pub referrer_class: u8,
+    /// Level 2 and 3 member accounts whose downline counts grew; `Pubkey::default()` where none.
     pub upline2: Pubkey,
     pub upline3: Pubkey,
     /// This member's ordinal among its referrer's referees.
@@ -139,9 +144,9 @@ pub struct ReferrerLinked {
 pub struct DirectBonusCredited {
     pub network: Pubkey,
     pub ledger_index: u8,
-    /// The referrer that earns the bonus.
+    /// The referrer's member account, which earns the bonus.
     pub referrer: Pubkey,
-    /// The referee whose link (or first work) triggered it.
+    /// The referee's member account, whose link (or first work) triggered it.
     pub referee: Pubkey,
     /// The referrer's class, whose table sets the bonus.
     pub class: u8,
@@ -154,6 +159,7 @@ pub struct DirectBonusCredited {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemberTierSet {
     pub network: Pubkey,
+    pub member: Pubkey,
     pub wallet: Pubkey,
     pub tier: CommissionTier,
     pub at: i64,
@@ -198,6 +204,7 @@ pub struct AdminAccepted {
 pub struct Withdrawn {
     pub network: Pubkey,
     pub ledger_index: u8,
+    pub member: Pubkey,
     pub wallet: Pubkey,
     pub destination: Pubkey,
     /// Base units paid.
@@ -212,8 +219,8 @@ pub struct Withdrawn {
 /// One commission paid up the chain by a report.
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Commission {
-    /// The wallet credited.
-    pub wallet: Pubkey,
+    /// The member account credited.
+    pub member: Pubkey,
     /// 1, 2 or 3 (rentals: 1 for both sides' referrers).
     pub level: u8,
     /// The rate applied to the earner's rounded amount.
@@ -278,6 +285,7 @@ impl ModelSet {
 pub struct ProviderAttested {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    pub member: Pubkey,
     pub wallet: Pubkey,
     pub vram_mb: u32,
     /// 1-based compute tier the VRAM falls in.
@@ -290,6 +298,7 @@ pub struct ProviderAttested {
 pub struct NodeAttested {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    pub member: Pubkey,
     pub wallet: Pubkey,
     pub fingerprint: [u8; 32],
     pub subnet: [u8; 32],
@@ -304,6 +313,7 @@ pub struct ComputeReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
     pub id: u64,
+    /// The provider's member account.
     pub provider: Pubkey,
     pub service: crate::state::Service,
     pub model: [u8; 32],
@@ -318,6 +328,8 @@ pub struct ComputeReported {
     pub tables_version: u32,
     pub reward: Wad,
     pub commissions: Vec<Commission>,
+    /// When the work happened (unix time); `at` is when the report landed.
+    pub work_time: i64,
     pub at: i64,
 }
 
@@ -327,6 +339,7 @@ pub struct UsageReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
     pub id: u64,
+    /// The user's member account.
     pub user: Pubkey,
     pub endpoint: crate::state::Endpoint,
     pub tokens: u64,
@@ -334,6 +347,8 @@ pub struct UsageReported {
     pub tables_version: u32,
     pub points: Wad,
     pub commissions: Vec<Commission>,
+    /// When the work happened (unix time); `at` is when the report landed.
+    pub work_time: i64,
     pub at: i64,
 }
 
@@ -343,6 +358,7 @@ pub struct RentalReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
     pub id: u64,
+    /// The renter's and the host's member accounts.
     pub renter: Pubkey,
     pub host: Pubkey,
     pub ledger_index: u8,
@@ -356,6 +372,8 @@ pub struct RentalReported {
     pub renter_commission: Option<Commission>,
     /// The host's referrer's commission, if it has one.
     pub host_commission: Option<Commission>,
+    /// When the work happened (unix time); `at` is when the report landed.
+    pub work_time: i64,
     pub at: i64,
 }
 
@@ -365,6 +383,7 @@ pub struct BandwidthReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
     pub id: u64,
+    /// The node's member account.
     pub node: Pubkey,
     pub bytes: u64,
     pub quality: crate::math::Ppm,
@@ -384,5 +403,7 @@ pub struct BandwidthReported {
     /// Nodes in the node's subnet.
     pub subnet_nodes: u32,
     pub referral: Option<Commission>,
+    /// When the work happened (unix time); `at` is when the report landed.
+    pub work_time: i64,
     pub at: i64,
 }

@@ -80,13 +80,14 @@ pub async fn accounts(chain: &mut Chain) -> Result<Vec<Value>, String> {
     Ok(out)
 }
 
-/// A member of `net` in `class`, under `upline` (nearest first).
+/// A new member of `net` in `class`, under `upline` (member accounts,
+/// nearest first): its member account.
 async fn member(
     chain: &mut Chain,
     net: &SandboxNetwork,
     class: u8,
     upline: &[Pubkey],
-) -> Result<Keypair, String> {
+) -> Result<Pubkey, String> {
     let wallet = Keypair::new();
     let payer = chain.payer();
     let ix = ix::join(&wallet.pubkey(), &payer.pubkey(), &net.key, class, upline);
@@ -94,19 +95,20 @@ async fn member(
         .send_quiet(&[ix], &[&wallet])
         .await
         .map_err(|e| format!("join: {e}"))?;
-    Ok(wallet)
+    Ok(net.member(&wallet.pubkey(), class))
 }
 
-/// A wallet at the bottom of a fresh three-level upline: (bottom, [l1, l2, l3]).
+/// A member at the bottom of a fresh three-level upline: (bottom, [l1, l2,
+/// l3]), member accounts.
 async fn chain_of_four(
     chain: &mut Chain,
     net: &SandboxNetwork,
     class: u8,
-) -> Result<(Keypair, Vec<Pubkey>), String> {
+) -> Result<(Pubkey, Vec<Pubkey>), String> {
     let mut above: Vec<Pubkey> = Vec::new();
     for _ in 0..3 {
-        let w = member(chain, net, class, &above).await?;
-        above.insert(0, w.pubkey());
+        let m = member(chain, net, class, &above).await?;
+        above.insert(0, m);
     }
     let bottom = member(chain, net, class, &above).await?;
     Ok((bottom, above))
@@ -126,9 +128,14 @@ async fn network(chain: &mut Chain, name: &str) -> Result<(Preset, SandboxNetwor
     Ok((preset, net))
 }
 
+/// Work time of the reports measured: the sandbox's start (only their size
+/// matters; a work time is 8 bytes whatever its value).
+const WORK_TIME: i64 = upline_sdk::sandbox::START;
+
 fn compute_args(id: u64) -> ComputeReportArgs {
     ComputeReportArgs {
         id,
+        work_time: WORK_TIME,
         service: Service::Chat,
         tokens: 1_000,
         latency_ms: 5_000,
@@ -187,19 +194,12 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let mut rows = Vec::new();
 
     let (p, above) = chain_of_four(chain, &cx, provider).await?;
-    let attest = ix::attest_provider(&oracle, &cx.key, &p.pubkey(), 24 * 1024);
+    let attest = ix::attest_provider(&oracle, &cx.key, &p, 24 * 1024);
     chain
         .send_quiet(&[attest], &[&cx.oracle])
         .await
         .map_err(|e| e.to_string())?;
-    let compute = ix::report_compute(
-        &oracle,
-        &cx.key,
-        &p.pubkey(),
-        &llama,
-        &above,
-        compute_args(1),
-    );
+    let compute = ix::report_compute(&oracle, &cx.key, &p, &llama, &above, compute_args(1));
     rows.push(report_row(
         "compute, full 3-level upline",
         &compute,
@@ -210,10 +210,11 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let usage = ix::report_usage(
         &oracle,
         &cx.key,
-        &u.pubkey(),
+        &u,
         &above_u,
         UsageReportArgs {
             id: 1,
+            work_time: WORK_TIME,
             endpoint: Endpoint::Chat,
             tokens: 1_000,
         },
@@ -228,17 +229,18 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let (cl_preset, cl) = network(chain, "clore").await?;
     let account = class(&cl_preset, "account")?;
     let r0 = member(chain, &cl, account, &[]).await?;
-    let r1 = member(chain, &cl, account, &[r0.pubkey()]).await?;
+    let r1 = member(chain, &cl, account, &[r0]).await?;
     let h0 = member(chain, &cl, account, &[]).await?;
-    let h1 = member(chain, &cl, account, &[h0.pubkey()]).await?;
+    let h1 = member(chain, &cl, account, &[h0]).await?;
     let parties = RentalParties {
-        renter: r1.pubkey(),
-        host: h1.pubkey(),
-        renter_referrer: Some(r0.pubkey()),
-        host_referrer: Some(h0.pubkey()),
+        renter: r1,
+        host: h1,
+        renter_referrer: Some(r0),
+        host_referrer: Some(h0),
     };
     let rental_args = RentalReportArgs {
         id: 1,
+        work_time: WORK_TIME,
         ledger: 0,
         renter_base_fee: 1,
         renter_extra_fee: 1,
@@ -256,10 +258,11 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let (ae_preset, ae) = network(chain, "aether").await?;
     let node = class(&ae_preset, "node")?;
     let n0 = member(chain, &ae, node, &[]).await?;
-    let n1 = member(chain, &ae, node, &[n0.pubkey()]).await?;
+    let n1 = member(chain, &ae, node, &[n0]).await?;
     let (fingerprint, subnet) = ([7u8; 32], [9u8; 32]);
     let bw_args = BandwidthReportArgs {
         id: 1,
+        work_time: WORK_TIME,
         bytes: 1_000_000_000,
         quality: Ppm::ONE,
         stability: Ppm::ONE,
@@ -269,9 +272,9 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let bandwidth = ix::report_bandwidth(
         &ae.oracle.pubkey(),
         &ae.key,
-        &n1.pubkey(),
+        &n1,
         Some((&fingerprint, &subnet)),
-        Some(&n0.pubkey()),
+        Some(&n0),
         bw_args,
     );
     let mut ae_shared = network_wide(&ae, &[]);
@@ -302,11 +305,9 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let (mut v0m, mut v0m_size) = (0, 0);
     for id in 1..=60u64 {
         let (p, above) = chain_of_four(chain, &cx, provider).await?;
-        members.addresses.push(pda::member(&cx.key, &p.pubkey()));
-        members
-            .addresses
-            .extend(above.iter().map(|w| pda::member(&cx.key, w)));
-        batch.push(report(&p.pubkey(), &above, id));
+        members.addresses.push(p);
+        members.addresses.extend(above.iter().copied());
+        batch.push(report(&p, &above, id));
         let l = legacy_bytes(&batch, &oracle);
         if l <= PACKET_DATA_SIZE {
             (legacy, legacy_size) = (batch.len(), l);
@@ -326,7 +327,7 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
     let mut same = Vec::new();
     let (mut same_legacy, mut same_v0) = (0, 0);
     for id in 1..=200u64 {
-        same.push(report(&p.pubkey(), &above, id));
+        same.push(report(&p, &above, id));
         if legacy_bytes(&same, &oracle) <= PACKET_DATA_SIZE {
             same_legacy = same.len();
         }

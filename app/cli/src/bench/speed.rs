@@ -87,8 +87,9 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
     let user = preset.class_index("user").ok_or("no user class")?;
     let payer = chain.payer();
     let oracle = net.oracle.insecure_clone();
-    let mut wallets: Vec<Keypair> = Vec::with_capacity(members);
-    // Each member's stored upline, nearest first (at most three).
+    // Each member's account, and its stored upline (member accounts, nearest
+    // first, at most three).
+    let mut accounts: Vec<Pubkey> = Vec::with_capacity(members);
     let mut uplines: Vec<Vec<Pubkey>> = Vec::with_capacity(members);
     let mut seed = 0x9E37_79B9_u64;
     let started = Instant::now();
@@ -100,7 +101,7 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
         let referrer = (n > 0).then(|| (seed >> 33) as usize % n);
         let mut upline: Vec<Pubkey> = Vec::with_capacity(3);
         if let Some(i) = referrer {
-            upline.push(wallets[i].pubkey());
+            upline.push(accounts[i]);
             upline.extend(uplines[i].iter().take(2));
         }
         let wallet = Keypair::new();
@@ -109,17 +110,19 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
             .send_quiet(&[join], &[&wallet])
             .await
             .map_err(|e| format!("join {n}: {e}"))?;
-        wallets.push(wallet);
+        accounts.push(net.member(&wallet.pubkey(), user));
         uplines.push(upline);
     }
     let joined = started.elapsed().as_secs_f64();
-    for (wallet, upline) in wallets.iter().zip(&uplines) {
+    let work_time = chain.now;
+    for (account, upline) in accounts.iter().zip(&uplines) {
         let args = UsageReportArgs {
             id: 1,
+            work_time,
             endpoint: Endpoint::Chat,
             tokens: 1_000,
         };
-        let report = ix::report_usage(&oracle.pubkey(), &net.key, &wallet.pubkey(), upline, args);
+        let report = ix::report_usage(&oracle.pubkey(), &net.key, account, upline, args);
         chain
             .send_quiet(&[report], &[&oracle])
             .await

@@ -158,7 +158,16 @@ impl Sandbox {
         self.ok("oracle", &args)
     }
 
+    /// `member stats --json` of a wallet that holds one membership: that membership's stats.
     pub fn stats(&self, network: &str, wallet: &str) -> Value {
+        let all = self.all_stats(network, wallet);
+        let memberships = all["memberships"].as_array().expect("memberships");
+        assert_eq!(memberships.len(), 1, "one membership: {all}");
+        memberships[0].clone()
+    }
+
+    /// `member stats --json`: `{"wallet", "memberships": [...]}`, one per class the wallet holds.
+    pub fn all_stats(&self, network: &str, wallet: &str) -> Value {
         let out = self.ok(
             "admin",
             &[

@@ -38,7 +38,7 @@ pub fn check(
         match snapshot.kind.as_str() {
             "member" => match Member::try_deserialize(&mut snapshot.data.as_slice()) {
                 Ok(m) => {
-                    members.insert(m.wallet, m);
+                    members.insert(snapshot.address, m);
                 }
                 Err(_) => push(Check::Balances, decode_failed(&snapshot.address, "member")),
             },
@@ -70,11 +70,11 @@ pub fn check(
     }
 
     // Per member and ledger: each source's total, and what was withdrawn.
-    for wallet in &replayed.members {
-        let Some(member) = members.get(wallet) else {
+    for address in &replayed.members {
+        let Some(member) = members.get(address) else {
             push(
                 Check::Balances,
-                format!("member {wallet} of {network} has no snapshot"),
+                format!("member {address} of {network} has no snapshot"),
             );
             continue;
         };
@@ -82,7 +82,7 @@ pub fn check(
             let index = index as u8;
             let events = replayed
                 .credits
-                .get(&(index, *wallet))
+                .get(&(index, *address))
                 .copied()
                 .unwrap_or_default();
             let stored = [
@@ -105,19 +105,19 @@ pub fn check(
                 .zip(from_events)
             {
                 if s != e {
-                    push(Check::Balances, format!("{wallet} ledger {index} {name}: account holds {s}, events credit {e} (WAD units)"));
+                    push(Check::Balances, format!("{address} ledger {index} {name}: account holds {s}, events credit {e} (WAD units)"));
                 }
             }
             let withdrawn = replayed
                 .withdrawn
-                .get(&(index, *wallet))
+                .get(&(index, *address))
                 .copied()
                 .unwrap_or_default();
             if slot.withdrawn.0 != withdrawn {
                 push(
                     Check::Balances,
                     format!(
-                        "{wallet} ledger {index}: account withdrew {}, events withdraw {withdrawn}",
+                        "{address} ledger {index}: account withdrew {}, events withdraw {withdrawn}",
                         slot.withdrawn.0
                     ),
                 );
@@ -127,29 +127,29 @@ pub fn check(
                 push(
                     Check::Balances,
                     format!(
-                        "{wallet} ledger {index}: balance {balance} + withdrawn {} != credits {}",
+                        "{address} ledger {index}: balance {balance} + withdrawn {} != credits {}",
                         slot.withdrawn.0,
                         events.total()
                     ),
                 );
             }
         }
-        let recount = recounts.get(wallet).copied().unwrap_or_default();
+        let recount = recounts.get(address).copied().unwrap_or_default();
         if member.downline != recount {
             push(
                 Check::Downline,
                 format!(
-                    "{wallet}: downline {:?}, recount of the links {recount:?}",
+                    "{address}: downline {:?}, recount of the links {recount:?}",
                     member.downline
                 ),
             );
         }
-        let referrer = replayed.links.get(wallet).copied().unwrap_or_default();
+        let referrer = replayed.links.get(address).copied().unwrap_or_default();
         if member.referrer != referrer {
             push(
                 Check::Graph,
                 format!(
-                    "{wallet}: stored referrer {}, linked to {referrer}",
+                    "{address}: stored referrer {}, linked to {referrer}",
                     member.referrer
                 ),
             );

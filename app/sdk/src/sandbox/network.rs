@@ -200,20 +200,20 @@ impl SandboxNetwork {
         Ok(())
     }
 
-    /// The member account of `wallet`.
-    pub fn member(&self, wallet: &Pubkey) -> Pubkey {
-        pda::member(&self.key, wallet)
+    /// The member account of `wallet`'s membership in `class`.
+    pub fn member(&self, wallet: &Pubkey, class: u8) -> Pubkey {
+        pda::member(&self.key, wallet, class)
     }
 
-    /// The decoded member of `wallet`, if it is one.
-    pub async fn member_state(&self, chain: &mut Chain, wallet: &Pubkey) -> Option<Member> {
-        let data = chain.data(&self.member(wallet)).await?;
+    /// The decoded member at account `member`, if it is one.
+    pub async fn member_state(&self, chain: &mut Chain, member: &Pubkey) -> Option<Member> {
+        let data = chain.data(member).await?;
         crate::decode_account(&data).ok()
     }
 
-    /// The wallets above `wallet`, referrer first, up to `depth` levels, as stored.
-    pub async fn upline(&self, chain: &mut Chain, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
-        stored_upline(chain, &self.key, wallet, depth)
+    /// The member accounts above `member`, referrer first, up to `depth` levels, as stored.
+    pub async fn upline(&self, chain: &mut Chain, member: &Pubkey, depth: usize) -> Vec<Pubkey> {
+        stored_upline(chain, member, depth)
             .await
             .expect("member accounts decode")
     }

@@ -6,15 +6,16 @@ use super::report::*;
 use crate::constants::{DEVICE_SEED, SUBNET_SEED};
 use crate::errors::UplineError;
 use crate::events::{NodeAttested, ProviderAttested};
-use crate::state::{Device, Member, MemberFlags, Subnet};
+use crate::state::{Device, MemberFlags, Subnet};
 use anchor_lang::prelude::*;
 
 #[event_cpi]
 #[derive(Accounts)]
 pub struct AttestProvider<'info> {
     pub oracle: OracleContext<'info>,
-    #[account(mut, constraint = member.network == oracle.network.key() @ UplineError::UnknownMember)]
-    pub member: Box<Account<'info, Member>>,
+    /// CHECK: the provider's membership, loaded by `load_earner` (`UnknownMember`, `WrongClass`).
+    #[account(mut)]
+    pub member: UncheckedAccount<'info>,
 }
 
 impl AttestProvider<'_> {
@@ -22,25 +23,33 @@ impl AttestProvider<'_> {
         self.oracle.validate()?;
         let compute = &self.oracle.reward_tables.data.compute;
         require!(compute.enabled, UplineError::ReportKindDisabled);
-        require!(
-            self.member.class == compute.provider_class,
-            UplineError::WrongClass
-        );
+        load_earner(
+            self.member.as_ref(),
+            &self.oracle.network.key(),
+            compute.provider_class,
+        )?;
         Ok(())
     }
 
     /// Sets the provider's compute tier from its VRAM (MiB). A provider that
     /// upgrades its hardware is attested again and moves to the new tier.
     pub fn attest_provider(ctx: Context<AttestProvider>, vram_mb: u32) -> Result<()> {
-        let tier = ctx.accounts.oracle.reward_tables.data.compute_tier(vram_mb);
-        let member = &mut ctx.accounts.member;
-        member.device_tier = tier;
-        member.flags.set(MemberFlags::ATTESTED, true);
-        member.invariant()?;
+        let data = &ctx.accounts.oracle.reward_tables.data;
+        let tier = data.compute_tier(vram_mb);
+        let network = ctx.accounts.oracle.network.key();
+        let mut provider = load_earner(
+            ctx.accounts.member.as_ref(),
+            &network,
+            data.compute.provider_class,
+        )?;
+        provider.member.device_tier = tier;
+        provider.member.flags.set(MemberFlags::ATTESTED, true);
+        provider.store()?;
         emit_cpi!(ProviderAttested {
-            network: member.network,
+            network,
             oracle: ctx.accounts.oracle.oracle_authority.key(),
-            wallet: member.wallet,
+            member: ctx.accounts.member.key(),
+            wallet: provider.member.wallet,
             vram_mb,
             tier,
             at: Clock::get()?.unix_timestamp,
@@ -65,8 +74,9 @@ pub struct AttestNode<'info> {
     /// Pays for the device (and a new subnet) account.
     #[account(mut)]
     pub payer: Signer<'info>,
-    #[account(mut, constraint = member.network == oracle.network.key() @ UplineError::UnknownMember)]
-    pub member: Box<Account<'info, Member>>,
+    /// CHECK: the node's membership, loaded by `load_earner` (`UnknownMember`, `WrongClass`).
+    #[account(mut)]
+    pub member: UncheckedAccount<'info>,
     /// CHECK: the device PDA, created here; an existing one means a duplicate fingerprint.
     #[account(mut, seeds = [DEVICE_SEED, oracle.network.key().as_ref(), args.fingerprint.as_ref()], bump)]
     pub device: UncheckedAccount<'info>,
@@ -81,12 +91,13 @@ impl AttestNode<'_> {
         self.oracle.validate()?;
         let bandwidth = &self.oracle.reward_tables.data.bandwidth;
         require!(bandwidth.enabled, UplineError::ReportKindDisabled);
+        let node = load_earner(
+            self.member.as_ref(),
+            &self.oracle.network.key(),
+            bandwidth.node_class,
+        )?;
         require!(
-            self.member.class == bandwidth.node_class,
-            UplineError::WrongClass
-        );
-        require!(
-            !self.member.flags.has(MemberFlags::ATTESTED),
+            !node.member.flags.has(MemberFlags::ATTESTED),
             UplineError::AlreadyAttested
         );
         require!(!exists(&self.device), UplineError::DuplicateDevice);
@@ -148,13 +159,15 @@ impl AttestNode<'_> {
         };
         subnet.try_serialize(&mut &mut accounts.subnet.try_borrow_mut_data()?[..])?;
 
-        let member = &mut ctx.accounts.member;
-        member.flags.set(MemberFlags::ATTESTED, true);
-        member.invariant()?;
+        let node_class = accounts.oracle.reward_tables.data.bandwidth.node_class;
+        let mut node = load_earner(accounts.member.as_ref(), &network, node_class)?;
+        node.member.flags.set(MemberFlags::ATTESTED, true);
+        node.store()?;
         emit_cpi!(NodeAttested {
             network,
             oracle: ctx.accounts.oracle.oracle_authority.key(),
-            wallet: member.wallet,
+            member: ctx.accounts.member.key(),
+            wallet: node.member.wallet,
             fingerprint: args.fingerprint,
             subnet: args.subnet,
             subnet_nodes: subnet.nodes,

@@ -16,6 +16,7 @@ pub struct JoinArgs {
 
 #[event_cpi]
 #[derive(Accounts)]
+#[instruction(args: JoinArgs)]
 pub struct Join<'info> {
     /// The joining wallet; its address is its referral code.
     pub wallet: Signer<'info>,
@@ -24,11 +25,19 @@ pub struct Join<'info> {
     pub payer: Signer<'info>,
     #[account(mut)]
     pub network: Box<Account<'info, Network>>,
-    /// CHECK: the member PDA, created by the handler (so that an existing
-    /// member gets `AlreadyMember` rather than a system-program error).
-    #[account(mut, seeds = [MEMBER_SEED, network.key().as_ref(), wallet.key().as_ref()], bump)]
+    /// CHECK: the member PDA of (network, wallet, class), created by the handler
+    /// (so that an existing membership gets `AlreadyMember` rather than a
+    /// system-program error).
+    #[account(
+        mut,
+        seeds = [MEMBER_SEED, network.key().as_ref(), wallet.key().as_ref(), &[args.class]],
+        bump
+    )]
     pub member: UncheckedAccount<'info>,
-    /// CHECK: the referrer's member account (level 1), validated by `Upline::load`.
+    /// CHECK: the referrer's membership (level 1), validated by `Upline::load`.
+    /// Which of a referrer wallet's memberships is named is the client's choice
+    /// (DESIGN.md §3 rule 6: the joiner's class where one exists); the program
+    /// checks the same-class rule where the network has it.
     #[account(mut)]
     pub referrer: Option<UncheckedAccount<'info>>,
     /// CHECK: the referrer's referrer (level 2), validated by `Upline::load`.
@@ -81,15 +90,22 @@ impl Join<'_> {
                     ctx.accounts.upline3.as_ref().map(AsRef::as_ref),
                 ];
                 let mut upline =
-                    Upline::load(&network_key, ctx.accounts.member.key, referrer, above)?;
-                let outcome = link(&network_key, network, &mut member, &mut upline, now)?;
+                    Upline::load(&network_key, ctx.accounts.wallet.key, referrer, above)?;
+                let member_key = ctx.accounts.member.key();
+                let outcome = link(
+                    &network_key,
+                    network,
+                    (member_key, &mut member),
+                    &mut upline,
+                    now,
+                )?;
                 upline.store()?;
                 Some(outcome)
             }
             None => None,
         };
 
-        create_member_account(&ctx, Member::space(member.ledgers.len()))?;
+        create_member_account(&ctx, args.class, Member::space(member.ledgers.len()))?;
         member.invariant()?;
         store_member(&ctx.accounts.member, &member)?;
         ctx.accounts.network.invariant()?;
@@ -114,8 +130,8 @@ impl Join<'_> {
     }
 }
 
-/// Create the member PDA with `space` bytes.
-fn create_member_account(ctx: &Context<Join>, space: usize) -> Result<()> {
+/// Create the member PDA of `class` with `space` bytes.
+fn create_member_account(ctx: &Context<Join>, class: u8, space: usize) -> Result<()> {
     let accounts = &ctx.accounts;
     let network_key = accounts.network.key();
     let wallet_key = accounts.wallet.key();
@@ -124,6 +140,7 @@ fn create_member_account(ctx: &Context<Join>, space: usize) -> Result<()> {
         MEMBER_SEED,
         network_key.as_ref(),
         wallet_key.as_ref(),
+        &[class],
         &bump,
     ];
     create_pda(

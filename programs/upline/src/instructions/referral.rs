@@ -40,6 +40,18 @@ impl<'a, 'info> LoadedMember<'a, 'info> {
         Ok(LoadedMember { info, member })
     }
 
+    /// Read `info` as `wallet`'s own membership in `network`, or fail with
+    /// `UnknownMember` (a wallet that has not joined, or someone else's account).
+    pub fn load_own(
+        info: &'a AccountInfo<'info>,
+        network: &Pubkey,
+        wallet: &Pubkey,
+    ) -> Result<Self> {
+        let loaded = Self::load(info, network, UplineError::UnknownMember)?;
+        require_keys_eq!(loaded.member.wallet, *wallet, UplineError::UnknownMember);
+        Ok(loaded)
+    }
+
     /// Write the member back after checking its invariant.
     pub fn store(&self) -> Result<()> {
         self.member.invariant()?;
@@ -61,16 +73,17 @@ pub struct Upline<'a, 'info> {
 }
 
 impl<'a, 'info> Upline<'a, 'info> {
-    /// Load a chosen referrer and its upline (for linking), checking the
-    /// levels above it against the stored links.
+    /// Load a chosen referrer membership and its upline (for linking),
+    /// checking the levels above it against the stored links. A wallet never
+    /// refers itself, through any of its memberships.
     pub fn load(
         network: &Pubkey,
-        member: &Pubkey,
+        wallet: &Pubkey,
         referrer: &'a AccountInfo<'info>,
         above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH - 1],
     ) -> Result<Self> {
-        require_keys_neq!(*referrer.key, *member, UplineError::SelfReferral);
         let first = LoadedMember::load(referrer, network, UplineError::UnknownReferrer)?;
+        require_keys_neq!(first.member.wallet, *wallet, UplineError::SelfReferral);
         let next = first.member.referrer;
         let mut upline = Upline {
             levels: vec![first],
@@ -106,8 +119,9 @@ impl<'a, 'info> Upline<'a, 'info> {
             let wanted = i < depth && expected != Pubkey::default();
             match (wanted, info) {
                 (true, Some(info)) => {
+                    // Links store member accounts, so only the very membership linked passes.
+                    require_keys_eq!(*info.key, expected, UplineError::UplineMismatch);
                     let loaded = LoadedMember::load(info, network, UplineError::UplineMismatch)?;
-                    require_keys_eq!(loaded.member.wallet, expected, UplineError::UplineMismatch);
                     expected = loaded.member.referrer;
                     self.levels.push(loaded);
                 }
@@ -124,23 +138,31 @@ impl<'a, 'info> Upline<'a, 'info> {
         self.levels.iter().try_for_each(LoadedMember::store)
     }
 
-    /// The wallet at `level` (1-based), or the default key where the chain is shorter.
-    pub fn wallet(&self, level: usize) -> Pubkey {
+    /// The member account at `level` (1-based), or the default key where the chain is shorter.
+    pub fn member(&self, level: usize) -> Pubkey {
         level
             .checked_sub(1)
             .and_then(|i| self.levels.get(i))
-            .map_or(Pubkey::default(), |l| l.member.wallet)
+            .map_or(Pubkey::default(), |l| *l.info.key)
     }
 }
 
-/// Credit `referrer` the direct bonus of its class for referee `referee`, under
-/// the tables in force, and describe it for the event.
+/// The member accounts a direct bonus passes between.
+#[derive(Clone, Copy)]
+pub struct BonusParties {
+    pub referrer: Pubkey,
+    pub referee: Pubkey,
+}
+
+/// Credit `referrer` the direct bonus of its class for the referee, under the
+/// tables in force, at `time` (the link, or the referee's first work), and
+/// describe it for the event.
 pub fn pay_direct_bonus(
     network_key: &Pubkey,
     network: &Network,
     referrer: &mut Member,
-    referee: Pubkey,
-    now: i64,
+    parties: BonusParties,
+    time: i64,
 ) -> Result<DirectBonusCredited> {
     let table = network.class(referrer.class)?;
     require!(
@@ -151,17 +173,17 @@ pub fn pay_direct_bonus(
         table.direct_bonus_ledger,
         CreditSource::Bonus,
         table.direct_bonus,
-        now,
+        time,
     )?;
     Ok(DirectBonusCredited {
         network: *network_key,
         ledger_index: table.direct_bonus_ledger,
-        referrer: referrer.wallet,
-        referee,
+        referrer: parties.referrer,
+        referee: parties.referee,
         class: referrer.class,
         tables_version: network.tables_version,
         amount: table.direct_bonus,
-        at: now,
+        at: time,
     })
 }
 
@@ -173,11 +195,12 @@ pub struct LinkOutcome {
     pub bonus: Option<DirectBonusCredited>,
 }
 
-/// Link `member` to the first level of `upline` under the rules of DESIGN.md §3.
+/// Link `member` (at address `member_key`) to the first level of `upline`
+/// under the rules of DESIGN.md §3.
 pub fn link(
     network_key: &Pubkey,
     network: &Network,
-    member: &mut Member,
+    (member_key, member): (Pubkey, &mut Member),
     upline: &mut Upline,
     now: i64,
 ) -> Result<LinkOutcome> {
@@ -192,8 +215,9 @@ pub fn link(
         let count = &mut level.member.downline[depth];
         *count = count.checked_add(1).ok_or(UplineError::MathOverflow)?;
     }
+    let referrer_key = *upline.levels[0].info.key;
     let referrer = &mut upline.levels[0].member;
-    member.referrer = referrer.wallet;
+    member.referrer = referrer_key;
     // Its place among the referrer's referees; kept in the event, not the account.
     let referee_ordinal = referrer.downline[0];
 
@@ -226,11 +250,15 @@ pub fn link(
     let due_later = table.direct_bonus_trigger == BonusTrigger::FirstWork && !pay_now;
     member.flags.set(MemberFlags::BONUS_DUE, due_later);
     let bonus = if pay_now {
+        let parties = BonusParties {
+            referrer: referrer_key,
+            referee: member_key,
+        };
         Some(pay_direct_bonus(
             network_key,
             network,
             referrer,
-            member.wallet,
+            parties,
             now,
         )?)
     } else {
@@ -239,10 +267,14 @@ pub fn link(
 
     let linked = ReferrerLinked {
         network: *network_key,
+        member: member_key,
         wallet: member.wallet,
-        referrer: member.referrer,
-        upline2: upline.wallet(2),
-        upline3: upline.wallet(3),
+        class: member.class,
+        referrer: referrer_key,
+        referrer_wallet: referrer.wallet,
+        referrer_class: referrer.class,
+        upline2: upline.member(2),
+        upline3: upline.member(3),
         referee_ordinal,
         early_class_ordinal,
         early_referee: early,

@@ -2,7 +2,7 @@
 //! the network and tables it reads (never writes), replay protection, the
 //! commissions paid up the chain and the direct bonus on first work.
 
-use super::referral::{pay_direct_bonus, LoadedMember, Upline};
+use super::referral::{pay_direct_bonus, BonusParties, LoadedMember, Upline};
 use crate::constants::{MAX_REFERRAL_DEPTH, MAX_REPORT_ID_STEP};
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{Commission, DirectBonusCredited};
@@ -84,9 +84,39 @@ pub fn load_earner<'a, 'info>(
     Ok(earner)
 }
 
+/// A report's identity and timing, as every report kind carries them.
+#[derive(Clone, Copy)]
+pub struct ReportStamp {
+    /// Strictly increasing per member the report is about.
+    pub id: u64,
+    /// When the work happened (unix seconds).
+    pub work_time: i64,
+    /// The cluster's clock.
+    pub now: i64,
+}
+
+/// Refuse a report about `member` that is replayed or out of time, in DESIGN.md
+/// §8's order (StaleReport by id, ReportInFuture, ReportTooOld, StaleReport by
+/// work time), then record its id and work time: a retried or replayed report
+/// counts once, and a member's work times never go backwards.
+pub fn record_report(member: &mut Member, stamp: ReportStamp, network: &Network) -> Result<()> {
+    record_report_id(member, stamp.id)?;
+    require!(stamp.work_time <= stamp.now, UplineError::ReportInFuture);
+    let oldest = stamp
+        .now
+        .saturating_sub(network.tables.max_report_age_seconds);
+    require!(stamp.work_time >= oldest, UplineError::ReportTooOld);
+    require!(
+        stamp.work_time >= member.last_work_time,
+        UplineError::StaleReport
+    );
+    member.last_work_time = stamp.work_time;
+    Ok(())
+}
+
 /// Refuse a report whose id is not greater than the last one recorded for
-/// `member`, then record it: a retried or replayed report counts once.
-pub fn record_report_id(member: &mut Member, id: u64) -> Result<()> {
+/// `member`, then record it.
+fn record_report_id(member: &mut Member, id: u64) -> Result<()> {
     require!(id > member.last_report_id, UplineError::StaleReport);
     // An oracle must not be able to push a member's id to u64::MAX and so block
     // every later report about it: each id may move at most MAX_REPORT_ID_STEP
@@ -106,16 +136,16 @@ pub fn pay_commissions(
     ledger: u8,
     amount: Wad,
     rates: &[Ppm],
-    now: i64,
+    time: i64,
 ) -> Result<Vec<Commission>> {
     let mut paid = Vec::with_capacity(rates.len());
     for (depth, (level, rate)) in upline.levels.iter_mut().zip(rates).enumerate() {
         let level_number = depth + 1;
         let source = CreditSource::of_level(level_number).ok_or(UplineError::UplineMismatch)?;
         let value = commission(amount, *rate).or_math_error()?;
-        level.member.credit(ledger, source, value, now)?;
+        level.member.credit(ledger, source, value, time)?;
         paid.push(Commission {
-            wallet: level.member.wallet,
+            member: *level.info.key,
             level: level_number as u8,
             rate: *rate,
             amount: value,
@@ -124,14 +154,15 @@ pub fn pay_commissions(
     Ok(paid)
 }
 
-/// Mark `earner` as having worked. If its referrer's direct bonus waited for
-/// this first work report, pay it to `referrer` now.
+/// Mark `earner` (at `earner_key`) as having worked. If its referrer's direct
+/// bonus waited for this first work report, pay it to `referrer` (its stored
+/// referrer account) for work at `time`.
 pub fn settle_first_work(
     network_key: &Pubkey,
     network: &Network,
-    earner: &mut Member,
+    (earner_key, earner): (Pubkey, &mut Member),
     referrer: Option<&mut Member>,
-    now: i64,
+    time: i64,
 ) -> Result<Option<DirectBonusCredited>> {
     if earner.flags.has(MemberFlags::HAS_WORKED) {
         return Ok(None);
@@ -147,7 +178,11 @@ pub fn settle_first_work(
     if table.direct_bonus_trigger != BonusTrigger::FirstWork {
         return Ok(None);
     }
-    pay_direct_bonus(network_key, network, referrer, earner.wallet, now).map(Some)
+    let parties = BonusParties {
+        referrer: earner.referrer,
+        referee: earner_key,
+    };
+    pay_direct_bonus(network_key, network, referrer, parties, time).map(Some)
 }
 
 /// What a report paid above its earner.
@@ -158,9 +193,9 @@ pub struct UplinePayout {
     pub bonus: Option<DirectBonusCredited>,
 }
 
-/// After `earner` was credited `amount` on `ledger`: pay its stored upline
-/// (`above`, referrer first) under its class's schedule, settle its first work,
-/// and write the earner and every level back.
+/// After `earner` was credited `amount` on `ledger` for work at `time`: pay
+/// its stored upline (`above`, referrer first) under its class's schedule,
+/// settle its first work, and write the earner and every level back.
 pub fn pay_up_the_chain<'a, 'info>(
     network_key: &Pubkey,
     network: &Network,
@@ -168,14 +203,21 @@ pub fn pay_up_the_chain<'a, 'info>(
     above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
     ledger: u8,
     amount: Wad,
-    now: i64,
+    time: i64,
 ) -> Result<UplinePayout> {
     let schedule = network.class(earner.member.class)?.paid_rates();
     let depth = upline_depth(schedule.len(), &earner.member);
     let mut upline = Upline::of_member(network_key, earner.member.referrer, above, depth)?;
-    let commissions = pay_commissions(&mut upline, ledger, amount, schedule, now)?;
+    let commissions = pay_commissions(&mut upline, ledger, amount, schedule, time)?;
     let referrer = upline.levels.first_mut().map(|level| &mut level.member);
-    let bonus = settle_first_work(network_key, network, &mut earner.member, referrer, now)?;
+    let earner_key = *earner.info.key;
+    let bonus = settle_first_work(
+        network_key,
+        network,
+        (earner_key, &mut earner.member),
+        referrer,
+        time,
+    )?;
     earner.store()?;
     upline.store()?;
     Ok(UplinePayout { commissions, bonus })

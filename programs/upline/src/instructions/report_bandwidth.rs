@@ -12,8 +12,8 @@ use crate::errors::{OrMathError, UplineError};
 use crate::events::{BandwidthReported, Commission, RateParts};
 use crate::math::{Ppm, Wad};
 use crate::rewards::bandwidth::{
-    active_referrals, activity_epoch, counts_at, effective_rate, node_reward, referral_reward,
-    step_bonus, streak_start, Step,
+    activity_epoch, effective_rate, node_reward, referral_reward, step_bonus, streak_start,
+    Activity, Step,
 };
 use crate::state::{BonusStep, CreditSource, Device, MemberFlags, Subnet};
 use anchor_lang::prelude::*;
@@ -26,6 +26,9 @@ const MAX_DEMAND: Ppm = Ppm(1_500_000);
 pub struct BandwidthReportArgs {
     /// Greater than the node's last report id.
     pub id: u64,
+    /// When the traffic was served (unix seconds): within the network's
+    /// maximum report age of the clock, and not before the node's last report.
+    pub work_time: i64,
     /// Confirmed bytes transmitted.
     pub bytes: u64,
     /// Channel quality Q in [0, 1].
@@ -105,7 +108,13 @@ impl<'info> ReportBandwidth<'info> {
             (Some(device), Some(subnet)) if subnet.subnet == device.subnet => subnet.nodes,
             _ => return err!(UplineError::UnattestedNode),
         };
-        record_report_id(&mut node.member, args.id)?;
+        let stamp = ReportStamp {
+            id: args.id,
+            work_time: args.work_time,
+            now,
+        };
+        record_report(&mut node.member, stamp, network)?;
+        let time = args.work_time;
         let referrer = [accounts.referrer.as_ref().map(AsRef::as_ref), None, None];
         let mut upline = Upline::of_member(&network_key, node.member.referrer, referrer, 1)?;
 
@@ -113,7 +122,7 @@ impl<'info> ReportBandwidth<'info> {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
             id: args.id,
-            node: node.member.wallet,
+            node: accounts.node.key(),
             bytes: args.bytes,
             quality: args.quality,
             stability: args.stability,
@@ -122,12 +131,13 @@ impl<'info> ReportBandwidth<'info> {
             ledger_index: bw.ledger,
             tables_version: tables.version,
             node_reward: Wad::ZERO,
-            stable_since: node.member.stable_since,
+            stable_since: i64::from(node.member.stable_since),
             active_referrals: 0,
             rate_parts: RateParts::default(),
             effective_rate: Ppm::ZERO,
             subnet_nodes,
             referral: None,
+            work_time: time,
             at: now,
         };
         if args.suppressed {
@@ -136,16 +146,18 @@ impl<'info> ReportBandwidth<'info> {
             return Ok(());
         }
 
-        // The node's streak, this report included.
+        // The node's streak, this report included, in work time: an oracle
+        // outage delays reports but does not break a streak.
         let member = &mut node.member;
-        member.stable_since = streak_start(
-            member.stable_since,
-            member.last_report_at,
-            now,
+        let stable_since = streak_start(
+            i64::from(member.stable_since),
+            i64::from(member.last_valid_work_time),
+            time,
             bw.max_gap_seconds,
         );
-        member.last_report_at = now;
-        event.stable_since = member.stable_since;
+        member.stable_since = unix_seconds(stable_since)?;
+        member.last_valid_work_time = unix_seconds(time)?;
+        event.stable_since = stable_since;
         let reward = node_reward(
             args.bytes,
             args.quality,
@@ -154,27 +166,26 @@ impl<'info> ReportBandwidth<'info> {
             bw.reward_per_gb,
         )
         .or_math_error()?;
-        member.credit(bw.ledger, CreditSource::Own, reward, now)?;
+        member.credit(bw.ledger, CreditSource::Own, reward, time)?;
         event.node_reward = reward;
 
         if let Some(level) = upline.levels.first_mut() {
             // The referrer's active referrals, this report included.
             let referrer = &mut level.member;
-            let epoch = activity_epoch(now, bw.epoch_seconds).or_math_error()?;
-            let mut counts = counts_at(
-                u64::from(referrer.activity_epoch),
-                referrer.active_referees,
-                u64::from(epoch),
-            );
-            if node.member.last_active_epoch != epoch {
-                node.member.last_active_epoch = epoch;
-                counts[0] = counts[0].checked_add(1).ok_or(UplineError::MathOverflow)?;
-            }
-            referrer.activity_epoch = epoch;
-            referrer.active_referees = counts;
-            let active = active_referrals(counts);
+            let epoch = activity_epoch(time, bw.epoch_seconds).or_math_error()?;
+            // A node's work times never decrease, so neither do its epochs.
+            let newly_active = node.member.last_active_epoch != epoch;
+            node.member.last_active_epoch = epoch;
+            let stored = Activity {
+                epoch: u64::from(referrer.activity_epoch),
+                counts: referrer.active_referees,
+            };
+            let (activity, active) = stored.record(u64::from(epoch), newly_active);
+            referrer.activity_epoch =
+                u32::try_from(activity.epoch).map_err(|_| error!(UplineError::MathOverflow))?;
+            referrer.active_referees = activity.counts;
 
-            let streak = u64::try_from(now.saturating_sub(node.member.stable_since)).unwrap_or(0);
+            let streak = u64::try_from(time.saturating_sub(stable_since)).unwrap_or(0);
             let parts = RateParts {
                 base: bw.base_rate,
                 stability: step_bonus(streak, &steps(&bw.stability_steps)),
@@ -194,12 +205,12 @@ impl<'info> ReportBandwidth<'info> {
             let rate = effective_rate(&parts).or_math_error()?;
             let amount =
                 referral_reward(reward, rate, subnet_nodes, bw.subnet_limit).or_math_error()?;
-            referrer.credit(bw.ledger, CreditSource::Level1, amount, now)?;
+            referrer.credit(bw.ledger, CreditSource::Level1, amount, time)?;
             event.active_referrals = active;
             event.rate_parts = parts;
             event.effective_rate = rate;
             event.referral = Some(Commission {
-                wallet: referrer.wallet,
+                member: *level.info.key,
                 level: 1,
                 rate,
                 amount,
@@ -207,7 +218,9 @@ impl<'info> ReportBandwidth<'info> {
         }
 
         let referrer = upline.levels.first_mut().map(|level| &mut level.member);
-        let bonus = settle_first_work(&network_key, network, &mut node.member, referrer, now)?;
+        let node_key = accounts.node.key();
+        let earner = (node_key, &mut node.member);
+        let bonus = settle_first_work(&network_key, network, earner, referrer, time)?;
         node.store()?;
         upline.store()?;
         emit_cpi!(event);
@@ -216,4 +229,9 @@ impl<'info> ReportBandwidth<'info> {
         }
         Ok(())
     }
+}
+
+/// A work time as the member account stores streak times: u32 unix seconds.
+fn unix_seconds(time: i64) -> Result<u32> {
+    u32::try_from(time).map_err(|_| error!(UplineError::MathOverflow))
 }

@@ -12,6 +12,9 @@ use anchor_lang::prelude::*;
 pub struct ComputeReportArgs {
     /// Greater than the provider's last report id.
     pub id: u64,
+    /// When the work happened (unix seconds): within the network's maximum
+    /// report age of the clock, and not before the provider's last report.
+    pub work_time: i64,
     pub service: Service,
     pub tokens: u64,
     pub latency_ms: u32,
@@ -52,7 +55,12 @@ impl<'info> ReportCompute<'info> {
         let model = &accounts.model;
 
         let mut provider = load_earner(&accounts.provider, &network_key, compute.provider_class)?;
-        record_report_id(&mut provider.member, args.id)?;
+        let stamp = ReportStamp {
+            id: args.id,
+            work_time: args.work_time,
+            now,
+        };
+        record_report(&mut provider.member, stamp, network)?;
         let tier = provider.member.device_tier;
         require!(tier > 0, UplineError::UnattestedProvider);
         require!(tier >= model.min_tier, UplineError::TierTooLow);
@@ -80,7 +88,7 @@ impl<'info> ReportCompute<'info> {
         .or_math_error()?;
         provider
             .member
-            .credit(compute.ledger, CreditSource::Own, reward, now)?;
+            .credit(compute.ledger, CreditSource::Own, reward, args.work_time)?;
 
         let payout = pay_up_the_chain(
             &network_key,
@@ -89,14 +97,14 @@ impl<'info> ReportCompute<'info> {
             accounts.upline.above(),
             compute.ledger,
             reward,
-            now,
+            args.work_time,
         )?;
 
         emit_cpi!(ComputeReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
             id: args.id,
-            provider: provider.member.wallet,
+            provider: accounts.provider.key(),
             service: args.service,
             model: model.name,
             complexity: model.complexity,
@@ -108,6 +116,7 @@ impl<'info> ReportCompute<'info> {
             tables_version: tables.version,
             reward,
             commissions: payout.commissions,
+            work_time: args.work_time,
             at: now,
         });
         if let Some(bonus) = payout.bonus {

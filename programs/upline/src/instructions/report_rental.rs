@@ -18,6 +18,10 @@ use anchor_lang::prelude::*;
 pub struct RentalReportArgs {
     /// Greater than the renter's last report id.
     pub id: u64,
+    /// When the work happened (unix seconds): within the network's maximum
+    /// report age of the clock, and not before the renter's last report.
+    pub work_time: i64,
+
     /// The currency's ledger index (CLORE, BTC).
     pub ledger: u8,
     /// Fees in the currency's base units, after any holdings discount.
@@ -110,9 +114,11 @@ impl<'info> ReportRental<'info> {
         let accounts = &ctx.accounts;
         let network_key = accounts.oracle.network.key();
         let network = &accounts.oracle.network;
+        // "Rentals made during the promotion": decided by when the rental
+        // happened, whenever its report lands.
         let promotion = network
             .promotion
-            .is_open(now)
+            .is_open(args.work_time)
             .then_some(network.promotion.rate);
 
         let mut members = Members {
@@ -120,7 +126,12 @@ impl<'info> ReportRental<'info> {
         };
         let renter = members.load(&accounts.renter, &network_key, UplineError::UnknownMember)?;
         let host = members.load(&accounts.host, &network_key, UplineError::UnknownMember)?;
-        record_report_id(members.member(renter), args.id)?;
+        let stamp = ReportStamp {
+            id: args.id,
+            work_time: args.work_time,
+            now,
+        };
+        record_report(members.member(renter), stamp, network)?;
 
         let sides = [
             (
@@ -147,19 +158,17 @@ impl<'info> ReportRental<'info> {
                 (false, None) => continue,
                 _ => return err!(UplineError::UplineMismatch),
             };
+            // Links store member accounts: only the very membership linked passes.
+            let referrer_key = *members.loaded[referrer].info.key;
+            require_keys_eq!(referrer_key, expected, UplineError::UplineMismatch);
             let referrer_member = members.member(referrer);
-            require_keys_eq!(
-                referrer_member.wallet,
-                expected,
-                UplineError::UplineMismatch
-            );
             let tier_rate = network.tables.tier_rates[referrer_member.commission_tier.index()];
             let rate = rental_rate(tier_rate, promotion);
             let amount = rental_commission(base_fee, extra_fee, accounts.ledger.decimals, rate)
                 .or_math_error()?;
-            referrer_member.credit(args.ledger, CreditSource::Level1, amount, now)?;
+            referrer_member.credit(args.ledger, CreditSource::Level1, amount, args.work_time)?;
             paid[side] = Some(Commission {
-                wallet: referrer_member.wallet,
+                member: referrer_key,
                 level: 1,
                 rate,
                 amount,
@@ -169,13 +178,17 @@ impl<'info> ReportRental<'info> {
 
         let mut bonuses = Vec::new();
         for (earner, referrer) in [(renter, referrers[0]), (host, referrers[1])] {
+            let earner_key = *members.loaded[earner].info.key;
+            let time = args.work_time;
             let bonus = match referrer {
                 Some(referrer) => {
                     let (earner, referrer) = members.pair(earner, referrer);
-                    settle_first_work(&network_key, network, earner, Some(referrer), now)?
+                    let earner = (earner_key, earner);
+                    settle_first_work(&network_key, network, earner, Some(referrer), time)?
                 }
                 None => {
-                    settle_first_work(&network_key, network, members.member(earner), None, now)?
+                    let earner = (earner_key, members.member(earner));
+                    settle_first_work(&network_key, network, earner, None, time)?
                 }
             };
             bonuses.extend(bonus);
@@ -186,8 +199,8 @@ impl<'info> ReportRental<'info> {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
             id: args.id,
-            renter: members.member(renter).wallet,
-            host: members.member(host).wallet,
+            renter: accounts.renter.key(),
+            host: accounts.host.key(),
             ledger_index: args.ledger,
             renter_base_fee: args.renter_base_fee,
             renter_extra_fee: args.renter_extra_fee,
@@ -196,6 +209,7 @@ impl<'info> ReportRental<'info> {
             promotion: promotion.is_some(),
             renter_commission: paid[0],
             host_commission: paid[1],
+            work_time: args.work_time,
             at: now,
         });
         for bonus in bonuses {

@@ -12,6 +12,9 @@ use anchor_lang::prelude::*;
 pub struct UsageReportArgs {
     /// Greater than the user's last report id.
     pub id: u64,
+    /// When the work happened (unix seconds): within the network's maximum
+    /// report age of the clock, and not before this member's last report.
+    pub work_time: i64,
     pub endpoint: Endpoint,
     pub tokens: u64,
 }
@@ -48,12 +51,17 @@ impl<'info> ReportUsage<'info> {
         let usage = &tables.data.usage;
 
         let mut user = load_earner(&accounts.user, &network_key, usage.user_class)?;
-        record_report_id(&mut user.member, args.id)?;
+        let stamp = ReportStamp {
+            id: args.id,
+            work_time: args.work_time,
+            now,
+        };
+        record_report(&mut user.member, stamp, network)?;
         let endpoint = usage.endpoints[args.endpoint as usize];
         let points =
             usage_points(endpoint.base, endpoint.per_token, args.tokens).or_math_error()?;
         user.member
-            .credit(usage.ledger, CreditSource::Own, points, now)?;
+            .credit(usage.ledger, CreditSource::Own, points, args.work_time)?;
 
         let payout = pay_up_the_chain(
             &network_key,
@@ -62,20 +70,21 @@ impl<'info> ReportUsage<'info> {
             accounts.upline.above(),
             usage.ledger,
             points,
-            now,
+            args.work_time,
         )?;
 
         emit_cpi!(UsageReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
             id: args.id,
-            user: user.member.wallet,
+            user: accounts.user.key(),
             endpoint: args.endpoint,
             tokens: args.tokens,
             ledger_index: usage.ledger,
             tables_version: tables.version,
             points,
             commissions: payout.commissions,
+            work_time: args.work_time,
             at: now,
         });
         if let Some(bonus) = payout.bonus {

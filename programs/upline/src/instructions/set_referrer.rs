@@ -1,8 +1,8 @@
 //! `set_referrer`: link a referrer after joining, once, while the member has no referees.
 
-use super::referral::{link, Upline};
+use super::referral::{link, LoadedMember, Upline};
 use crate::errors::UplineError;
-use crate::state::{Member, Network};
+use crate::state::Network;
 use anchor_lang::prelude::*;
 
 #[event_cpi]
@@ -11,12 +11,10 @@ pub struct SetReferrer<'info> {
     /// The member's wallet: nobody else can link it.
     pub wallet: Signer<'info>,
     pub network: Box<Account<'info, Network>>,
-    #[account(
-        mut,
-        has_one = network @ UplineError::UnknownMember,
-        has_one = wallet @ UplineError::UnknownMember,
-    )]
-    pub member: Box<Account<'info, Member>>,
+    /// CHECK: the wallet's membership, loaded by hand so that a wallet that
+    /// has not joined gets `UnknownMember`, not a framework error.
+    #[account(mut)]
+    pub member: UncheckedAccount<'info>,
     /// CHECK: the referrer's member account (level 1), validated by `Upline::load`.
     #[account(mut)]
     pub referrer: UncheckedAccount<'info>,
@@ -29,10 +27,14 @@ pub struct SetReferrer<'info> {
 }
 
 impl SetReferrer<'_> {
+    /// Refusals in DESIGN.md §8's order: UnknownMember, ReferrerAlreadySet,
+    /// HasReferees here; UnknownReferrer, SelfReferral, ClassMismatch by the link.
     pub fn validate(&self) -> Result<()> {
         self.network.require_active()?;
-        require!(!self.member.has_referrer(), UplineError::ReferrerAlreadySet);
-        require!(self.member.downline[0] == 0, UplineError::HasReferees);
+        let own =
+            LoadedMember::load_own(self.member.as_ref(), &self.network.key(), self.wallet.key)?;
+        require!(!own.member.has_referrer(), UplineError::ReferrerAlreadySet);
+        require!(own.member.downline[0] == 0, UplineError::HasReferees);
         Ok(())
     }
 
@@ -43,17 +45,27 @@ impl SetReferrer<'_> {
             ctx.accounts.upline2.as_ref().map(AsRef::as_ref),
             ctx.accounts.upline3.as_ref().map(AsRef::as_ref),
         ];
+        let mut own = LoadedMember::load_own(
+            ctx.accounts.member.as_ref(),
+            &network_key,
+            ctx.accounts.wallet.key,
+        )?;
         let member_key = ctx.accounts.member.key();
-        let mut upline = Upline::load(&network_key, &member_key, &ctx.accounts.referrer, above)?;
+        let mut upline = Upline::load(
+            &network_key,
+            ctx.accounts.wallet.key,
+            &ctx.accounts.referrer,
+            above,
+        )?;
         let outcome = link(
             &network_key,
             &ctx.accounts.network,
-            &mut ctx.accounts.member,
+            (member_key, &mut own.member),
             &mut upline,
             now,
         )?;
         upline.store()?;
-        ctx.accounts.member.invariant()?;
+        own.store()?;
 
         emit_cpi!(outcome.linked);
         if let Some(bonus) = outcome.bonus {

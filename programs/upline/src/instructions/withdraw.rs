@@ -1,10 +1,11 @@
 //! `withdraw`: a member takes whole base units of its balance to its own token account.
 
+use super::referral::LoadedMember;
 use crate::constants::LEDGER_SEED;
 use crate::errors::{OrMathError, UplineError};
 use crate::events::Withdrawn;
 use crate::math::Wad;
-use crate::state::{Ledger, Member, Network};
+use crate::state::{Ledger, Network};
 use anchor_lang::prelude::*;
 use anchor_spl::token_interface::{self, Mint, TokenAccount, TokenInterface, TransferChecked};
 
@@ -16,12 +17,10 @@ pub struct Withdraw<'info> {
     pub network: Box<Account<'info, Network>>,
     #[account(mut, has_one = network @ UplineError::WrongLedger)]
     pub ledger: Box<Account<'info, Ledger>>,
-    #[account(
-        mut,
-        has_one = network @ UplineError::UnknownMember,
-        has_one = wallet @ UplineError::UnknownMember,
-    )]
-    pub member: Box<Account<'info, Member>>,
+    /// CHECK: the wallet's membership, loaded by hand so that a wallet that
+    /// has not joined gets `UnknownMember`, not a framework error.
+    #[account(mut)]
+    pub member: UncheckedAccount<'info>,
     /// The ledger's mint (token ledgers; omitted for points).
     #[account(address = ledger.mint @ UplineError::WrongLedger)]
     pub mint: Option<Box<InterfaceAccount<'info, Mint>>>,
@@ -46,6 +45,7 @@ struct TokenAccounts<'a, 'info> {
 impl<'info> Withdraw<'info> {
     pub fn validate(&self, amount: Option<u64>) -> Result<()> {
         self.network.require_active()?;
+        let member = self.member()?;
         // Checked before the token accounts, which a points ledger does not have.
         require!(self.ledger.is_withdrawable(), UplineError::NotWithdrawable);
         let token = self.token_accounts()?;
@@ -59,7 +59,8 @@ impl<'info> Withdraw<'info> {
             self.wallet.key(),
             UplineError::WrongDestination
         );
-        let amount = self.resolve_amount(amount)?;
+        let balance = member.member.ledger(self.ledger.index)?.balance()?;
+        let amount = resolve_amount(amount, balance, self.ledger.decimals)?;
         require!(
             amount >= self.ledger.min_withdrawal,
             UplineError::BelowMinimum
@@ -68,10 +69,7 @@ impl<'info> Withdraw<'info> {
         // Compared in WAD (u128): u64 base units always fit there, while a
         // balance need not fit in u64 base units on a high-decimal mint.
         let amount_wad = Wad::from_base_units(amount, self.ledger.decimals).or_math_error()?;
-        require!(
-            amount_wad <= self.balance()?,
-            UplineError::InsufficientBalance
-        );
+        require!(amount_wad <= balance, UplineError::InsufficientBalance);
         let accounted = self
             .ledger
             .funded
@@ -104,26 +102,22 @@ impl<'info> Withdraw<'info> {
         }
     }
 
-    /// The member's balance on this ledger.
-    fn balance(&self) -> Result<Wad> {
-        self.member.ledger(self.ledger.index)?.balance()
-    }
-
-    /// `None` means every whole base unit of the balance, up to the most one
-    /// transfer can move (`u64::MAX`); a larger balance takes several withdrawals.
-    fn resolve_amount(&self, amount: Option<u64>) -> Result<u64> {
-        match amount {
-            Some(amount) => Ok(amount),
-            None => self
-                .balance()?
-                .to_base_units_floor_capped(self.ledger.decimals)
-                .or_math_error(),
-        }
+    /// The signing wallet's membership.
+    fn member(&self) -> Result<LoadedMember<'_, 'info>> {
+        LoadedMember::load_own(self.member.as_ref(), &self.network.key(), self.wallet.key)
     }
 
     pub fn withdraw(ctx: Context<Withdraw>, amount: Option<u64>) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
-        let amount = ctx.accounts.resolve_amount(amount)?;
+        let network_key = ctx.accounts.network.key();
+        let mut member = LoadedMember::load_own(
+            ctx.accounts.member.as_ref(),
+            &network_key,
+            ctx.accounts.wallet.key,
+        )?;
+        let index = ctx.accounts.ledger.index;
+        let balance = member.member.ledger(index)?.balance()?;
+        let amount = resolve_amount(amount, balance, ctx.accounts.ledger.decimals)?;
         let ledger = &mut ctx.accounts.ledger;
         ledger.circuit_breaker.record_outflow(amount, now)?;
         ledger.withdrawn = ledger
@@ -131,13 +125,12 @@ impl<'info> Withdraw<'info> {
             .checked_add(u128::from(amount))
             .ok_or(UplineError::MathOverflow)?;
         let amount_wad = Wad::from_base_units(amount, ledger.decimals).or_math_error()?;
-        let member = &mut ctx.accounts.member;
-        member.debit(ledger.index, amount_wad)?;
-        let balance_after = member.ledger(ledger.index)?.balance()?;
+        member.member.debit(ledger.index, amount_wad)?;
+        let balance_after = member.member.ledger(ledger.index)?.balance()?;
         ledger.invariant()?;
-        member.invariant()?;
+        member.store()?;
+        let member_key = *member.info.key;
 
-        let network_key = ctx.accounts.network.key();
         let index = [ledger.index];
         let bump = [ledger.bump];
         let seeds: &[&[u8]] = &[LEDGER_SEED, network_key.as_ref(), &index, &bump];
@@ -159,6 +152,7 @@ impl<'info> Withdraw<'info> {
         emit_cpi!(Withdrawn {
             network: network_key,
             ledger_index: ctx.accounts.ledger.index,
+            member: member_key,
             wallet: ctx.accounts.wallet.key(),
             destination,
             amount,
@@ -167,5 +161,14 @@ impl<'info> Withdraw<'info> {
             at: now,
         });
         Ok(())
+    }
+}
+
+/// `None` means every whole base unit of `balance`, up to the most one
+/// transfer can move (`u64::MAX`); a larger balance takes several withdrawals.
+fn resolve_amount(amount: Option<u64>, balance: Wad, decimals: u8) -> Result<u64> {
+    match amount {
+        Some(amount) => Ok(amount),
+        None => balance.to_base_units_floor_capped(decimals).or_math_error(),
     }
 }

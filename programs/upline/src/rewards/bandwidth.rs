@@ -73,20 +73,53 @@ pub fn activity_epoch(time: i64, epoch_seconds: i64) -> Result<u32, MathError> {
     u32::try_from(time.max(0) / epoch_seconds).map_err(|_| MathError::Overflow)
 }
 
-/// A referrer's active-referee counts, moved to `epoch`: `[current, previous]`.
-pub fn counts_at(counts_epoch: u64, counts: [u32; 2], epoch: u64) -> [u32; 2] {
-    if epoch == counts_epoch {
-        counts
-    } else if epoch == counts_epoch.saturating_add(1) {
-        [0, counts[0]]
-    } else {
-        [0, 0]
-    }
+/// Epochs of activity counts a referrer keeps, newest first. A report's work
+/// is at most `max_report_age` old and its "current or previous epoch" must be
+/// known: with 7-day epochs and the default 7-day age a report's epoch is at
+/// most one before its referrer's newest, so three epochs answer every report
+/// exactly. (Shorter epochs or a longer age can reach further back; the counts
+/// of epochs older than these three are no longer kept and count as zero.)
+pub const ACTIVITY_EPOCHS: usize = 3;
+
+/// A referrer's activity: its newest epoch and, for it and the epochs before,
+/// how many referees had a valid report in each (saturating: the growth table
+/// tops out far below `u16::MAX`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Activity {
+    pub epoch: u64,
+    pub counts: [u16; ACTIVITY_EPOCHS],
 }
 
-/// Active referrals: the larger of the current and previous epochs' counts.
-pub fn active_referrals(counts: [u32; 2]) -> u32 {
-    counts[0].max(counts[1])
+impl Activity {
+    /// A valid report of work in `epoch` about a referee; `newly_active` when
+    /// it is the referee's first valid report in that epoch (a referee's work
+    /// times never decrease, so neither do its epochs). Returns the activity to
+    /// store (it never moves back) and the referrer's active referrals for this
+    /// report: the larger of the counts of the report's epoch and the one
+    /// before (DESIGN.md §4.4: "in the current or the previous epoch"), this
+    /// report included.
+    pub fn record(self, epoch: u64, newly_active: bool) -> (Activity, u32) {
+        let mut next = self;
+        if epoch > self.epoch {
+            let shift = epoch - self.epoch;
+            next.epoch = epoch;
+            for (i, count) in next.counts.iter_mut().enumerate() {
+                *count = usize::try_from(shift)
+                    .ok()
+                    .and_then(|shift| i.checked_sub(shift))
+                    .map_or(0, |from| self.counts[from]);
+            }
+        }
+        let slot = usize::try_from(next.epoch - epoch).unwrap_or(usize::MAX);
+        if newly_active {
+            if let Some(count) = next.counts.get_mut(slot) {
+                *count = count.saturating_add(1);
+            }
+        }
+        let count = |slot: usize| next.counts.get(slot).copied().map_or(0, u32::from);
+        let active = count(slot).max(count(slot.saturating_add(1)));
+        (next, active)
+    }
 }
 
 /// The parts of the effective rate (reported as they are in `BandwidthReported`).
@@ -135,6 +168,28 @@ pub fn referral_reward(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn activity_never_moves_back_and_late_work_counts_in_its_own_epoch() {
+        let at = |epoch, counts| Activity { epoch, counts };
+        let a = at(10, [3, 2, 5]);
+        // The same epoch: counted there; active = max(this epoch, the one before).
+        assert_eq!(a.record(10, true), (at(10, [4, 2, 5]), 4));
+        assert_eq!(a.record(10, false), (a, 3));
+        // Forward: the window moves.
+        assert_eq!(a.record(11, true), (at(11, [1, 3, 2]), 3));
+        assert_eq!(a.record(12, false), (at(12, [0, 0, 3]), 0));
+        assert_eq!(a.record(14, true), (at(14, [1, 0, 0]), 1));
+        // Work from the epoch before the newest counts there, against its own previous epoch.
+        assert_eq!(a.record(9, true), (at(10, [3, 3, 5]), 5));
+        assert_eq!(a.record(9, false), (a, 5));
+        // Two before: its own count is kept, the one before it no longer.
+        assert_eq!(a.record(8, true), (at(10, [3, 2, 6]), 6));
+        // Older still: nothing kept, nothing counted.
+        assert_eq!(a.record(7, true), (a, 0));
+        assert_eq!(at(0, [0; 3]).record(0, true), (at(0, [1, 0, 0]), 1));
+        assert_eq!(at(3, [u16::MAX, 0, 0]).record(3, true).1, 65_535);
+    }
 
     fn wad(text: &str) -> Wad {
         Wad::from_decimal_str(text).expect("literal")
@@ -233,14 +288,6 @@ mod tests {
             t0 + 2 * DAY + 1,
             "more than 24 h restarts"
         );
-    }
-
-    #[test]
-    fn activity_epochs_roll() {
-        assert_eq!(counts_at(10, [4, 7], 10), [4, 7]);
-        assert_eq!(counts_at(10, [4, 7], 11), [0, 4]);
-        assert_eq!(counts_at(10, [4, 7], 13), [0, 0]);
-        assert_eq!(active_referrals([3, 9]), 9);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 use crate::constants::{HISTORY_DAYS, MAX_REFERRAL_DEPTH, SECONDS_PER_DAY};
 use crate::errors::{OrMathError, UplineError};
 use crate::math::Wad;
+use crate::rewards::bandwidth::ACTIVITY_EPOCHS;
 use anchor_lang::prelude::*;
 
 /// Commission tier of a referrer (Clore): standard 15%, premium 20%, vip 30% by default.
@@ -149,9 +150,12 @@ impl MemberLedger {
 pub struct Member {
     /// The network this member belongs to.
     pub network: Pubkey,
-    /// The member's wallet; also its referral code.
+    /// The member's wallet; also its referral code. A wallet holds at most one
+    /// membership per class of a network (DESIGN.md §3 rule 6).
     pub wallet: Pubkey,
-    /// Wallet of its referrer; `Pubkey::default()` until linked. Permanent once set.
+    /// Its referrer's member account (a membership, not a wallet: another
+    /// membership of the same wallet can never pass for it); `Pubkey::default()`
+    /// until linked. Permanent once set.
     pub referrer: Pubkey,
     /// Canonical bump of this PDA.
     pub bump: u8,
@@ -171,14 +175,21 @@ pub struct Member {
     pub early_class_referees: u32,
     /// Highest work report id recorded about this member; reports must exceed it.
     pub last_report_id: u64,
-    /// Start of the current stable streak of reports (Aether), unix time; 0 before any.
-    pub stable_since: i64,
-    /// Time of the last valid report about this member, unix time; 0 before any.
-    pub last_report_at: i64,
+    /// Latest work time of a report about this member (unix time; 0 before
+    /// any); a report's work time may not be earlier.
+    pub last_work_time: i64,
+    /// Work time at which the current stable streak of valid reports began
+    /// (Aether), unix seconds; 0 before any. The streak times are u32 (good
+    /// until 2106) so that a one-ledger member stays within 512 bytes.
+    pub stable_since: u32,
+    /// Work time of the last valid (unsuppressed) report about this member,
+    /// unix seconds; 0 before any.
+    pub last_valid_work_time: u32,
     /// Activity epoch (`epoch_seconds` periods since unix time 0) of `active_referees[0]`.
     pub activity_epoch: u32,
-    /// Referees with a valid report in `activity_epoch` and in the epoch before.
-    pub active_referees: [u32; 2],
+    /// Referees with a valid report in `activity_epoch` and in each of the two
+    /// epochs before (saturating; see `rewards::bandwidth::Activity`).
+    pub active_referees: [u16; ACTIVITY_EPOCHS],
     /// Last activity epoch in which this member was counted active for its referrer.
     pub last_active_epoch: u32,
     /// Day number (unix time / 86400) of the newest slot in the credit histories.
@@ -189,8 +200,20 @@ pub struct Member {
 
 impl Member {
     /// Size of everything but the ledger slots, discriminator and vector length included.
-    pub const BASE_SPACE: usize =
-        8 + 3 * 32 + 5 + 4 * MAX_REFERRAL_DEPTH + 4 + 8 + 8 + 8 + 4 + 8 + 4 + 4 + 4;
+    pub const BASE_SPACE: usize = 8
+        + 3 * 32
+        + 5
+        + 4 * MAX_REFERRAL_DEPTH
+        + 4
+        + 8
+        + 8
+        + 4
+        + 4
+        + 4
+        + 2 * ACTIVITY_EPOCHS
+        + 4
+        + 4
+        + 4;
 
     /// A member that has just joined: no referrer, no downline, nothing credited.
     pub fn new(
@@ -213,10 +236,11 @@ impl Member {
             downline: [0; MAX_REFERRAL_DEPTH],
             early_class_referees: 0,
             last_report_id: 0,
+            last_work_time: 0,
             stable_since: 0,
-            last_report_at: 0,
+            last_valid_work_time: 0,
             activity_epoch: 0,
-            active_referees: [0; 2],
+            active_referees: [0; ACTIVITY_EPOCHS],
             last_active_epoch: 0,
             history_day: 0,
             ledgers: vec![MemberLedger::default(); ledgers],
@@ -240,15 +264,16 @@ impl Member {
             .ok_or_else(|| error!(UplineError::LedgerNotOpened))
     }
 
-    /// Credit `amount` from `source` on `ledger` at unix time `now`.
+    /// Credit `amount` from `source` on `ledger` for work done at unix time
+    /// `time` (the report's work time; a link's time for bonuses paid at link).
     pub fn credit(
         &mut self,
         ledger: u8,
         source: CreditSource,
         amount: Wad,
-        now: i64,
+        time: i64,
     ) -> Result<()> {
-        let day = day_number(now);
+        let day = day_number(time);
         self.roll_history(day);
         let slot = self
             .ledgers
@@ -256,8 +281,12 @@ impl Member {
             .ok_or_else(|| error!(UplineError::LedgerNotOpened))?;
         let total = slot.total_mut(source);
         *total = total.checked_add(amount).or_math_error()?;
-        let today = &mut slot.daily_credits[day as usize % HISTORY_DAYS];
-        *today = today.saturating_add(amount.to_nano_units_saturating());
+        // Work reported late lands on its own day while that day is in the
+        // window; older work is only in the exact totals and the events.
+        if self.history_day - day < HISTORY_DAYS as u32 {
+            let entry = &mut slot.daily_credits[day as usize % HISTORY_DAYS];
+            *entry = entry.saturating_add(amount.to_nano_units_saturating());
+        }
         Ok(())
     }
 
@@ -272,8 +301,8 @@ impl Member {
         Ok(())
     }
 
-    /// Move the history window forward to `day`, clearing the days it skips.
-    /// A credit stamped before the newest day (clock skew) lands in the newest day.
+    /// Move the history window forward to `day`, clearing the days it skips;
+    /// an earlier day leaves the window where it is.
     fn roll_history(&mut self, day: u32) {
         if day <= self.history_day {
             return;
@@ -307,7 +336,6 @@ impl Member {
 
     /// State that must hold after every mutation.
     pub fn invariant(&self) -> Result<()> {
-        require!(self.referrer != self.wallet, UplineError::SelfReferral);
         // Early-class referees are some of its referees.
         require!(
             self.early_class_referees <= self.downline[0],
@@ -392,5 +420,27 @@ mod tests {
         assert_eq!(h[28], 1_000_000_000);
         assert_eq!(h[29], 0);
         assert_eq!(h[29 - 28], 1_000_000_000, "day 3 is 28 days before day 31");
+    }
+
+    #[test]
+    fn late_work_lands_on_its_own_day_while_in_the_window() {
+        let mut m = member(1);
+        let day = |d: i64| (20_000 + d) * SECONDS_PER_DAY + 5;
+        let one = Wad::ONE;
+        m.credit(0, CreditSource::Own, one, day(10))
+            .expect("credit");
+        // Reported on day 10 about work on day 8: charted on day 8.
+        m.credit(0, CreditSource::Level1, one, day(8))
+            .expect("credit");
+        let h = m.history(0, day(10)).expect("history");
+        assert_eq!((h[29], h[27]), (1_000_000_000, 1_000_000_000));
+        // Work 40 days old is in the totals but not the chart.
+        m.credit(0, CreditSource::Own, one, day(-30))
+            .expect("credit");
+        assert_eq!(
+            m.history(0, day(10)).expect("history").iter().sum::<u64>(),
+            2_000_000_000
+        );
+        assert_eq!(m.ledgers[0].credited(), Ok(Wad(3 * Wad::ONE.0)));
     }
 }

@@ -73,6 +73,9 @@ pub struct NetworkTables {
     pub tier_rates: [Ppm; 3],
     /// Early referee and early member policy (Aether).
     pub early_bonus: EarlyBonusPolicy,
+    /// Oldest work time a report may carry, in seconds before the clock
+    /// (default 7 days): oracles batch and retry, but not forever.
+    pub max_report_age_seconds: i64,
 }
 
 /// A promotion window: while `start <= now < end`, rental commissions use `rate`.
@@ -89,9 +92,10 @@ pub struct PromotionWindow {
 }
 
 impl PromotionWindow {
-    /// Whether the window is open at `now`.
-    pub fn is_open(&self, now: i64) -> bool {
-        self.start <= now && now < self.end
+    /// Whether the window is open at `time` (a report's work time: "rentals
+    /// made during the promotion", whenever the report lands).
+    pub fn is_open(&self, time: i64) -> bool {
+        self.start <= time && time < self.end
     }
 }
 
@@ -244,6 +248,7 @@ impl NetworkTables {
             policy.early_referee_class < self.class_count,
             UplineError::InvalidTables
         );
+        require!(self.max_report_age_seconds > 0, UplineError::InvalidTables);
         Ok(())
     }
 

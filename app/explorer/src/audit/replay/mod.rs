@@ -17,9 +17,11 @@ use upline::state::{
 };
 use upline_sdk::events::UplineEvent;
 
-/// A member as the replay knows it.
+/// A member (one membership: the replay keys members by member account) as
+/// the replay knows it.
 #[derive(Default, Clone)]
 struct Known {
+    wallet: Pubkey,
     class: u8,
     /// Among the network's first members, decided at join (Aether early member).
     early_member: bool,
@@ -27,13 +29,15 @@ struct Known {
     tier: Option<CommissionTier>,
     device_tier: u8,
     last_report_id: Option<u64>,
+    last_work_time: i64,
     early_referee: bool,
     subnet: Option<[u8; 32]>,
     stable_since: i64,
-    last_report_at: i64,
+    last_valid_work_time: i64,
     last_active_epoch: Option<u64>,
     activity_epoch: u64,
-    active: [u32; 2],
+    /// Referees active in `activity_epoch` and the two epochs before.
+    active: [u32; 3],
     bonus_paid: bool,
 }
 
@@ -54,15 +58,16 @@ impl Credits {
 /// What the replay of one network leaves behind for the balance checks.
 #[derive(Default)]
 pub struct Replayed {
-    /// (ledger index, wallet) → credits from events.
+    /// (ledger index, member account) → credits from events.
     pub credits: HashMap<(u8, Pubkey), Credits>,
-    /// (ledger index, wallet) → WAD withdrawn, from events.
+    /// (ledger index, member account) → WAD withdrawn, from events.
     pub withdrawn: HashMap<(u8, Pubkey), u128>,
     /// Ledger index → base units funded and withdrawn, from events.
     pub funded: BTreeMap<u8, u128>,
     pub paid_out: BTreeMap<u8, u128>,
-    /// Wallet → referrer, from the links.
+    /// Member account → its referrer's member account, from the links.
     pub links: HashMap<Pubkey, Pubkey>,
+    /// Member accounts, in join order.
     pub members: Vec<Pubkey>,
     pub reports: usize,
 }
@@ -121,8 +126,8 @@ impl Replay {
         }
     }
 
-    fn credit(&mut self, ledger: u8, wallet: Pubkey, amount: Wad, level: Option<u8>) {
-        let entry = self.out.credits.entry((ledger, wallet)).or_default();
+    fn credit(&mut self, ledger: u8, member: Pubkey, amount: Wad, level: Option<u8>) {
+        let entry = self.out.credits.entry((ledger, member)).or_default();
         match level {
             None => entry.own += amount.0,
             Some(0) => entry.bonus += amount.0,
@@ -139,10 +144,10 @@ impl Replay {
             .unwrap_or_default()
     }
 
-    /// The stored upline of `wallet`, nearest first, at most `depth` levels.
-    fn upline(&self, wallet: &Pubkey, depth: usize) -> Vec<Pubkey> {
+    /// The stored upline of `member`, nearest first, at most `depth` levels.
+    fn upline(&self, member: &Pubkey, depth: usize) -> Vec<Pubkey> {
         let mut out = Vec::new();
-        let mut at = *wallet;
+        let mut at = *member;
         while out.len() < depth {
             match self.members.get(&at).and_then(|m| m.referrer) {
                 Some(next) => {
@@ -155,30 +160,46 @@ impl Replay {
         out
     }
 
-    /// A report id must be above the member's last one.
-    fn report_id(&mut self, wallet: Pubkey, id: u64) {
+    /// A report id must be above the member's last one, and its work time
+    /// within the maximum age of its landing, not after it, and not before the
+    /// member's last work time (DESIGN.md §5).
+    fn report_id(&mut self, member: Pubkey, id: u64, (work_time, at): (i64, i64)) {
         self.out.reports += 1;
-        let last = self.members.get(&wallet).and_then(|m| m.last_report_id);
+        let (last, last_work) = self
+            .members
+            .get(&member)
+            .map_or((None, 0), |m| (m.last_report_id, m.last_work_time));
         if last.is_some_and(|last| id <= last) {
             self.mismatch(
                 Check::ReportIds,
                 format!(
-                    "report {id} about {wallet} counted after report {}",
+                    "report {id} about {member} counted after report {}",
                     last.unwrap_or_default()
                 ),
             );
         }
-        if let Some(m) = self.members.get_mut(&wallet) {
+        let oldest = at.saturating_sub(self.tables.max_report_age_seconds);
+        if work_time > at || work_time < oldest || work_time < last_work {
+            self.mismatch(
+                Check::ReportIds,
+                format!(
+                    "report {id} about {member}: work time {work_time} landed at {at} \
+                     (oldest allowed {oldest}, member's last work time {last_work})"
+                ),
+            );
+        }
+        if let Some(m) = self.members.get_mut(&member) {
             m.last_report_id = Some(id);
+            m.last_work_time = work_time;
         }
     }
 
-    fn known(&mut self, wallet: &Pubkey) -> Option<Known> {
-        let found = self.members.get(wallet).cloned();
+    fn known(&mut self, member: &Pubkey) -> Option<Known> {
+        let found = self.members.get(member).cloned();
         if found.is_none() {
             self.mismatch(
                 Check::Graph,
-                format!("{wallet} is named by a report but never joined"),
+                format!("{member} is named by a report but never joined"),
             );
         }
         found
@@ -201,14 +222,18 @@ impl Replay {
             .iter()
             .zip(&rates)
             .enumerate()
-            .map(|(i, (wallet, rate))| Commission {
-                wallet: *wallet,
+            .map(|(i, (member, rate))| Commission {
+                member: *member,
                 level: (i + 1) as u8,
                 rate: *rate,
                 amount: floor_wad(&(wad(amount) * ppm(*rate))).unwrap_or_default(),
             })
             .collect();
-        if paid.iter().any(|c| c.wallet == *earner) {
+        let earner_wallet = self.members.get(earner).map(|m| m.wallet);
+        let own_wallet = |c: &Commission| {
+            *earner == c.member || self.members.get(&c.member).map(|m| m.wallet) == earner_wallet
+        };
+        if paid.iter().any(own_wallet) {
             self.mismatch(
                 Check::SelfCommission,
                 format!("{earner} earned a commission on its own report"),
@@ -216,7 +241,7 @@ impl Replay {
         }
         self.expect(Check::Commissions, "commissions", paid.to_vec(), want);
         for c in paid {
-            self.credit(ledger, c.wallet, c.amount, Some(c.level));
+            self.credit(ledger, c.member, c.amount, Some(c.level));
         }
     }
 
@@ -244,14 +269,15 @@ impl Replay {
                 *self.out.funded.entry(e.index).or_default() += u128::from(e.amount)
             }
             UplineEvent::MemberJoined(e) => {
-                self.out.members.push(e.wallet);
+                self.out.members.push(e.member);
                 // Decided under the tables in force at join, never again.
                 let limit = self.tables.early_bonus.early_member_limit;
                 let early_member = limit > 0 && e.join_ordinal <= limit;
                 self.expect(Check::Graph, "early member", e.early_member, early_member);
                 self.members.insert(
-                    e.wallet,
+                    e.member,
                     Known {
+                        wallet: e.wallet,
                         class: e.class,
                         early_member,
                         ..Known::default()
@@ -260,7 +286,7 @@ impl Replay {
             }
             UplineEvent::ReferrerLinked(e) => self.link(e),
             UplineEvent::MemberTierSet(e) => {
-                if let Some(m) = self.members.get_mut(&e.wallet) {
+                if let Some(m) = self.members.get_mut(&e.member) {
                     m.tier = Some(e.tier);
                 }
             }
@@ -269,7 +295,7 @@ impl Replay {
                 *self
                     .out
                     .withdrawn
-                    .entry((e.ledger_index, e.wallet))
+                    .entry((e.ledger_index, e.member))
                     .or_default() += e.amount_wad.0;
                 *self.out.paid_out.entry(e.ledger_index).or_default() += u128::from(e.amount);
                 let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
@@ -284,7 +310,7 @@ impl Replay {
                     .unwrap_or(tiers.len() - 1)
                     + 1;
                 self.expect(Check::Rewards, "provider tier", e.tier, want as u8);
-                if let Some(m) = self.members.get_mut(&e.wallet) {
+                if let Some(m) = self.members.get_mut(&e.member) {
                     m.device_tier = e.tier;
                 }
             }
@@ -298,7 +324,7 @@ impl Replay {
                     e.subnet_nodes,
                     want,
                 );
-                if let Some(m) = self.members.get_mut(&e.wallet) {
+                if let Some(m) = self.members.get_mut(&e.member) {
                     m.subnet = Some(e.subnet);
                 }
             }
@@ -317,16 +343,24 @@ impl Replay {
     }
 
     fn link(&mut self, e: &ReferrerLinked) {
-        if e.wallet == e.referrer {
-            self.mismatch(Check::Graph, format!("{} linked to itself", e.wallet));
+        // A wallet never refers itself, through any of its memberships.
+        let referrer_wallet = self.members.get(&e.referrer).map(|m| m.wallet);
+        if e.wallet == e.referrer_wallet || referrer_wallet == Some(e.wallet) {
+            self.mismatch(Check::Graph, format!("{} referred itself", e.wallet));
         }
+        self.expect(
+            Check::Graph,
+            "referrer's wallet",
+            Some(e.referrer_wallet),
+            referrer_wallet,
+        );
         let chain = self.upline(&e.referrer, 2);
         let want2 = chain.first().copied().unwrap_or_default();
         let want3 = chain.get(1).copied().unwrap_or_default();
         self.expect(Check::Graph, "level-2 upline of the link", e.upline2, want2);
         self.expect(Check::Graph, "level-3 upline of the link", e.upline3, want3);
-        if chain.contains(&e.wallet) {
-            self.mismatch(Check::Graph, format!("linking {} closes a cycle", e.wallet));
+        if chain.contains(&e.member) {
+            self.mismatch(Check::Graph, format!("linking {} closes a cycle", e.member));
         }
         let referees = {
             let count = self.referees.entry(e.referrer).or_default();
@@ -336,7 +370,7 @@ impl Replay {
         self.expect(Check::Graph, "referee ordinal", e.referee_ordinal, referees);
         let policy = self.tables.early_bonus;
         // Only referees of the early-referee class (Aether: nodes) take a slot.
-        let class = self.members.get(&e.wallet).map(|m| m.class);
+        let class = self.members.get(&e.member).map(|m| m.class);
         let early_class_ordinal = if class == Some(policy.early_referee_class) {
             let count = self.early_class_referees.entry(e.referrer).or_default();
             *count += 1;
@@ -354,8 +388,8 @@ impl Replay {
             && early_class_ordinal > 0
             && early_class_ordinal <= policy.early_referee_limit;
         self.expect(Check::Graph, "early referee", e.early_referee, early);
-        self.out.links.insert(e.wallet, e.referrer);
-        if let Some(m) = self.members.get_mut(&e.wallet) {
+        self.out.links.insert(e.member, e.referrer);
+        if let Some(m) = self.members.get_mut(&e.member) {
             m.referrer = Some(e.referrer);
             m.early_referee = e.early_referee;
         }

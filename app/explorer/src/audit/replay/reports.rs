@@ -14,14 +14,13 @@ impl Replay {
     /// ledger (event's, table's) are those in force. The earner, if known.
     fn open_report(
         &mut self,
-        earner: Pubkey,
-        id: u64,
+        (earner, id, times): (Pubkey, u64, (i64, i64)),
         class: u8,
         tables_version: u32,
         (ledger, table_ledger): (u8, u8),
     ) -> Option<Known> {
         let known = self.known(&earner)?;
-        self.report_id(earner, id);
+        self.report_id(earner, id, times);
         self.expect(Check::Rewards, "earner class", known.class, class);
         let version = self.reward_version;
         self.expect(Check::Rewards, "tables version", tables_version, version);
@@ -32,8 +31,7 @@ impl Replay {
     pub(super) fn compute(&mut self, e: &ComputeReported) {
         let t = self.reward.compute;
         let opened = self.open_report(
-            e.provider,
-            e.id,
+            (e.provider, e.id, (e.work_time, e.at)),
             t.provider_class,
             e.tables_version,
             (e.ledger_index, t.ledger),
@@ -74,8 +72,7 @@ impl Replay {
     pub(super) fn usage(&mut self, e: &UsageReported) {
         let t = self.reward.usage;
         let opened = self.open_report(
-            e.user,
-            e.id,
+            (e.user, e.id, (e.work_time, e.at)),
             t.user_class,
             e.tables_version,
             (e.ledger_index, t.ledger),
@@ -103,8 +100,9 @@ impl Replay {
         let (Some(renter), Some(host)) = (self.known(&e.renter), self.known(&e.host)) else {
             return;
         };
-        self.report_id(e.renter, e.id);
-        let open = self.promotion.is_open(e.at);
+        self.report_id(e.renter, e.id, (e.work_time, e.at));
+        // "Rentals made during the promotion": by when the rental happened.
+        let open = self.promotion.is_open(e.work_time);
         self.expect(Check::Rewards, "promotion open", e.promotion, open);
         let decimals = self.decimals.get(&e.ledger_index).copied().unwrap_or(0);
         // Each side pays its own referrer; the other party may be that
@@ -139,7 +137,7 @@ impl Replay {
                 };
                 let fees = base_units(base, decimals) + base_units(extra, decimals);
                 Commission {
-                    wallet: referrer,
+                    member: referrer,
                     level: 1,
                     rate,
                     amount: floor_wad(&(fees * ppm(rate))).unwrap_or_default(),
@@ -147,16 +145,18 @@ impl Replay {
             });
             self.expect(Check::Commissions, "rental commission", paid, want);
             if let Some(c) = paid {
-                if c.wallet == side {
+                if c.member == side
+                    || self.members.get(&c.member).map(|m| m.wallet) == Some(earner.wallet)
+                {
                     self.mismatch(
                         Check::SelfCommission,
                         format!(
                             "{} earned a commission on its own side of a rental",
-                            c.wallet
+                            c.member
                         ),
                     );
                 }
-                self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+                self.credit(e.ledger_index, c.member, c.amount, Some(1));
             }
         }
     }
@@ -164,8 +164,7 @@ impl Replay {
     pub(super) fn bandwidth(&mut self, e: &BandwidthReported) {
         let t = self.reward.bandwidth;
         let opened = self.open_report(
-            e.node,
-            e.id,
+            (e.node, e.id, (e.work_time, e.at)),
             t.node_class,
             e.tables_version,
             (e.ledger_index, t.ledger),
@@ -187,11 +186,12 @@ impl Replay {
             self.expect(Check::Commissions, "suppressed referral", e.referral, None);
             return;
         }
-        // The node's streak, this report included.
-        let first = node.stable_since == 0 && node.last_report_at == 0;
-        let stable_since = if first || e.at.saturating_sub(node.last_report_at) > t.max_gap_seconds
-        {
-            e.at
+        // The node's streak, this report included, in work time.
+        let time = e.work_time;
+        let first = node.stable_since == 0 && node.last_valid_work_time == 0;
+        let gap = time.saturating_sub(node.last_valid_work_time);
+        let stable_since = if first || gap > t.max_gap_seconds {
+            time
         } else {
             node.stable_since
         };
@@ -204,11 +204,11 @@ impl Replay {
         let reward = floor_wad(&exact).unwrap_or_default();
         self.expect(Check::Rewards, "node reward", e.node_reward, reward);
         self.credit(e.ledger_index, e.node, e.node_reward, None);
-        let epoch = u64::try_from(e.at.max(0) / t.epoch_seconds.max(1)).unwrap_or(0);
+        let epoch = u64::try_from(time.max(0) / t.epoch_seconds.max(1)).unwrap_or(0);
         let newly_active = node.last_active_epoch != Some(epoch);
         if let Some(m) = self.members.get_mut(&e.node) {
             m.stable_since = stable_since;
-            m.last_report_at = e.at;
+            m.last_valid_work_time = time;
         }
         let Some(referrer_key) = node.referrer else {
             self.expect(Check::Commissions, "referral", e.referral, None);
@@ -220,19 +220,41 @@ impl Replay {
         let Some(referrer) = self.members.get_mut(&referrer_key) else {
             return;
         };
-        let mut counts = if epoch == referrer.activity_epoch {
-            referrer.active
-        } else if epoch == referrer.activity_epoch + 1 {
-            [0, referrer.active[0]]
-        } else {
-            [0, 0]
+        // Work times are ordered per node, not across a referrer's nodes: the
+        // referrer keeps the counts of its newest epoch and the two before
+        // (never moving back); a report counts in its own epoch and is judged
+        // by that epoch and the one before it (DESIGN.md §4.4).
+        let newest = referrer.activity_epoch.max(epoch);
+        let count_of = |counts: &[u32; 3], at: u64, e: u64| {
+            at.checked_sub(e)
+                .and_then(|back| usize::try_from(back).ok())
+                .and_then(|back| counts.get(back).copied())
+                .unwrap_or(0)
         };
-        if newly_active {
-            counts[0] += 1;
+        let old = referrer.active;
+        let old_epoch = referrer.activity_epoch;
+        let mut counts = [0u32; 3];
+        for (back, count) in counts.iter_mut().enumerate() {
+            *count = newest
+                .checked_sub(back as u64)
+                .map_or(0, |e| count_of(&old, old_epoch, e));
         }
-        referrer.activity_epoch = epoch;
+        if newly_active {
+            if let Some(count) = usize::try_from(newest - epoch)
+                .ok()
+                .and_then(|back| counts.get_mut(back))
+            {
+                // The program keeps u16 counts, saturating.
+                *count = (*count + 1).min(u32::from(u16::MAX));
+            }
+        }
+        referrer.activity_epoch = newest;
         referrer.active = counts;
-        let active = counts[0].max(counts[1]);
+        let active = count_of(&counts, newest, epoch).max(
+            epoch
+                .checked_sub(1)
+                .map_or(0, |before| count_of(&counts, newest, before)),
+        );
         let early_member = referrer.early_member;
         self.expect(
             Check::Rewards,
@@ -240,7 +262,7 @@ impl Replay {
             e.active_referrals,
             active,
         );
-        let streak = u64::try_from(e.at.saturating_sub(stable_since)).unwrap_or(0);
+        let streak = u64::try_from(time.saturating_sub(stable_since)).unwrap_or(0);
         let parts = RateParts {
             base: t.base_rate,
             stability: steps_bonus(streak, &t.stability_steps),
@@ -269,7 +291,7 @@ impl Replay {
         };
         let amount = floor_wad(&(wad(reward) * ppm(rate) * weight)).unwrap_or_default();
         let want = Commission {
-            wallet: referrer_key,
+            member: referrer_key,
             level: 1,
             rate,
             amount,
@@ -281,7 +303,7 @@ impl Replay {
             Some(want),
         );
         if let Some(c) = e.referral {
-            self.credit(e.ledger_index, c.wallet, c.amount, Some(1));
+            self.credit(e.ledger_index, c.member, c.amount, Some(1));
         }
     }
 }
