@@ -22,7 +22,9 @@
 //!
 //! # Expected refusals
 //!
-//! Each position of a [`Case`] is described by a [`Field`]: its name and how
+//! Each position of a [`Case`] (its `Accounts` struct's fields, then the
+//! remaining accounts it takes, such as a report's co-signing oracles) is
+//! described by a [`Field`]: its name and how
 //! the program loads it ([`Ty`], the field's type in the instruction's
 //! `Accounts` struct, with the error its own constraint returns for a
 //! well-formed but wrong account). The expected refusal of an attempt then
@@ -35,6 +37,8 @@
 //! |---|---|---|
 //! | `Signer` | signature stripped | `AccountNotSigner` |
 //! | `Signer` | signed by another key | the field's named error (`NotAdmin`, `NotOracle`, `UnknownMember`, `ConstraintSeeds` where the key seeds a PDA...) |
+//! | co-signing oracle (a remaining account) | signature stripped | `CoSignerDidNotSign` (the program checks it) |
+//! | co-signing oracle | signed by another key | `NotOracle` (its registration is not that key's) |
 //! | `Account<T>` | nothing there (system-owned, no lamports) | `AccountNotInitialized` |
 //! | `Account<T>` | owned by another program | `AccountOwnedByWrongProgram` |
 //! | `Account<T>` | another type's data, zeroed | `AccountDiscriminatorMismatch` (`AccountDiscriminatorNotFound` under 8 bytes) |
@@ -157,6 +161,10 @@ pub enum Ty {
     /// `Signer`. `wrong`: the refusal when another key signs in its place;
     /// `None` where anybody may sign (a payer), so no such attempt is made.
     Signer { wrong: Option<Refusal> },
+    /// A co-signing oracle's key among a report's remaining accounts: a
+    /// transaction signer the program checks itself (`CoSignerDidNotSign`
+    /// unsigned, `NotOracle` for a key its registration is not).
+    CoSigner,
     /// `Account<T>` of Upline (`T` is `kind`). `wrong`: the refusal of a
     /// well-formed account of that type that is not the right one.
     Account { kind: Kind, wrong: Refusal },
@@ -280,12 +288,15 @@ pub struct Exception {
 
 /// An instruction that succeeds as given, with the keypairs that sign it and
 /// its account fields in order (the event authority and program, which
-/// `#[event_cpi]` appends, are added by the harness).
+/// `#[event_cpi]` appends, are added by the harness), then its remaining
+/// accounts.
 pub struct Case {
     pub name: &'static str,
     pub ix: Instruction,
     pub signers: Vec<Keypair>,
     pub fields: Vec<Field>,
+    /// The accounts after the event authority and program (co-signers).
+    pub remaining: Vec<Field>,
     pub exceptions: Vec<Exception>,
 }
 
@@ -301,8 +312,15 @@ impl Case {
             ix,
             signers: signers.iter().map(|k| k.insecure_clone()).collect(),
             fields,
+            remaining: Vec::new(),
             exceptions: Vec::new(),
         }
+    }
+
+    /// The fields of the remaining accounts (after the event CPI's two).
+    pub fn remaining(mut self, fields: Vec<Field>) -> Case {
+        self.remaining = fields;
+        self
     }
 
     /// Expect `expect` for `tamper` on `field`, for the reason `why`.
@@ -491,6 +509,7 @@ impl Harness {
         let mut fields = case.fields.clone();
         fields.push(field("event_authority", Ty::EventAuthority));
         fields.push(field("program", Ty::EventProgram));
+        fields.extend(case.remaining.iter().cloned());
         assert_eq!(
             fields.len(),
             case.ix.accounts.len(),
@@ -516,13 +535,18 @@ impl Harness {
             if meta.pubkey == upline::ID || matches!(field.ty, Ty::EventProgram) {
                 continue;
             }
-            if let Ty::Signer { wrong } = &field.ty {
+            let wrong = match &field.ty {
+                Ty::Signer { wrong } => Some(wrong.is_some()),
+                Ty::CoSigner => Some(true),
+                _ => None,
+            };
+            if let Some(wrong) = wrong {
                 assert!(meta.is_signer, "{}: {} signs", case.name, field.name);
                 let first = metas.iter().position(|m| m.pubkey == meta.pubkey) == Some(i);
                 if first {
                     out.push((i, Tamper::StripSigner));
                 }
-                if wrong.is_some() {
+                if wrong {
                     out.push((i, Tamper::WrongSigner));
                 }
                 continue;
@@ -618,16 +642,20 @@ impl Harness {
                 Ty::Init | Ty::Seeded => ErrorCode::ConstraintSeeds.into(),
                 Ty::EventAuthority => ErrorCode::ConstraintAddress.into(),
                 Ty::Program => ErrorCode::InvalidProgramId.into(),
-                Ty::Signer { .. } | Ty::EventProgram => {
+                Ty::Signer { .. } | Ty::CoSigner | Ty::EventProgram => {
                     panic!("{}: {} is not tampered that way", case.name, f.name)
                 }
             }
         };
         let metas = &case.ix.accounts;
         match tamper {
-            Tamper::StripSigner => ErrorCode::AccountNotSigner.into(),
+            Tamper::StripSigner => match &field.ty {
+                Ty::CoSigner => UplineError::CoSignerDidNotSign.into(),
+                _ => ErrorCode::AccountNotSigner.into(),
+            },
             Tamper::WrongSigner => match &field.ty {
                 Ty::Signer { wrong: Some(w) } => w.clone(),
+                Ty::CoSigner => UplineError::NotOracle.into(),
                 _ => unreachable!("only signers with a named refusal"),
             },
             Tamper::Substitute(key, _) => {

@@ -2,6 +2,14 @@
 //! from the events of successful transactions, the invariants it holds the
 //! accounts to after every step (see `tests/fuzz.rs`), and its coverage: per
 //! operation, how often it was tried, succeeded, and was refused by name.
+//!
+//! The model also keeps what issue 13 added: the oracle set and quorum (every
+//! report and attestation approved by at least the quorum of distinct
+//! registered oracles), each oracle's credit caps with their windows (charged
+//! from the events as the program charges them, and compared with the
+//! registrations after every step), frozen members (commissions and bonuses
+//! withheld exactly when their member is frozen, balances untouched while
+//! frozen) and attested devices (each subnet counts the nodes attested in it).
 
 use crate::refusal::{Histogram, Refusal};
 use crate::{Chain, TestNetwork};
@@ -11,13 +19,21 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use upline::constants::MAX_LEDGERS;
 use upline::events::Commission;
-use upline::state::{Ledger, Member};
+use upline::math::Wad;
+use upline::state::{
+    CreditCap, Ledger, Member, MemberFlags, MemberLedger, Network, Oracle, Subnet,
+};
 use upline_explorer::index::{record, snapshot};
 use upline_explorer::source::from_journal;
 use upline_sdk::events::UplineEvent;
 use upline_sdk::graph::recount_downline;
+use upline_sdk::pda;
 use upline_sdk::preset::Preset;
+
+/// The subnets the fuzz attests nodes in.
+pub const SUBNETS: [&str; 3] = ["subnet-0", "subnet-1", "subnet-2"];
 
 /// One sequence's network and what the test itself has counted.
 pub struct Run {
@@ -44,6 +60,16 @@ pub struct Run {
     pub devices: u32,
     /// Whether the network is paused (after the last successful `set_paused`).
     pub paused: bool,
+    /// The network's oracles: its own first, then those added at set-up.
+    pub oracles: Vec<Keypair>,
+    /// The quorum after the last successful `set_oracle_quorum`.
+    pub quorum: u8,
+    /// Every oracle's credit caps per ledger index, as the model counts them.
+    pub caps: HashMap<Pubkey, [CreditCap; MAX_LEDGERS]>,
+    /// Frozen memberships, with their ledgers when frozen (which must not change).
+    pub frozen: HashMap<Pubkey, Vec<MemberLedger>>,
+    /// Nodes whose device was deregistered (and not attested since), with its labels.
+    pub deregistered: HashMap<Pubkey, (String, String)>,
     /// Transactions that succeeded and that were refused.
     pub outcomes: [u64; 2],
     /// What each operation did.
@@ -59,12 +85,15 @@ pub struct OpCount {
     pub refused: Histogram,
 }
 
-/// Per operation, what the fuzz exercised, plus withdrawals by the mint's decimals.
+/// Per operation, what the fuzz exercised, plus withdrawals by the mint's
+/// decimals and counts of what some operations did (notes).
 #[derive(Default, Debug, Clone)]
 pub struct Coverage {
     pub ops: BTreeMap<&'static str, OpCount>,
     /// Decimals of the ledger → (withdrawals tried, paid out).
     pub withdrawals_by_decimals: BTreeMap<u8, (u64, u64)>,
+    /// What happened how often ("commissions withheld", "co-signed reports"...).
+    pub notes: BTreeMap<&'static str, u64>,
 }
 
 impl Coverage {
@@ -78,7 +107,15 @@ impl Coverage {
         }
     }
 
+    /// Count one `what`.
+    pub fn note(&mut self, what: &'static str) {
+        *self.notes.entry(what).or_default() += 1;
+    }
+
     pub fn merge(&mut self, other: &Coverage) {
+        for (what, n) in &other.notes {
+            *self.notes.entry(what).or_default() += n;
+        }
         for (op, count) in &other.ops {
             let mine = self.ops.entry(op).or_default();
             mine.tried += count.tried;
@@ -119,6 +156,9 @@ impl fmt::Display for Coverage {
             .iter()
             .map(|(d, (tried, paid))| format!("{d} decimals {paid}/{tried}"))
             .collect();
+        for (what, n) in &self.notes {
+            writeln!(f, "  {what}: {n}")?;
+        }
         write!(
             f,
             "  withdrawals paid out by decimals: {}",
@@ -131,7 +171,13 @@ impl Run {
     /// A fresh run on `net`, counting nothing yet.
     pub fn new(preset: Preset, net: TestNetwork) -> Run {
         let ledgers = net.ledgers.len();
+        let oracle = net.oracle.insecure_clone();
         Run {
+            caps: HashMap::from([(oracle.pubkey(), Default::default())]),
+            oracles: vec![oracle],
+            quorum: 1,
+            frozen: HashMap::new(),
+            deregistered: HashMap::new(),
             ctx: String::new(),
             preset,
             net,
@@ -172,11 +218,87 @@ impl Run {
         }
         keys.extend(self.member_accounts());
         keys.extend(self.destinations.values());
+        for oracle in &self.oracles {
+            keys.push(pda::oracle(&self.net.key, &oracle.pubkey()));
+        }
         keys
     }
 
-    pub fn count(&mut self, events: &[UplineEvent]) {
+    /// Whether the membership `member` is frozen.
+    pub fn is_frozen(&self, member: &Pubkey) -> bool {
+        self.frozen.contains_key(member)
+    }
+
+    /// Whether charging `credits` to each of `approvers` at `now` would take
+    /// one of them past a cap (the model's caps are left as they are).
+    pub fn exceeds(&self, approvers: &[Pubkey], credits: &[(u8, u128)], now: i64) -> bool {
+        approvers.iter().any(|key| {
+            let mut caps = self.caps.get(key).copied().unwrap_or_default();
+            credits.iter().any(|(ledger, amount)| {
+                charge(&mut caps[usize::from(*ledger)], *amount, now).is_err()
+            })
+        })
+    }
+
+    /// The approvals of a report or attestation: distinct registered oracles
+    /// of the run, at least the quorum.
+    fn check_approvers(&self, approvers: &[Pubkey]) {
+        let ctx = &self.ctx;
+        let distinct: HashSet<&Pubkey> = approvers.iter().collect();
+        assert_eq!(
+            distinct.len(),
+            approvers.len(),
+            "{ctx}: an oracle approved twice"
+        );
+        assert!(
+            approvers.len() >= usize::from(self.quorum),
+            "{ctx}: {} approvals for a quorum of {}",
+            approvers.len(),
+            self.quorum
+        );
+        for key in approvers {
+            assert!(
+                self.oracles.iter().any(|o| o.pubkey() == *key),
+                "{ctx}: {key} approved but is not an oracle"
+            );
+        }
+    }
+
+    /// Count the events of one successful transaction (of one instruction)
+    /// that landed at `now`.
+    pub fn count(&mut self, events: &[UplineEvent], now: i64) {
         let ctx = self.ctx.clone();
+        for event in events {
+            match event {
+                UplineEvent::ProviderAttested(e) => {
+                    self.check_approvers(&approvers(e.oracle, &e.co_signers));
+                }
+                UplineEvent::NodeAttested(e) => {
+                    self.check_approvers(&approvers(e.oracle, &e.co_signers));
+                }
+                _ => {}
+            }
+        }
+        // What the report credits, charged to each approver's caps.
+        if let Some((approvers, credits)) = report_credits(events) {
+            self.check_approvers(&approvers);
+            if approvers.len() > 1 {
+                self.coverage.note("co-signed reports");
+            }
+            for key in &approvers {
+                let caps = self.caps.entry(*key).or_default();
+                for (ledger, amount) in &credits {
+                    let cap = &mut caps[usize::from(*ledger)];
+                    let capped = cap.limit != Wad::ZERO && *amount > 0;
+                    if charge(cap, *amount, now).is_err() {
+                        panic!("{ctx}: oracle {key} credited past its cap on ledger {ledger}");
+                    }
+                    if capped {
+                        self.coverage.note("report credits counted against a cap");
+                    }
+                }
+            }
+        }
         for event in events {
             // A report: (earner, id, ledger, the earner's own credit, and each
             // commission with the member whose work it is paid on).
@@ -189,10 +311,23 @@ impl Run {
             ) = match event {
                 UplineEvent::DirectBonusCredited(e) => {
                     assert_ne!(e.referrer, e.referee, "{ctx}: a bonus for referring itself");
-                    self.credited[usize::from(e.ledger_index)] += e.amount.0;
+                    assert_eq!(
+                        e.withheld,
+                        self.is_frozen(&e.referrer),
+                        "{ctx}: a bonus is withheld exactly when its referrer is frozen"
+                    );
+                    if e.withheld {
+                        self.coverage.note("bonuses withheld");
+                    } else {
+                        self.credited[usize::from(e.ledger_index)] += e.amount.0;
+                    }
                     continue;
                 }
                 UplineEvent::Withdrawn(e) => {
+                    assert!(
+                        !self.is_frozen(&e.member),
+                        "{ctx}: a frozen member withdrew"
+                    );
                     self.withdrawn[usize::from(e.ledger_index)] += e.amount_wad.0;
                     continue;
                 }
@@ -206,6 +341,7 @@ impl Run {
                 }
                 // Each side pays its own referrer, who may be the other party.
                 UplineEvent::RentalReported(e) => {
+                    assert!(!self.is_frozen(&e.host), "{ctx}: a rental of a frozen host");
                     let sides = [(e.renter, e.renter_commission), (e.host, e.host_commission)];
                     let paid = sides
                         .iter()
@@ -219,12 +355,31 @@ impl Run {
                 }
                 _ => continue,
             };
-            let total = &mut self.credited[usize::from(ledger)];
-            *total += own;
+            for (worker, _) in &paid {
+                assert!(
+                    !self.is_frozen(worker),
+                    "{ctx}: a report about a frozen member"
+                );
+            }
+            assert!(
+                !self.is_frozen(&earner),
+                "{ctx}: a report about a frozen member"
+            );
+            let mut total = own;
             for (worker, c) in paid {
                 assert_ne!(c.member, worker, "{ctx}: a commission on its own work");
-                *total += c.amount.0;
+                assert_eq!(
+                    c.withheld,
+                    self.is_frozen(&c.member),
+                    "{ctx}: a commission is withheld exactly when its member is frozen"
+                );
+                if c.withheld {
+                    self.coverage.note("commissions withheld");
+                } else {
+                    total += c.amount.0;
+                }
             }
+            self.credited[usize::from(ledger)] += total;
             assert!(
                 self.reports.insert((earner, id)),
                 "{ctx}: report {:?} counted twice",
@@ -282,6 +437,7 @@ impl Run {
                 );
             }
         }
+        self.check_oracles(chain, &states).await;
         let recount = recount_downline(states.iter().map(|(a, s)| (a, s)))
             .unwrap_or_else(|e| panic!("{ctx}: {e}"));
         for (member, s) in &states {
@@ -292,6 +448,149 @@ impl Run {
             );
         }
     }
+}
+
+impl Run {
+    /// The oracle set, quorum and caps; frozen members; attested devices.
+    async fn check_oracles(&self, chain: &mut Chain, states: &[(Pubkey, Member)]) {
+        let ctx = &self.ctx;
+        let network: Network = chain.account(&self.net.key).await;
+        assert_eq!(
+            (usize::from(network.oracle_count), network.oracle_quorum),
+            (self.oracles.len(), self.quorum),
+            "{ctx}: oracles and quorum"
+        );
+        for oracle in &self.oracles {
+            let key = oracle.pubkey();
+            let registration: Oracle = chain.account(&pda::oracle(&self.net.key, &key)).await;
+            assert_eq!(
+                registration.caps,
+                self.caps.get(&key).copied().unwrap_or_default(),
+                "{ctx}: oracle {key}'s caps and windows"
+            );
+        }
+        for (member, state) in states {
+            assert_eq!(
+                state.flags.has(MemberFlags::FROZEN),
+                self.is_frozen(member),
+                "{ctx}: member {member} frozen"
+            );
+            if let Some(ledgers) = self.frozen.get(member) {
+                assert_eq!(
+                    &state.ledgers, ledgers,
+                    "{ctx}: a frozen member's balances moved"
+                );
+            }
+        }
+        if self.preset.name != "aether" {
+            return;
+        }
+        for (wallet, attested) in self
+            .attested
+            .keys()
+            .map(|w| (w, true))
+            .chain(self.deregistered.keys().map(|w| (w, false)))
+        {
+            let member = self.net.member(wallet);
+            let state = &states
+                .iter()
+                .find(|(m, _)| *m == member)
+                .expect("a member of the run")
+                .1;
+            assert_eq!(
+                state.flags.has(MemberFlags::ATTESTED),
+                attested,
+                "{ctx}: node {member} attested"
+            );
+        }
+        for label in SUBNETS {
+            let nodes = self.attested.values().filter(|(_, s)| s == label).count();
+            let key = pda::subnet(&self.net.key, &crate::reports::hash32(label));
+            let stored = match chain.data(&key).await {
+                Some(_) => chain.account::<Subnet>(&key).await.nodes,
+                None => 0,
+            };
+            assert_eq!(stored as usize, nodes, "{ctx}: nodes attested in {label}");
+        }
+    }
+}
+
+/// The oracles that approved: the primary, then the co-signers.
+pub fn approvers(oracle: Pubkey, co_signers: &[Pubkey]) -> Vec<Pubkey> {
+    std::iter::once(oracle)
+        .chain(co_signers.iter().copied())
+        .collect()
+}
+
+/// A credit the model's cap refuses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PastTheCap;
+
+/// A report's approvers, and what it credits per ledger (WAD), in order.
+pub type ReportCredits = (Vec<Pubkey>, Vec<(u8, u128)>);
+
+/// The model of a cap: count `amount` credited at `now` (WAD), or `Err` when
+/// it would pass the limit. A window starts at the first credit at or after
+/// the previous window's end; no limit, or nothing credited, counts nothing.
+pub fn charge(cap: &mut CreditCap, amount: u128, now: i64) -> Result<(), PastTheCap> {
+    if cap.limit == Wad::ZERO || amount == 0 {
+        return Ok(());
+    }
+    if now >= cap.window_start.saturating_add(cap.window_seconds) {
+        cap.window_start = now;
+        cap.credited = Wad::ZERO;
+    }
+    let credited = cap.credited.0.checked_add(amount).ok_or(PastTheCap)?;
+    if credited > cap.limit.0 {
+        return Err(PastTheCap);
+    }
+    cap.credited = Wad(credited);
+    Ok(())
+}
+
+/// The report among the events of one instruction: its approvers, and what
+/// it credits per ledger (the earner's own plus the commissions paid on the
+/// report's ledger, then each bonus paid), in the order the caps count them.
+pub fn report_credits(events: &[UplineEvent]) -> Option<ReportCredits> {
+    let paid =
+        |c: &[Commission]| -> u128 { c.iter().filter(|c| !c.withheld).map(|c| c.amount.0).sum() };
+    let (approvers, credit) = events.iter().find_map(|event| match event {
+        UplineEvent::ComputeReported(e) => Some((
+            approvers(e.oracle, &e.co_signers),
+            (e.ledger_index, e.reward.0 + paid(&e.commissions)),
+        )),
+        UplineEvent::UsageReported(e) => Some((
+            approvers(e.oracle, &e.co_signers),
+            (e.ledger_index, e.points.0 + paid(&e.commissions)),
+        )),
+        UplineEvent::RentalReported(e) => {
+            let sides: Vec<Commission> = [e.renter_commission, e.host_commission]
+                .into_iter()
+                .flatten()
+                .collect();
+            Some((
+                approvers(e.oracle, &e.co_signers),
+                (e.ledger_index, paid(&sides)),
+            ))
+        }
+        UplineEvent::BandwidthReported(e) => {
+            let referral: Vec<Commission> = e.referral.into_iter().collect();
+            Some((
+                approvers(e.oracle, &e.co_signers),
+                (e.ledger_index, e.node_reward.0 + paid(&referral)),
+            ))
+        }
+        _ => None,
+    })?;
+    let mut credits = vec![credit];
+    for event in events {
+        if let UplineEvent::DirectBonusCredited(b) = event {
+            if !b.withheld {
+                credits.push((b.ledger_index, b.amount.0));
+            }
+        }
+    }
+    Some((approvers, credits))
 }
 
 /// Send `ixs` signed by `signers` as operation `op` (counted in the run's
@@ -311,7 +610,7 @@ pub async fn attempt(
     let before = chain.snapshot(&watched).await;
     match chain.send(&ixs, signers).await {
         Ok(events) => {
-            run.count(&events);
+            run.count(&events, chain.now);
             run.outcomes[0] += 1;
             run.coverage.record(op, Ok(()));
             Ok(())

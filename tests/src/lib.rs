@@ -7,6 +7,7 @@ pub mod attack;
 pub mod checks;
 pub mod invariants;
 pub mod network;
+pub mod oracles;
 pub mod refusal;
 pub mod reports;
 pub mod rng;

@@ -6,7 +6,10 @@
 //! its own constraint returns for a well-formed but wrong account; the few
 //! attempts whose refusal depends on the state of the account put in (a
 //! member of the same network in another member's place) are listed as
-//! exceptions with the reason. Closing and reviving an account is tried where
+//! exceptions with the reason. A report co-signed under a quorum of 2 has
+//! its co-signer's key (stripped: `CoSignerDidNotSign`; another key:
+//! `NotOracle`) and registration (`NotOracle`) tampered with too; the
+//! registration passed read-only is in `quorum`. Closing and reviving an account is tried where
 //! the program closes one (`remove_oracle`, and in `abuse`); no instruction
 //! takes a sysvar account (the clock comes from the syscall), so sysvar
 //! address checks have nothing to act on.
@@ -17,8 +20,8 @@ use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::HashMap;
 use upline::errors::UplineError::*;
-use upline::instructions::{AttestNodeArgs, ModelArgs};
-use upline::math::Ppm;
+use upline::instructions::{AttestNodeArgs, ModelArgs, OracleCapArgs};
+use upline::math::{Ppm, Wad};
 use upline::state::{CommissionTier, Network, RewardTables, Service};
 use upline_sdk::ix::{self, RentalParties, TokenDestination, TokenLedgerSpec};
 use upline_sdk::pda;
@@ -169,6 +172,15 @@ fn upline_fields() -> Vec<Field> {
         checked("upline1", UplineMismatch),
         checked("upline2", UplineMismatch),
         checked("upline3", UplineMismatch),
+    ]
+}
+
+/// A co-signing oracle after the event CPI's accounts: its key (a signer
+/// the program checks) and its registration, loaded by the program.
+fn co_signer_fields() -> Vec<Field> {
+    vec![
+        field("co_signer", Ty::CoSigner),
+        checked("co_signer_oracle", NotOracle),
     ]
 }
 
@@ -584,6 +596,81 @@ async fn cxmpute_instructions_refuse_every_tampered_account() {
         ],
     );
     harness.attack(&mut chain, &withdraw).await;
+
+    // A quorum of 2 and a report co-signed by a second oracle (registered in
+    // the twin too, for its registration's twin), caps and freezes.
+    let co = chain.wallet().await;
+    // `accept_admin` above handed the network to `new_admin`.
+    let admin = new_admin;
+    for (n, admin) in [(&pair.net, &admin), (&pair.twin, &pair.twin.admin)] {
+        let key = admin.pubkey();
+        let add = ix::add_oracle(&key, &key, &n.key, &co.pubkey());
+        chain.send(&[add], &[admin]).await.expect("add co-signer");
+    }
+    harness.twins.insert(
+        pda::oracle(&net.key, &co.pubkey()),
+        pda::oracle(&pair.twin.key, &co.pubkey()),
+    );
+    let report = net
+        .usage_ix(
+            &mut chain,
+            &pair.wallet("u1"),
+            usage(2, upline::state::Endpoint::Chat, 1_000),
+        )
+        .await;
+    let cap = OracleCapArgs {
+        ledger: 0,
+        limit: Wad::from_decimal_str("1000").expect("limit"),
+        window_seconds: 3_600,
+    };
+    let frozen =
+        |frozen| ix::set_member_frozen(&admin.pubkey(), &net.key, &pair.member("u0"), frozen);
+    let cases = vec![
+        Case::new(
+            "set_oracle_quorum",
+            ix::set_oracle_quorum(&admin.pubkey(), &net.key, 2),
+            &[&admin],
+            admin_fields(),
+        ),
+        Case::new(
+            "report_usage (co-signed)",
+            ix::with_co_signers(report, &net.key, &[co.pubkey()]),
+            &[&oracle, &co],
+            with(
+                oracle_fields(),
+                with(
+                    vec![checked("user", UnknownMember).member(UplineMismatch)],
+                    upline_fields(),
+                ),
+            ),
+        )
+        .remaining(co_signer_fields()),
+        Case::new(
+            "set_oracle_cap",
+            ix::set_oracle_cap(&admin.pubkey(), &net.key, &co.pubkey(), cap),
+            &[&admin],
+            with(
+                admin_fields(),
+                // Loaded by hand: anything but this network's oracle is `NotOracle`.
+                vec![checked("oracle", NotOracle)],
+            ),
+        ),
+        Case::new(
+            "set_member_frozen",
+            frozen(true),
+            &[&admin],
+            with(admin_fields(), vec![checked("member", UnknownMember)]),
+        ),
+        Case::new(
+            "set_member_frozen (thaw)",
+            frozen(false),
+            &[&admin],
+            with(admin_fields(), vec![checked("member", UnknownMember)]),
+        ),
+    ];
+    for case in &cases {
+        harness.attack(&mut chain, case).await;
+    }
     let attempts = harness.finish("cxmpute");
     assert!(attempts > 1_000, "{attempts} attempts");
 }
@@ -697,16 +784,36 @@ async fn clore_and_aether_reports_refuse_every_tampered_account() {
             with(
                 oracle_fields(),
                 vec![
-                    // `device.member == node.key() @ UnattestedNode` binds
-                    // the node's address before the program loads it.
-                    checked("node", UnknownMember).bound(UnattestedNode),
-                    // `device.network`, `device.member` and `subnet.network`
-                    // constraints are `UnattestedNode`.
-                    account("device", Kind::Device, UnattestedNode),
-                    account("subnet", Kind::Subnet, UnattestedNode),
+                    // Another node of the network is loaded, then its device is
+                    // not this one's.
+                    checked("node", UnknownMember).member(UnattestedNode),
+                    // The device and subnet are loaded by hand after the node
+                    // (§8: UnknownMember before UnattestedNode): anything but
+                    // the node's own device and its subnet is `UnattestedNode`.
+                    checked("device", UnattestedNode),
+                    checked("subnet", UnattestedNode),
                     checked("referrer", UplineMismatch),
                 ],
             ),
+        ),
+        Case::new(
+            "deregister_device",
+            ix::deregister_device(
+                &aether.net.admin.pubkey(),
+                &aether.net.key,
+                &aether.member("n1"),
+                (&hash32("dev-1"), &hash32("subnet-1")),
+            ),
+            &[&aether.net.admin],
+            vec![
+                signer("admin", NotAdmin),
+                account("network", Kind::Network, NotAdmin),
+                checked("member", UnknownMember),
+                // Loaded by hand after the member: anything but its own device
+                // and that device's subnet is `UnattestedNode`.
+                checked("device", UnattestedNode),
+                checked("subnet", UnattestedNode),
+            ],
         ),
     ];
     for case in &cases {

@@ -10,7 +10,8 @@ use std::collections::BTreeSet;
 use upline::errors::UplineError;
 use upline::instructions::RentalReportArgs;
 use upline::state::{Endpoint, Service};
-use upline_tests::reports::{bandwidth, compute, usage, WORKED_NOW};
+use upline_sdk::ix;
+use upline_tests::reports::{bandwidth, compute, hash32, model, usage, WORKED_NOW};
 use upline_tests::Expect;
 use upline_tests::{Chain, TestNetwork};
 
@@ -98,6 +99,18 @@ async fn a_batch_is_all_or_nothing() {
         .await;
 }
 
+/// Add the oracle `co` to `net` and require a quorum of 2.
+async fn second_oracle(chain: &mut Chain, net: &TestNetwork) -> Keypair {
+    let co = chain.wallet().await;
+    let admin = net.admin.pubkey();
+    let ixs = [
+        ix::add_oracle(&admin, &admin, &net.key, &co.pubkey()),
+        ix::set_oracle_quorum(&admin, &net.key, 2),
+    ];
+    chain.send(&ixs, &[&net.admin]).await.expect("quorum of 2");
+    co
+}
+
 #[tokio::test]
 async fn reports_write_only_the_member_accounts_they_credit() {
     let mut chain = Chain::start().await;
@@ -105,6 +118,8 @@ async fn reports_write_only_the_member_accounts_they_credit() {
     let p = separate_chains(&mut chain, &cx, 1).await.remove(0);
     let u0 = cx.join(&mut chain, 0, &[]).await;
     let u1 = cx.join(&mut chain, 0, &[&u0]).await;
+    // Cxmpute's reports are approved by two oracles: both registrations are written.
+    let co = second_oracle(&mut chain, &cx).await;
     let clore = TestNetwork::from_preset(&mut chain, "clore").await;
     let a = clore.join(&mut chain, 0, &[]).await;
     let renter = clore.join(&mut chain, 0, &[&a]).await;
@@ -129,30 +144,28 @@ async fn reports_write_only_the_member_accounts_they_credit() {
         host_base_fee: 1,
         host_extra_fee: 0,
     };
+    let co_signed = |ix| ix::with_co_signers(ix, &cx.key, &[co.pubkey()]);
+    let compute_ix = cx
+        .compute_ix(
+            &mut chain,
+            &p.pubkey(),
+            "llama3-70b",
+            compute(1, Service::Chat, 1, 1),
+        )
+        .await;
+    let usage_ix = cx
+        .usage_ix(&mut chain, &u1.pubkey(), usage(1, Endpoint::Chat, 1))
+        .await;
     let cases = [
-        (
-            &cx,
-            cx.compute_ix(
-                &mut chain,
-                &p.pubkey(),
-                "llama3-70b",
-                compute(1, Service::Chat, 1, 1),
-            )
-            .await,
-            4,
-        ),
-        (
-            &cx,
-            cx.usage_ix(&mut chain, &u1.pubkey(), usage(1, Endpoint::Chat, 1))
-                .await,
-            2,
-        ),
+        (&cx, co_signed(compute_ix), 4, vec![co.pubkey()]),
+        (&cx, co_signed(usage_ix), 2, vec![co.pubkey()]),
         (
             &clore,
             clore
                 .rental_ix(&mut chain, &renter.pubkey(), &host.pubkey(), rental)
                 .await,
             3,
+            vec![],
         ),
         (
             &aether,
@@ -165,32 +178,63 @@ async fn reports_write_only_the_member_accounts_they_credit() {
                 )
                 .await,
             2,
+            vec![],
         ),
     ];
-    for (net, ix, members) in cases {
+    for (net, ix, members, co_signers) in cases {
+        let what = format!("{:?}", ix.data[..8].to_vec());
         let writable: BTreeSet<Pubkey> = ix
             .accounts
             .iter()
             .filter(|m| m.is_writable)
             .map(|m| m.pubkey)
             .collect();
-        // Every writable account is a member account (owned by the program, decoding as a member).
-        for key in &writable {
+        // Exactly the approving oracles' registrations, which count what
+        // they approve against their caps...
+        let mut approvers = vec![net.oracle.pubkey()];
+        approvers.extend(&co_signers);
+        let registrations: BTreeSet<Pubkey> = approvers
+            .iter()
+            .map(|key| upline_sdk::pda::oracle(&net.key, key))
+            .collect();
+        assert_eq!(registrations.len(), 1 + co_signers.len());
+        assert!(registrations.is_subset(&writable), "{what}");
+        // ...and otherwise member accounts (owned by the program, decoding as members).
+        let others: Vec<&Pubkey> = writable.difference(&registrations).collect();
+        for key in &others {
             let state: upline::state::Member = chain.account(key).await;
-            assert_eq!(state.network, net.key);
+            assert_eq!(state.network, net.key, "{what}");
         }
-        assert_eq!(writable.len(), members, "{:?}", ix.data[..8].to_vec());
-        for shared in [
-            net.key,
-            upline_sdk::pda::reward_tables(&net.key),
-            upline_sdk::pda::oracle(&net.key, &net.oracle.pubkey()),
-        ] {
+        assert_eq!(others.len(), members, "{what}");
+        let mut shared = vec![net.key, upline_sdk::pda::reward_tables(&net.key)];
+        for ledger in &net.ledgers {
+            shared.push(ledger.address);
+            if ledger.mint.is_some() {
+                shared.push(upline_sdk::pda::vault(&ledger.address));
+            }
+        }
+        shared.push(upline_sdk::pda::model(&net.key, &model("llama3-70b")));
+        shared.push(upline_sdk::pda::device(&net.key, &hash32("f")));
+        shared.push(upline_sdk::pda::subnet(&net.key, &hash32("s")));
+        for key in shared {
             assert!(
-                !writable.contains(&shared),
-                "a network-wide account is writable"
+                !writable.contains(&key),
+                "{what}: a network-wide account ({key}) is writable"
             );
         }
-        assert!(net.as_oracle(&mut chain, &[ix]).await.is_ok());
+        // The accounts the report names that are not writable include the
+        // network-wide ones it reads (the network, the tables, its ledger...).
+        assert!(ix
+            .accounts
+            .iter()
+            .any(|m| m.pubkey == net.key && !m.is_writable));
+        let mut signers = vec![net.oracle.insecure_clone()];
+        if !co_signers.is_empty() {
+            signers.push(co.insecure_clone());
+        }
+        let signers: Vec<&Keypair> = signers.iter().collect();
+        let events = chain.send(&[ix], &signers).await.expect(&what);
+        assert!(!events.is_empty(), "{what}");
     }
 }
 

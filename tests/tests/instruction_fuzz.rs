@@ -3,14 +3,17 @@
 //! `structured_inputs_reach_the_handlers` is structure-aware: on a real chain
 //! state (a cxmpute, a clore and an aether network with members, links,
 //! attested providers and nodes, funded vaults, oracles and models), each
-//! input is one of the 27 instructions with its real discriminator, its real
+//! input is one of the 31 instructions with its real discriminator, its real
 //! argument types borsh-serialised (`upline::instruction::*`, through the
 //! SDK's builders) with field values biased to edges (0, 1, the maximum,
 //! values at and around the program's limits), and real accounts of the
 //! right types in the right places, mostly signed by the right key. About a
 //! third of the inputs are then mutated: bytes of the arguments flipped, the
 //! arguments cut short or extended, one account swapped for one of another
-//! type, or a signer's signature dropped. Each input is sent through the bank.
+//! type, or a signer's signature dropped. Reports and attestations are
+//! sometimes co-signed by the network's other registered oracles (the quorum
+//! of 2 or more that `set_oracle_quorum` may set needs them). Each input is
+//! sent through the bank.
 //! The run reports how many inputs reached the program's own checks (they
 //! succeeded, or failed with one of Upline's errors, codes 6000 and up:
 //! Anchor's dispatcher and account checks let them through) with a histogram
@@ -35,8 +38,8 @@ use solana_signer::Signer;
 use std::collections::{BTreeMap, HashMap};
 use upline::instruction as ix_data;
 use upline::instructions::{
-    AttestNodeArgs, BandwidthReportArgs, ComputeReportArgs, ModelArgs, RentalReportArgs,
-    UsageReportArgs,
+    AttestNodeArgs, BandwidthReportArgs, ComputeReportArgs, ModelArgs, OracleCapArgs,
+    RentalReportArgs, UsageReportArgs,
 };
 use upline::math::{Ppm, Wad};
 use upline::state::{
@@ -56,7 +59,7 @@ use upline_tests::{Chain, TestNetwork};
 // ---------------------------------------------------------------------------
 
 /// The instructions, by name, in the order `build` numbers them.
-const INSTRUCTIONS: [&str; 27] = [
+const INSTRUCTIONS: [&str; 31] = [
     "create_network",
     "update_tables",
     "add_token_ledger",
@@ -84,6 +87,10 @@ const INSTRUCTIONS: [&str; 27] = [
     "report_usage",
     "report_rental",
     "report_bandwidth",
+    "set_oracle_quorum",
+    "set_oracle_cap",
+    "set_member_frozen",
+    "deregister_device",
 ];
 
 /// One network of the world and what the fuzz knows about it.
@@ -131,6 +138,7 @@ enum After {
     ReportId(usize, Pubkey, u64),
     Attested(usize, Pubkey, ([u8; 32], [u8; 32])),
     Model(usize, ModelArgs),
+    Deregistered(usize, Pubkey),
 }
 
 /// One generated input.
@@ -915,6 +923,70 @@ impl World {
                     vec![oracle],
                 )
             }
+            27 => {
+                let admin = self.admin(rng, n).await;
+                let quorum = match rng.below(10) {
+                    0 => 0,
+                    1 => u8::MAX,
+                    2..=4 => 2 + rng.below(2) as u8,
+                    _ => 1,
+                };
+                (
+                    ix::set_oracle_quorum(&admin.pubkey(), &net_key, quorum),
+                    vec![admin],
+                )
+            }
+            28 => {
+                let admin = self.admin(rng, n).await;
+                let oracle = self.oracle(rng, n).await.pubkey();
+                let limit = match rng.below(8) {
+                    0 => Wad::ZERO,
+                    1 => Wad(u128::MAX),
+                    2 => Wad(1),
+                    _ => Wad(u128::from(rng.below(100)) * Wad::ONE.0),
+                };
+                let args = OracleCapArgs {
+                    ledger: rng.below(5) as u8,
+                    limit,
+                    window_seconds: edge_time(rng, 86_400),
+                };
+                (
+                    ix::set_oracle_cap(&admin.pubkey(), &net_key, &oracle, args),
+                    vec![admin],
+                )
+            }
+            29 => {
+                let admin = self.admin(rng, n).await;
+                let member = self.member(rng, n, None).expect("members").member;
+                (
+                    ix::set_member_frozen(&admin.pubkey(), &net_key, &member, rng.chance(40)),
+                    vec![admin],
+                )
+            }
+            30 => {
+                let admin = self.admin(rng, n).await;
+                let nodes: Vec<Pubkey> = self.nets[n].devices.keys().copied().collect();
+                let (member, (fingerprint, mut subnet)) = match rng.pick(&nodes) {
+                    Some(node) => (*node, self.nets[n].devices[node]),
+                    None => (
+                        self.member(rng, n, Some(1)).expect("members").member,
+                        (edge_label32(rng), edge_label32(rng)),
+                    ),
+                };
+                if rng.chance(10) {
+                    subnet = hash32(&format!("subnet-{}", rng.below(4)));
+                }
+                after = After::Deregistered(n, member);
+                (
+                    ix::deregister_device(
+                        &admin.pubkey(),
+                        &net_key,
+                        &member,
+                        (&fingerprint, &subnet),
+                    ),
+                    vec![admin],
+                )
+            }
             _ => {
                 let oracle = self.oracle(rng, n).await;
                 let node = self.member(rng, n, Some(1)).expect("members").member;
@@ -950,6 +1022,25 @@ impl World {
                 )
             }
         };
+        let (mut ix, mut signers) = (ix, signers);
+        // Reports and attestations: sometimes the other registered oracles co-sign.
+        if (21..=26).contains(&which) && rng.chance(30) {
+            let primary = ix.accounts[0].pubkey;
+            let mut co = Vec::new();
+            for k in self.spares.iter().chain([&self.nets[n].net.oracle]) {
+                let registered = self
+                    .chain
+                    .data(&pda::oracle(&net_key, &k.pubkey()))
+                    .await
+                    .is_some();
+                if registered && k.pubkey() != primary && rng.chance(70) {
+                    co.push(k.insecure_clone());
+                }
+            }
+            let keys: Vec<Pubkey> = co.iter().map(|k| k.pubkey()).collect();
+            ix = ix::with_co_signers(ix, &net_key, &keys);
+            signers.extend(co);
+        }
         Input { ix, signers, after }
     }
 
@@ -1057,6 +1148,9 @@ impl World {
                 self.nets[n].devices.insert(member, device);
             }
             After::Model(n, model) => self.nets[n].models.push(model),
+            After::Deregistered(n, member) => {
+                self.nets[n].devices.remove(&member);
+            }
         }
     }
 }
@@ -1173,7 +1267,7 @@ async fn structured_inputs_reach_the_handlers() {
         let home = match INSTRUCTIONS[which] {
             "attest_provider" | "report_compute" | "report_usage" => Some(0),
             "report_rental" => Some(1),
-            "attest_node" | "report_bandwidth" => Some(2),
+            "attest_node" | "report_bandwidth" | "deregister_device" => Some(2),
             _ => None,
         };
         let n = match home {
@@ -1305,6 +1399,10 @@ fn discriminators() -> Vec<&'static [u8]> {
         ix_data::ReportUsage::DISCRIMINATOR,
         ix_data::ReportRental::DISCRIMINATOR,
         ix_data::ReportBandwidth::DISCRIMINATOR,
+        ix_data::SetOracleQuorum::DISCRIMINATOR,
+        ix_data::SetOracleCap::DISCRIMINATOR,
+        ix_data::SetMemberFrozen::DISCRIMINATOR,
+        ix_data::DeregisterDevice::DISCRIMINATOR,
         // Anchor's event-CPI entry, which only the program itself may call.
         anchor_lang::event::EVENT_IX_TAG_LE,
     ]

@@ -1,6 +1,6 @@
 //! The commands that talk to a cluster, and `sandbox`, which serves one.
 
-use crate::{AttestCommand, ClusterArgs, MemberCommand, NetworkCommand, OracleCommand};
+use crate::{ClusterArgs, MemberCommand, NetworkCommand};
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
@@ -8,13 +8,9 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
 use std::str::FromStr;
-use upline::instructions::AttestNodeArgs;
 use upline::math::decimal::parse_fixed;
 use upline_cli::keys::{default_keypair_path, parse_wallet, read_keypair, write_keypair};
-use upline_cli::submit::{render_summary, submit, Progress};
-use upline_cli::world::hash32;
-use upline_cli::{exit, idl, member, reports, Failure};
-use upline_sdk::client::Cluster;
+use upline_cli::{admin, exit, idl, member, Failure};
 use upline_sdk::preset::Preset;
 use upline_sdk::rpc::{resolve_url, RpcCluster};
 use upline_sdk::sandbox::server::SandboxServer;
@@ -25,7 +21,7 @@ fn keypair_path(args: &ClusterArgs) -> PathBuf {
     args.keypair.clone().unwrap_or_else(default_keypair_path)
 }
 
-fn signer(args: &ClusterArgs) -> Result<Keypair, Failure> {
+pub(crate) fn signer(args: &ClusterArgs) -> Result<Keypair, Failure> {
     read_keypair(&keypair_path(args)).map_err(Failure::input)
 }
 
@@ -41,7 +37,7 @@ pub(crate) async fn connect(args: &ClusterArgs) -> Result<RpcCluster, Failure> {
     })
 }
 
-fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
+pub(crate) fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
     Pubkey::from_str(text.trim())
         .map_err(|_| Failure::input(format!("{flag} {text:?}: not a base-58 address")))
 }
@@ -115,7 +111,7 @@ pub async fn network(
     command: NetworkCommand,
     out: &mut impl Write,
 ) -> Result<u8, Failure> {
-    let (preset, tables, name, mints, allow_freeze_authority, oracles) = match command {
+    let (preset, tables, name, mints, allow_freeze_authority, oracles, quorum) = match command {
         NetworkCommand::Init {
             preset,
             tables,
@@ -123,7 +119,16 @@ pub async fn network(
             mints,
             allow_freeze_authority,
             oracles,
-        } => (preset, tables, name, mints, allow_freeze_authority, oracles),
+            quorum,
+        } => (
+            preset,
+            tables,
+            name,
+            mints,
+            allow_freeze_authority,
+            oracles,
+            quorum,
+        ),
         NetworkCommand::Fund {
             network,
             ledger,
@@ -145,6 +150,7 @@ pub async fn network(
             let _ = write!(out, "{text}");
             return Ok(0);
         }
+        other => return crate::network_admin::run(args, other, out).await,
     };
     let preset = match (preset, tables) {
         (Some(name), _) => {
@@ -192,6 +198,10 @@ pub async fn network(
     })
     .await
     .map_err(Failure::from)?;
+    if let Some(quorum) = quorum {
+        let step = admin::init_quorum(&mut cluster, &admin, network.address, quorum).await?;
+        let _ = writeln!(out, "{step}");
+    }
     let _ = writeln!(out, "\nnetwork {} {}", network.name, network.address);
     for ledger in &network.ledgers {
         match ledger.token {
@@ -208,99 +218,6 @@ pub async fn network(
         }
     }
     Ok(0)
-}
-
-pub async fn oracle(
-    args: &ClusterArgs,
-    command: OracleCommand,
-    out: &mut impl Write,
-) -> Result<u8, Failure> {
-    match command {
-        OracleCommand::Attest(attest) => {
-            let signing = signer(args)?;
-            let oracle = signing.pubkey();
-            let (network, wallet, kind) = match &attest {
-                AttestCommand::Provider {
-                    network, wallet, ..
-                } => (network, wallet, "compute"),
-                AttestCommand::Node {
-                    network, wallet, ..
-                } => (network, wallet, "bandwidth"),
-            };
-            let network = address(network, "--network")?;
-            let wallet = parse_wallet(wallet, "--wallet").map_err(Failure::input)?;
-            let mut cluster = connect(args).await?;
-            let view = member::NetworkView::load(&mut cluster, network).await?;
-            // The membership attested is the wallet's in the class the kind is about.
-            let class = view.report_class(kind).ok_or_else(|| {
-                Failure::input(format!(
-                    "--network {network}: the network has no report tables"
-                ))
-            })?;
-            let class_name = view.class_name(class);
-            let account = view.member(&wallet, class);
-            if cluster
-                .account(&account)
-                .await
-                .map_err(Failure::from)?
-                .is_none()
-            {
-                return Err(Failure::input(format!(
-                    "UnknownMember: {wallet} is not a member of network {network} as a {class_name}"
-                )));
-            }
-            let (instruction, what) = match &attest {
-                AttestCommand::Provider { vram_mb, .. } => (
-                    upline_sdk::ix::attest_provider(&oracle, &network, &account, *vram_mb),
-                    format!("provider {wallet}: {vram_mb} MiB VRAM"),
-                ),
-                AttestCommand::Node { device, subnet, .. } => {
-                    let args = AttestNodeArgs {
-                        fingerprint: hash32(device),
-                        subnet: hash32(subnet),
-                    };
-                    (
-                        upline_sdk::ix::attest_node(&oracle, &oracle, &network, &account, args),
-                        format!("node {wallet}: device {device:?}, subnet {subnet:?}"),
-                    )
-                }
-            };
-            cluster
-                .send(&[instruction], &[&signing])
-                .await
-                .map_err(Failure::from)?;
-            let _ = writeln!(out, "attested {what}");
-            Ok(0)
-        }
-        OracleCommand::Submit { file, network } => {
-            let network = address(&network, "--network")?;
-            let shown = file.display().to_string();
-            let text = std::fs::read_to_string(&file)
-                .map_err(|e| Failure::input(format!("{shown}: {e}")))?;
-            let lines = reports::parse(&text, &shown).map_err(|errors| {
-                Failure::input(format!(
-                    "{shown}: {} malformed line(s), nothing sent:\n  {}",
-                    errors.len(),
-                    errors.join("\n  ")
-                ))
-            })?;
-            let oracle = signer(args)?;
-            let mut cluster = connect(args).await?;
-            let mut progress = Progress::on_stderr();
-            let summary = submit(&mut cluster, &oracle, network, &lines, |s| progress.show(s))
-                .await
-                .map_err(Failure::from)?;
-            progress.finish();
-            let _ = write!(out, "{}", render_summary(&shown, &summary));
-            Ok(if !summary.unsent.is_empty() {
-                exit::UNREACHABLE
-            } else if !summary.rejected.is_empty() {
-                exit::REFUSED
-            } else {
-                0
-            })
-        }
-    }
 }
 
 pub async fn member(

@@ -2,12 +2,15 @@
 //! the readable tables, `expect` blocks and the seed demo; the network, oracle and member
 //! commands over any [`upline_sdk::client::Cluster`].
 
+pub mod admin;
 pub mod bench;
 pub mod demo;
 pub mod expect;
+pub mod history;
 pub mod idl;
 pub mod keys;
 pub mod member;
+pub mod offline;
 pub mod output;
 pub mod quiet;
 pub mod report_args;

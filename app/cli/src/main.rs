@@ -9,8 +9,13 @@ use std::process::ExitCode;
 use upline_cli::scenario::Scenario;
 use upline_cli::{demo, exit, expect, simulate, simulate_world, tables, Failure};
 
+mod args;
 mod commands;
 mod explorer;
+mod network_admin;
+mod oracle_commands;
+
+pub use args::{AttestCommand, CoSignerArgs, NetworkCommand, OracleCommand, SubmitArgs};
 
 #[derive(Parser)]
 #[command(
@@ -141,98 +146,6 @@ pub enum ExplorerCommand {
 }
 
 #[derive(Subcommand)]
-pub enum NetworkCommand {
-    /// Create a network with its ledgers, report tables, models and oracles
-    /// (safe to re-run: what exists is kept).
-    Init {
-        /// A built-in preset: cxmpute, clore or aether (migrations/presets/).
-        #[arg(long, conflicts_with = "tables", required_unless_present = "tables")]
-        preset: Option<String>,
-        /// A preset file of your own (the format of migrations/presets/*.json).
-        #[arg(long)]
-        tables: Option<PathBuf>,
-        /// Network name (default: the preset's).
-        #[arg(long)]
-        name: Option<String>,
-        /// Mint of a token ledger, as LEDGER=MINT (default: a new mint, the admin its authority).
-        #[arg(long = "mint", value_name = "LEDGER=MINT")]
-        mints: Vec<String>,
-        /// Accept a --mint that has a freeze authority (USDC, most bridged
-        /// tokens). Its holder can freeze the vault and stop every withdrawal;
-        /// the ledger records it and the explorer shows it.
-        #[arg(long)]
-        allow_freeze_authority: bool,
-        /// Oracle wallet to authorise (repeat for more).
-        #[arg(long = "oracle", value_name = "WALLET")]
-        oracles: Vec<String>,
-    },
-    /// Pay tokens into a ledger's vault from your associated token account.
-    Fund {
-        #[arg(long)]
-        network: String,
-        /// Ledger name.
-        #[arg(long)]
-        ledger: String,
-        /// Whole units, decimal.
-        #[arg(long)]
-        amount: String,
-        /// Mint the amount first (you are the mint's authority, as after `network init` without --mint).
-        #[arg(long)]
-        mint_first: bool,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum OracleCommand {
-    /// Attest a member's device.
-    #[command(subcommand)]
-    Attest(AttestCommand),
-    /// Send the reports of a JSON-lines file (format: README, "Running a network").
-    ///
-    /// One JSON object per line: "kind" (compute, usage, rental, bandwidth) and
-    /// the fields of the DESIGN.md §8 step of that name, wallets as base-58
-    /// addresses (a report is about the wallet's membership in the kind's
-    /// class: provider, user, node), bandwidth with "device" and "subnet", and
-    /// "work_time": when the work happened, RFC 3339 ("2026-01-01T12:00:00Z")
-    /// or unix seconds; omitted, the cluster's clock when the file is sent.
-    Submit {
-        /// The reports file, one JSON object per line.
-        file: PathBuf,
-        #[arg(long)]
-        network: String,
-    },
-}
-
-#[derive(Subcommand)]
-pub enum AttestCommand {
-    /// A compute provider's GPU (Cxmpute): its VRAM sets the provider's tier.
-    Provider {
-        #[arg(long)]
-        network: String,
-        /// The provider's wallet (its membership in the provider class is attested).
-        #[arg(long)]
-        wallet: String,
-        /// VRAM in MiB.
-        #[arg(long)]
-        vram_mb: u32,
-    },
-    /// A bandwidth node's device (Aether): one member per device, a few per subnet.
-    Node {
-        #[arg(long)]
-        network: String,
-        /// The node's wallet (its membership in the node class is attested).
-        #[arg(long)]
-        wallet: String,
-        /// Device fingerprint (hashed before it goes on chain).
-        #[arg(long)]
-        device: String,
-        /// Subnet, e.g. 203.0.113.0/24 (hashed before it goes on chain).
-        #[arg(long)]
-        subnet: String,
-    },
-}
-
-#[derive(Subcommand)]
 pub enum MemberCommand {
     /// Join a network in a class, linked to a referrer if given (a wallet
     /// holds one membership per class).
@@ -353,7 +266,7 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
         Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
         Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
         Command::Network(command) => commands::network(&cluster, command, out).await,
-        Command::Oracle(command) => commands::oracle(&cluster, command, out).await,
+        Command::Oracle(command) => oracle_commands::oracle(&cluster, command, out).await,
         Command::Member(command) => commands::member(&cluster, command, out).await,
         Command::Explorer(command) => explorer::explorer(&cluster, command, out).await,
         Command::Idl => commands::idl(out),

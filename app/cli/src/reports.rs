@@ -228,6 +228,8 @@ pub struct ReportBuilder {
     /// The membership a rental names for each wallet.
     rental_members: HashMap<Pubkey, Pubkey>,
     models: HashMap<String, bool>,
+    /// Whether a device account exists, by fingerprint hash.
+    devices: HashMap<[u8; 32], bool>,
 }
 
 fn wallet(text: &str) -> Pubkey {
@@ -285,6 +287,7 @@ impl ReportBuilder {
             last_ids: HashMap::new(),
             rental_members: HashMap::new(),
             models: HashMap::new(),
+            devices: HashMap::new(),
         })
     }
 
@@ -520,12 +523,25 @@ impl ReportBuilder {
                     .as_ref()
                     .map(|(d, s)| (hash32(d), hash32(s)))
                     .unwrap_or_default();
+                // A device that is not registered (never attested, or
+                // deregistered) is left out: the program names the node unattested.
+                let exists = match self.devices.get(&device) {
+                    Some(known) => *known,
+                    None => {
+                        let found = cluster
+                            .account(&pda::device(&network, &device))
+                            .await?
+                            .is_some();
+                        self.devices.insert(device, found);
+                        found
+                    }
+                };
                 let args = b.args(work_time)?;
                 Ok(ix::report_bandwidth(
                     &oracle,
                     &network,
                     &account,
-                    Some((&device, &subnet)),
+                    exists.then_some((&device, &subnet)),
                     referrer.as_ref(),
                     args,
                 ))

@@ -4,6 +4,11 @@
 //! report already recorded (`StaleReport` for an id the chain holds) counts as
 //! done, any other refusal (a `StaleReport` for a work time earlier than the
 //! member's last among them) is kept with its line and reason, and the rest go on.
+//!
+//! Every report names the same approvers (the oracle and its co-signers), so a
+//! refusal of the approvers themselves (`QuorumNotMet`, `NotOracle`, ...)
+//! refuses every report of the file: it is recorded against each of them and
+//! nothing more is sent.
 
 use crate::reports::{report_id, ReportBuilder, ReportLine, Unusable};
 use anchor_lang::prelude::Pubkey;
@@ -15,9 +20,26 @@ use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use upline::errors::UplineError;
 use upline_sdk::client::{Cluster, TxFailure};
+use upline_sdk::ix;
 
 /// The largest serialized transaction a cluster accepts.
 pub const PACKET_BYTES: u64 = 1232;
+
+/// Refusals of who approved rather than of what was reported: every report of
+/// a submission names the same approvers, so each would be refused the same way.
+pub const APPROVAL_ERRORS: [UplineError; 6] = [
+    UplineError::NetworkPaused,
+    UplineError::NotOracle,
+    UplineError::OracleRegistrationReadOnly,
+    UplineError::CoSignerDidNotSign,
+    UplineError::DuplicateCoSigner,
+    UplineError::QuorumNotMet,
+];
+
+/// Whether `failure` refuses the approvers (see [`APPROVAL_ERRORS`]).
+pub fn refuses_approvers(failure: &TxFailure) -> bool {
+    APPROVAL_ERRORS.iter().any(|e| failure.is(*e))
+}
 
 /// Where a submission stands.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,6 +56,8 @@ pub struct SubmitSummary {
     pub unsent: Vec<(usize, String)>,
     /// Transactions sent.
     pub transactions: usize,
+    /// Why reports were refused without being sent one by one, if they were.
+    pub note: Option<String>,
 }
 
 impl SubmitSummary {
@@ -49,18 +73,18 @@ impl SubmitSummary {
 }
 
 /// A report ready to send: its line, instruction, member account and id.
-struct Queued {
-    line: usize,
-    ix: Instruction,
-    member: Pubkey,
-    id: u64,
+pub struct Queued {
+    pub line: usize,
+    pub ix: Instruction,
+    pub member: Pubkey,
+    pub id: u64,
 }
 
 /// Account for `report`, refused with `failure`. `StaleReport` is either an
 /// id the chain already holds (done: an earlier run or another oracle recorded
 /// it) or a work time earlier than the member's last report's (rejected);
 /// the member's recorded id, read afresh, tells which.
-async fn refused<C: Cluster>(
+pub async fn refused<C: Cluster>(
     cluster: &mut C,
     builder: &mut ReportBuilder,
     summary: &mut SubmitSummary,
@@ -84,27 +108,38 @@ async fn refused<C: Cluster>(
     }
 }
 
-/// Whether `instructions` fit one legacy transaction paid and signed by `payer`.
+/// Whether `instructions` fit one legacy transaction paid by `payer` (with
+/// a signature for each signer they name).
 fn fits(payer: &Pubkey, instructions: &[Instruction]) -> bool {
     let tx = Transaction::new_with_payer(instructions, Some(payer));
     bincode::serialized_size(&tx).is_ok_and(|size| size <= PACKET_BYTES)
 }
 
-/// Send `reports` as `oracle` (which signs and pays). `progress` hears the
-/// summary after every transaction.
-pub async fn submit<C: Cluster>(
+/// A file's reports checked and built, before anything is sent.
+pub struct Prepared {
+    /// What was settled without sending (already recorded, rejected).
+    pub summary: SubmitSummary,
+    /// The reports to send, in file order.
+    pub queue: VecDeque<Queued>,
+    /// What the builder read, for accounting refusals.
+    pub builder: ReportBuilder,
+}
+
+/// Check and build `reports` as `oracle` approves them with `co_signers`
+/// (each instruction names them). Reads the cluster; sends nothing.
+pub async fn prepare<C: Cluster>(
     cluster: &mut C,
-    oracle: &Keypair,
+    oracle: Pubkey,
+    co_signers: &[Pubkey],
     network: Pubkey,
     reports: &[ReportLine],
-    mut progress: impl FnMut(&SubmitSummary),
-) -> Result<SubmitSummary, TxFailure> {
+) -> Result<Prepared, TxFailure> {
     let mut summary = SubmitSummary {
         total: reports.len(),
         ..SubmitSummary::default()
     };
     // The clock is read once here: the work time of reports that give none.
-    let mut builder = ReportBuilder::new(cluster, oracle.pubkey(), network).await?;
+    let mut builder = ReportBuilder::new(cluster, oracle, network).await?;
     let mut queue: VecDeque<Queued> = VecDeque::with_capacity(reports.len());
     // Ids about one membership must rise through the file: a lower id after a
     // higher one would be refused as stale and wrongly counted as done.
@@ -138,9 +173,9 @@ pub async fn submit<C: Cluster>(
             Err(e) => Err(e),
         };
         match built {
-            Ok(ix) => queue.push_back(Queued {
+            Ok(instruction) => queue.push_back(Queued {
                 line: report.line,
-                ix,
+                ix: ix::with_co_signers(instruction, &network, co_signers),
                 member,
                 id,
             }),
@@ -151,23 +186,90 @@ pub async fn submit<C: Cluster>(
             }
         }
     }
+    Ok(Prepared {
+        summary,
+        queue,
+        builder,
+    })
+}
+
+/// The next batch off `queue`: as many reports as fit one transaction paid by `payer`.
+pub fn next_batch(payer: &Pubkey, queue: &mut VecDeque<Queued>) -> Vec<Queued> {
+    let mut batch: Vec<Queued> = Vec::new();
+    while let Some(next) = queue.pop_front() {
+        let mut trial: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
+        trial.push(next.ix.clone());
+        if batch.is_empty() || fits(payer, &trial) {
+            batch.push(next);
+        } else {
+            queue.push_front(next);
+            break;
+        }
+    }
+    batch
+}
+
+/// What to do about a refusal of the approvers.
+fn approval_hint(failure: &TxFailure) -> &'static str {
+    if failure.is(UplineError::QuorumNotMet) {
+        "fewer distinct oracles approved than the network's quorum: add co-signers with --co-signer KEYPAIR, or --sign-only for oracles on other machines"
+    } else if failure.is(UplineError::NotOracle) {
+        "a signer is not a current oracle of this network"
+    } else if failure.is(UplineError::NetworkPaused) {
+        "the network is paused"
+    } else {
+        "the approving oracles were refused"
+    }
+}
+
+/// Refuse `reports` for `failure`, a refusal of the approvers: the first by
+/// the program, the rest because they name the same approvers.
+pub fn refuse_all(
+    summary: &mut SubmitSummary,
+    failure: &TxFailure,
+    reports: impl IntoIterator<Item = usize>,
+) {
+    let name = failure.name();
+    for line in reports {
+        summary.rejected.push((line, name.clone()));
+    }
+    summary.note = Some(format!(
+        "{name}: {}; every report names the same approvers, so no more transactions were sent",
+        approval_hint(failure)
+    ));
+}
+
+/// Send `reports` as `oracle` (which signs and pays) approved with
+/// `co_signers` (which sign every transaction too). `progress` hears the
+/// summary after every transaction.
+pub async fn submit<C: Cluster>(
+    cluster: &mut C,
+    oracle: &Keypair,
+    co_signers: &[Keypair],
+    network: Pubkey,
+    reports: &[ReportLine],
+    mut progress: impl FnMut(&SubmitSummary),
+) -> Result<SubmitSummary, TxFailure> {
+    let co_keys: Vec<Pubkey> = co_signers.iter().map(Signer::pubkey).collect();
+    let Prepared {
+        mut summary,
+        mut queue,
+        mut builder,
+    } = prepare(cluster, oracle.pubkey(), &co_keys, network, reports).await?;
+    let mut signers: Vec<&Keypair> = vec![oracle];
+    signers.extend(co_signers.iter());
     let payer = oracle.pubkey();
     while !queue.is_empty() {
-        let mut batch: Vec<Queued> = Vec::new();
-        while let Some(next) = queue.pop_front() {
-            let mut trial: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
-            trial.push(next.ix.clone());
-            if batch.is_empty() || fits(&payer, &trial) {
-                batch.push(next);
-            } else {
-                queue.push_front(next);
-                break;
-            }
-        }
+        let mut batch = next_batch(&payer, &mut queue);
         let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
         summary.transactions += 1;
-        match cluster.send(&instructions, &[oracle]).await {
+        match cluster.send(&instructions, &signers).await {
             Ok(()) => summary.recorded += batch.len(),
+            Err(failure) if refuses_approvers(&failure) => {
+                let lines = batch.iter().chain(queue.iter()).map(|q| q.line);
+                refuse_all(&mut summary, &failure, lines.collect::<Vec<_>>());
+                queue.clear();
+            }
             Err(TxFailure::Custom { instruction, code }) => {
                 let failed = usize::from(instruction).min(batch.len() - 1);
                 let report = batch.remove(failed);
@@ -195,7 +297,7 @@ pub async fn submit<C: Cluster>(
                 if let Some(single) = queue.pop_front() {
                     summary.transactions += 1;
                     match cluster
-                        .send(std::slice::from_ref(&single.ix), &[oracle])
+                        .send(std::slice::from_ref(&single.ix), &signers)
                         .await
                     {
                         Ok(()) => summary.recorded += 1,
@@ -278,6 +380,9 @@ pub fn render_summary(file: &str, s: &SubmitSummary) -> String {
     );
     for (line, reason) in &s.rejected {
         out += &format!("    line {line}: {reason}\n");
+    }
+    if let Some(note) = &s.note {
+        out += &format!("    {note}\n");
     }
     if !s.unsent.is_empty() {
         out += &format!("  not sent          {:>8}\n", s.unsent.len());

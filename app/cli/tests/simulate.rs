@@ -403,6 +403,32 @@ fn bench_reports_sizes_locks_and_capacity() {
         c["v0_with_members_in_lookup_table"]["separate_uplines"].as_u64(),
         Some(18)
     );
+    // The oracle quorum: each co-signer adds its signature, its key and its
+    // registration once per transaction (128 bytes) and two account indices
+    // per report; every batch measured landed with its co-signers.
+    let quorum = r["quorum"].as_array().expect("quorum rows");
+    let column = |path: &[&str]| -> Vec<u64> {
+        quorum
+            .iter()
+            .map(|row| {
+                path.iter()
+                    .fold(row, |v, k| &v[*k])
+                    .as_u64()
+                    .expect(path[0])
+            })
+            .collect()
+    };
+    assert_eq!(column(&["quorum"]), [1, 2, 3]);
+    assert_eq!(column(&["one_report_bytes"]), [505, 635, 765]);
+    assert_eq!(column(&["legacy", "separate_uplines"]), [5, 4, 3]);
+    assert_eq!(
+        column(&["v0_with_members_in_lookup_table", "separate_uplines"]),
+        [18, 16, 14]
+    );
+    for row in quorum {
+        assert_eq!(row["landed"], true, "{row}");
+        assert!(row["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
+    }
     let g = &r["throughput"]["generated_network"];
     assert_eq!(
         (g["members"].as_u64(), g["transactions"].as_u64()),

@@ -34,5 +34,9 @@ pub fn subject(event: &UplineEvent) -> (Pubkey, Option<Pubkey>) {
         E::UsageReported(e) => (e.network, Some(e.user)),
         E::RentalReported(e) => (e.network, Some(e.renter)),
         E::BandwidthReported(e) => (e.network, Some(e.node)),
+        E::OracleQuorumSet(e) => (e.network, None),
+        E::OracleCapSet(e) => (e.network, None),
+        E::MemberFrozenSet(e) => (e.network, Some(e.member)),
+        E::DeviceDeregistered(e) => (e.network, Some(e.member)),
     }
 }

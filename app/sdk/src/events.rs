@@ -67,6 +67,10 @@ upline_events!(
     UsageReported,
     RentalReported,
     BandwidthReported,
+    OracleQuorumSet,
+    OracleCapSet,
+    MemberFrozenSet,
+    DeviceDeregistered,
 );
 
 /// Decode the data of one inner instruction of the program, if it is an event.

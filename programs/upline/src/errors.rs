@@ -118,6 +118,22 @@ upline_errors! {
     ReportInFuture,
     #[msg("the report's work time is older than the network's maximum report age")]
     ReportTooOld,
+    #[msg("fewer distinct registered oracles approved this than the network's quorum")]
+    QuorumNotMet,
+    #[msg("the same oracle is named twice among the approvers")]
+    DuplicateCoSigner,
+    #[msg("a co-signing oracle's key did not sign the transaction")]
+    CoSignerDidNotSign,
+    #[msg("the quorum must be at least 1 and at most the number of oracles the network has")]
+    QuorumUnreachable,
+    #[msg("an approving oracle's registration must be writable: it counts what the oracle approves")]
+    OracleRegistrationReadOnly,
+    #[msg("this would take an approving oracle past its credit cap for the window")]
+    OracleCapExceeded,
+    #[msg("a credit cap needs a window of at least one second")]
+    InvalidCap,
+    #[msg("the member is frozen: it earns, links and withdraws nothing until unfrozen")]
+    MemberFrozen,
 }
 
 /// Turn a math failure into a program error, logging the caller's location

@@ -152,6 +152,8 @@ pub struct DirectBonusCredited {
     pub class: u8,
     pub tables_version: u32,
     pub amount: Wad,
+    /// The referrer is frozen: the bonus was withheld, credited to nobody.
+    pub withheld: bool,
     pub at: i64,
 }
 
@@ -227,6 +229,8 @@ pub struct Commission {
     pub rate: crate::math::Ppm,
     /// `floor(amount × rate)`.
     pub amount: Wad,
+    /// The member is frozen: the amount was withheld, credited to nobody.
+    pub withheld: bool,
 }
 
 #[event]
@@ -285,6 +289,8 @@ impl ModelSet {
 pub struct ProviderAttested {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub member: Pubkey,
     pub wallet: Pubkey,
     pub vram_mb: u32,
@@ -298,6 +304,8 @@ pub struct ProviderAttested {
 pub struct NodeAttested {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub member: Pubkey,
     pub wallet: Pubkey,
     pub fingerprint: [u8; 32],
@@ -312,6 +320,8 @@ pub struct NodeAttested {
 pub struct ComputeReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub id: u64,
     /// The provider's member account.
     pub provider: Pubkey,
@@ -338,6 +348,8 @@ pub struct ComputeReported {
 pub struct UsageReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub id: u64,
     /// The user's member account.
     pub user: Pubkey,
@@ -357,6 +369,8 @@ pub struct UsageReported {
 pub struct RentalReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub id: u64,
     /// The renter's and the host's member accounts.
     pub renter: Pubkey,
@@ -382,6 +396,8 @@ pub struct RentalReported {
 pub struct BandwidthReported {
     pub network: Pubkey,
     pub oracle: Pubkey,
+    /// The other oracles that approved it (the quorum, DESIGN.md §5).
+    pub co_signers: Vec<Pubkey>,
     pub id: u64,
     /// The node's member account.
     pub node: Pubkey,
@@ -405,5 +421,50 @@ pub struct BandwidthReported {
     pub referral: Option<Commission>,
     /// When the work happened (unix time); `at` is when the report landed.
     pub work_time: i64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleQuorumSet {
+    pub network: Pubkey,
+    pub quorum: u8,
+    /// Registered oracles when it was set.
+    pub oracles: u16,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OracleCapSet {
+    pub network: Pubkey,
+    pub oracle: Pubkey,
+    pub ledger_index: u8,
+    /// Zero removes the cap.
+    pub limit: Wad,
+    pub window_seconds: i64,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberFrozenSet {
+    pub network: Pubkey,
+    pub member: Pubkey,
+    pub wallet: Pubkey,
+    pub frozen: bool,
+    pub at: i64,
+}
+
+#[event]
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeviceDeregistered {
+    pub network: Pubkey,
+    pub member: Pubkey,
+    pub wallet: Pubkey,
+    pub fingerprint: [u8; 32],
+    pub subnet: [u8; 32],
+    /// Nodes left in the subnet.
+    pub subnet_nodes: u32,
     pub at: i64,
 }

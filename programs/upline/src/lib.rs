@@ -130,6 +130,28 @@ pub mod upline {
         RemoveOracle::remove_oracle(ctx)
     }
 
+    /// How many distinct oracles must approve each report and attestation (admin).
+    #[access_control(ctx.accounts.validate(quorum))]
+    pub fn set_oracle_quorum(ctx: Context<SetOracleQuorum>, quorum: u8) -> Result<()> {
+        SetOracleQuorum::set_oracle_quorum(ctx, quorum)
+    }
+
+    /// Cap what one oracle's approved reports may credit on a ledger per window (admin).
+    #[access_control(ctx.accounts.validate(&args))]
+    pub fn set_oracle_cap(ctx: Context<SetOracleCap>, args: OracleCapArgs) -> Result<()> {
+        SetOracleCap::set_oracle_cap(ctx, args)
+    }
+
+    /// Freeze or unfreeze a member (admin fraud response).
+    pub fn set_member_frozen(ctx: Context<SetMemberFrozen>, frozen: bool) -> Result<()> {
+        SetMemberFrozen::set_member_frozen(ctx, frozen)
+    }
+
+    /// Remove a node's attested device; the node can be attested again (admin).
+    pub fn deregister_device(ctx: Context<DeregisterDevice>) -> Result<()> {
+        DeregisterDevice::deregister_device(ctx)
+    }
+
     /// Replace the report kinds' tables from now on (admin).
     #[access_control(ctx.accounts.validate(&data))]
     pub fn set_reward_tables(ctx: Context<SetRewardTables>, data: RewardTablesData) -> Result<()> {
@@ -149,19 +171,25 @@ pub mod upline {
     }
 
     /// Attest a provider's VRAM, which sets its compute tier (oracle).
-    #[access_control(ctx.accounts.validate())]
-    pub fn attest_provider(ctx: Context<AttestProvider>, vram_mb: u32) -> Result<()> {
+    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
+    pub fn attest_provider<'info>(
+        ctx: Context<'info, AttestProvider<'info>>,
+        vram_mb: u32,
+    ) -> Result<()> {
         AttestProvider::attest_provider(ctx, vram_mb)
     }
 
     /// Register a node's device fingerprint and subnet (oracle).
-    #[access_control(ctx.accounts.validate())]
-    pub fn attest_node(ctx: Context<AttestNode>, args: AttestNodeArgs) -> Result<()> {
+    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
+    pub fn attest_node<'info>(
+        ctx: Context<'info, AttestNode<'info>>,
+        args: AttestNodeArgs,
+    ) -> Result<()> {
         AttestNode::attest_node(ctx, args)
     }
 
     /// Record a compute report and pay the provider and its upline (oracle).
-    #[access_control(ctx.accounts.validate())]
+    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
     pub fn report_compute<'info>(
         ctx: Context<'info, ReportCompute<'info>>,
         args: ComputeReportArgs,
@@ -170,7 +198,7 @@ pub mod upline {
     }
 
     /// Record a usage report and pay the user and its upline in points (oracle).
-    #[access_control(ctx.accounts.validate())]
+    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
     pub fn report_usage<'info>(
         ctx: Context<'info, ReportUsage<'info>>,
         args: UsageReportArgs,
@@ -179,7 +207,7 @@ pub mod upline {
     }
 
     /// Record a rental and pay both sides' referrers (oracle).
-    #[access_control(ctx.accounts.validate(&args))]
+    #[access_control(ctx.accounts.validate(&args, ctx.remaining_accounts))]
     pub fn report_rental<'info>(
         ctx: Context<'info, ReportRental<'info>>,
         args: RentalReportArgs,
@@ -188,7 +216,7 @@ pub mod upline {
     }
 
     /// Record a bandwidth report and pay the node and its referrer (oracle).
-    #[access_control(ctx.accounts.validate(&args))]
+    #[access_control(ctx.accounts.validate(&args, ctx.remaining_accounts))]
     pub fn report_bandwidth<'info>(
         ctx: Context<'info, ReportBandwidth<'info>>,
         args: BandwidthReportArgs,

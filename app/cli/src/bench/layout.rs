@@ -36,12 +36,12 @@ fn wire(message: VersionedMessage) -> usize {
     bincode::serialize(&tx).map_or(usize::MAX, |b| b.len())
 }
 
-fn legacy_bytes(instructions: &[Instruction], payer: &Pubkey) -> usize {
+pub(super) fn legacy_bytes(instructions: &[Instruction], payer: &Pubkey) -> usize {
     let tx = Transaction::new_with_payer(instructions, Some(payer));
     wire(VersionedMessage::Legacy(tx.message))
 }
 
-fn v0_bytes(
+pub(super) fn v0_bytes(
     instructions: &[Instruction],
     payer: &Pubkey,
     table: &AddressLookupTableAccount,
@@ -100,7 +100,7 @@ async fn member(
 
 /// A member at the bottom of a fresh three-level upline: (bottom, [l1, l2,
 /// l3]), member accounts.
-async fn chain_of_four(
+pub(super) async fn chain_of_four(
     chain: &mut Chain,
     net: &SandboxNetwork,
     class: u8,
@@ -114,13 +114,16 @@ async fn chain_of_four(
     Ok((bottom, above))
 }
 
-fn class(preset: &Preset, name: &str) -> Result<u8, String> {
+pub(super) fn class(preset: &Preset, name: &str) -> Result<u8, String> {
     preset
         .class_index(name)
         .ok_or_else(|| format!("the {} preset has no class {name}", preset.name))
 }
 
-async fn network(chain: &mut Chain, name: &str) -> Result<(Preset, SandboxNetwork), String> {
+pub(super) async fn network(
+    chain: &mut Chain,
+    name: &str,
+) -> Result<(Preset, SandboxNetwork), String> {
     let preset = Preset::builtin(name).map_err(|e| e.to_string())?;
     let net = SandboxNetwork::from_preset(chain, &preset)
         .await
@@ -132,7 +135,7 @@ async fn network(chain: &mut Chain, name: &str) -> Result<(Preset, SandboxNetwor
 /// matters; a work time is 8 bytes whatever its value).
 const WORK_TIME: i64 = upline_sdk::sandbox::START;
 
-fn compute_args(id: u64) -> ComputeReportArgs {
+pub(super) fn compute_args(id: u64) -> ComputeReportArgs {
     ComputeReportArgs {
         id,
         work_time: WORK_TIME,
@@ -166,8 +169,10 @@ fn report_row(kind: &str, ix: &Instruction, payer: &Pubkey, network_wide: &[Pubk
 }
 
 /// Accounts every report of `net` shares: the network, its tables, ledgers,
-/// vaults, the oracle, the event authority, the program, the models.
-fn network_wide(net: &SandboxNetwork, models: &[[u8; 32]]) -> Vec<Pubkey> {
+/// vaults, the oracle's registration, the event authority, the program, the
+/// models. Of these a report writes only the approving oracles' own
+/// registrations (their credit caps): see [`written_by_every_report`].
+pub(super) fn network_wide(net: &SandboxNetwork, models: &[[u8; 32]]) -> Vec<Pubkey> {
     let mut keys = vec![
         net.key,
         pda::reward_tables(&net.key),
@@ -181,6 +186,18 @@ fn network_wide(net: &SandboxNetwork, models: &[[u8; 32]]) -> Vec<Pubkey> {
     }
     keys.extend(models.iter().map(|m| pda::model(&net.key, m)));
     keys
+}
+
+/// The accounts of `shared` no report may write: all but the oracle
+/// registrations, which each approving oracle's report writes (its own, not
+/// the network's: oracles do not contend with each other).
+fn written_by_every_report(shared: &[Pubkey], net: &SandboxNetwork) -> Vec<Pubkey> {
+    let registration = pda::oracle(&net.key, &net.oracle.pubkey());
+    shared
+        .iter()
+        .copied()
+        .filter(|k| *k != registration)
+        .collect()
 }
 
 /// Report sizes, write locks and batch capacity.
@@ -204,7 +221,7 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
         "compute, full 3-level upline",
         &compute,
         &oracle,
-        &shared,
+        &written_by_every_report(&shared, &cx),
     ));
     let (u, above_u) = chain_of_four(chain, &cx, user).await?;
     let usage = ix::report_usage(
@@ -223,7 +240,7 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
         "usage, full 3-level upline",
         &usage,
         &oracle,
-        &shared,
+        &written_by_every_report(&shared, &cx),
     ));
 
     let (cl_preset, cl) = network(chain, "clore").await?;
@@ -252,7 +269,7 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
         "rental, both referrers",
         &rental,
         &cl.oracle.pubkey(),
-        &network_wide(&cl, &[]),
+        &written_by_every_report(&network_wide(&cl, &[]), &cl),
     ));
 
     let (ae_preset, ae) = network(chain, "aether").await?;
@@ -283,7 +300,7 @@ pub async fn reports(chain: &mut Chain) -> Result<(Vec<Value>, Value), String> {
         "bandwidth, with referrer",
         &bandwidth,
         &ae.oracle.pubkey(),
-        &ae_shared,
+        &written_by_every_report(&ae_shared, &ae),
     ));
 
     // Batches: compute reports about different providers, each under its own

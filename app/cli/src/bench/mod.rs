@@ -3,6 +3,7 @@
 //! a test: nothing here passes or fails but the goals it reports against.
 
 mod layout;
+mod quorum;
 mod speed;
 
 use serde_json::{json, Value};
@@ -42,6 +43,8 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let accounts = layout::accounts(&mut chain).await?;
     progress("report transactions");
     let (reports, capacity) = layout::reports(&mut chain).await?;
+    progress("oracle quorum");
+    let quorum = quorum::quorum(&mut chain).await?;
     progress("baseline: SPL Token transfers");
     let baseline = speed::spl_baseline(options.transfers).await?;
     let provider_example = if options.provider_example {
@@ -86,7 +89,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
             "none",
             json!(shared.len()),
             shared.is_empty(),
-            "every report writes only the members it credits",
+            "every report writes only the members it credits and its approving oracles' own registrations (their caps)",
         ),
         goal(
             "compute reports with full uplines per legacy transaction",
@@ -118,6 +121,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         "accounts": accounts,
         "reports": reports,
         "capacity": capacity,
+        "quorum": quorum,
         "throughput": {
             "baseline_seconds_per_spl_transfer": baseline,
             "provider_example": provider_example,
@@ -171,6 +175,7 @@ pub fn render(result: &Value) -> String {
         text(&c["v0_with_members_in_lookup_table"]["separate_uplines"]),
         text(&c["v0_with_members_in_lookup_table"]["bytes"]),
     );
+    out += &quorum::render(result["quorum"].as_array().map_or(&[], Vec::as_slice));
     let t = &result["throughput"];
     out += &format!(
         "\nthroughput on the sandbox (baseline: {:.3} ms per SPL Token transfer transaction)\n",

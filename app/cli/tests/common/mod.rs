@@ -158,6 +158,25 @@ impl Sandbox {
         self.ok("oracle", &args)
     }
 
+    /// `oracle submit FILE --network NETWORK EXTRA...` as `key`.
+    pub fn submit(&self, key: &str, file: &str, network: &str, extra: &[&str]) -> Output {
+        let mut args = vec!["oracle", "submit", file, "--network", network];
+        args.extend(extra);
+        self.run(key, &args)
+    }
+
+    /// `explorer index` into a fresh index, then `explorer audit --json`: the verdict.
+    pub fn audit(&self, name: &str) -> Value {
+        let db = self.dir.join(format!("{name}.sqlite"));
+        let db = db.to_str().expect("utf-8 path");
+        self.ok("admin", &["explorer", "index", "--db", db]);
+        let out = self.run("admin", &["explorer", "audit", "--db", db, "--json"]);
+        let verdict: Value = serde_json::from_slice(&out.stdout).expect("JSON verdict");
+        assert_eq!(code(&out), 0, "{verdict}{}", stderr(&out));
+        assert_eq!(verdict["verdict"], "pass", "{verdict}");
+        verdict
+    }
+
     /// `member stats --json` of a wallet that holds one membership: that membership's stats.
     pub fn stats(&self, network: &str, wallet: &str) -> Value {
         let all = self.all_stats(network, wallet);
@@ -193,6 +212,10 @@ impl Drop for Sandbox {
 
 pub fn code(out: &Output) -> i32 {
     out.status.code().unwrap_or(-1)
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 pub fn stderr(out: &Output) -> String {

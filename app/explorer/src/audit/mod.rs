@@ -26,10 +26,11 @@ pub enum Check {
     Balances,
     Vault,
     Downline,
+    Oracles,
 }
 
 impl Check {
-    pub const ALL: [Check; 9] = [
+    pub const ALL: [Check; 10] = [
         Check::Rewards,
         Check::Commissions,
         Check::Bonus,
@@ -39,6 +40,7 @@ impl Check {
         Check::Balances,
         Check::Vault,
         Check::Downline,
+        Check::Oracles,
     ];
 
     /// The check as the verdict lists it.
@@ -53,6 +55,9 @@ impl Check {
             Check::Balances => "per member and ledger: credits in events = balance + withdrawn",
             Check::Vault => "per ledger: vault = funded - withdrawn, as the events add up",
             Check::Downline => "downline counts = a recount of the links",
+            Check::Oracles => {
+                "each report and attestation approved by the quorum of registered oracles, within their caps"
+            }
         }
     }
 
@@ -67,6 +72,7 @@ impl Check {
             Check::Balances => "balances",
             Check::Vault => "vault",
             Check::Downline => "downline",
+            Check::Oracles => "oracles",
         }
     }
 }

@@ -13,7 +13,7 @@ pub struct AddOracle<'info> {
     pub admin: Signer<'info>,
     #[account(mut)]
     pub payer: Signer<'info>,
-    #[account(has_one = admin @ UplineError::NotAdmin)]
+    #[account(mut, has_one = admin @ UplineError::NotAdmin)]
     pub network: Box<Account<'info, Network>>,
     #[account(
         init,
@@ -35,7 +35,14 @@ impl AddOracle<'_> {
             network: ctx.accounts.network.key(),
             authority,
             added_at: now,
+            caps: Default::default(),
         });
+        let network = &mut ctx.accounts.network;
+        network.oracle_count = network
+            .oracle_count
+            .checked_add(1)
+            .ok_or(UplineError::MathOverflow)?;
+        network.invariant()?;
         emit_cpi!(OracleAdded {
             network: oracle.network,
             oracle: authority,
@@ -51,7 +58,7 @@ pub struct RemoveOracle<'info> {
     /// Receives the oracle account's rent.
     #[account(mut)]
     pub admin: Signer<'info>,
-    #[account(has_one = admin @ UplineError::NotAdmin)]
+    #[account(mut, has_one = admin @ UplineError::NotAdmin)]
     pub network: Box<Account<'info, Network>>,
     /// Closed: a removed oracle's reports then fail with `NotOracle`.
     #[account(mut, close = admin, has_one = network @ UplineError::NotOracle)]
@@ -59,7 +66,15 @@ pub struct RemoveOracle<'info> {
 }
 
 impl RemoveOracle<'_> {
+    /// A removal that would leave fewer oracles than a quorum above 1 is
+    /// refused (`QuorumUnreachable`): lower the quorum first.
     pub fn remove_oracle(ctx: Context<RemoveOracle>) -> Result<()> {
+        let network = &mut ctx.accounts.network;
+        network.oracle_count = network
+            .oracle_count
+            .checked_sub(1)
+            .ok_or(UplineError::MathOverflow)?;
+        network.invariant()?;
         emit_cpi!(OracleRemoved {
             network: ctx.accounts.network.key(),
             oracle: ctx.accounts.oracle.authority,

@@ -18,9 +18,9 @@ pub struct AttestProvider<'info> {
     pub member: UncheckedAccount<'info>,
 }
 
-impl AttestProvider<'_> {
-    pub fn validate(&self) -> Result<()> {
-        self.oracle.validate()?;
+impl<'info> AttestProvider<'info> {
+    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         let compute = &self.oracle.reward_tables.data.compute;
         require!(compute.enabled, UplineError::ReportKindDisabled);
         load_earner(
@@ -33,7 +33,7 @@ impl AttestProvider<'_> {
 
     /// Sets the provider's compute tier from its VRAM (MiB). A provider that
     /// upgrades its hardware is attested again and moves to the new tier.
-    pub fn attest_provider(ctx: Context<AttestProvider>, vram_mb: u32) -> Result<()> {
+    pub fn attest_provider(ctx: Context<'info, AttestProvider<'info>>, vram_mb: u32) -> Result<()> {
         let data = &ctx.accounts.oracle.reward_tables.data;
         let tier = data.compute_tier(vram_mb);
         let network = ctx.accounts.oracle.network.key();
@@ -48,6 +48,11 @@ impl AttestProvider<'_> {
         emit_cpi!(ProviderAttested {
             network,
             oracle: ctx.accounts.oracle.oracle_authority.key(),
+            co_signers: ctx
+                .accounts
+                .oracle
+                .approvals(ctx.remaining_accounts)?
+                .co_signers(),
             member: ctx.accounts.member.key(),
             wallet: provider.member.wallet,
             vram_mb,
@@ -86,9 +91,9 @@ pub struct AttestNode<'info> {
     pub system_program: Program<'info, System>,
 }
 
-impl AttestNode<'_> {
-    pub fn validate(&self) -> Result<()> {
-        self.oracle.validate()?;
+impl<'info> AttestNode<'info> {
+    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         let bandwidth = &self.oracle.reward_tables.data.bandwidth;
         require!(bandwidth.enabled, UplineError::ReportKindDisabled);
         let node = load_earner(
@@ -104,7 +109,7 @@ impl AttestNode<'_> {
         Ok(())
     }
 
-    pub fn attest_node(ctx: Context<AttestNode>, args: AttestNodeArgs) -> Result<()> {
+    pub fn attest_node(ctx: Context<'info, AttestNode<'info>>, args: AttestNodeArgs) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &ctx.accounts;
         let network = accounts.oracle.network.key();
@@ -166,6 +171,11 @@ impl AttestNode<'_> {
         emit_cpi!(NodeAttested {
             network,
             oracle: ctx.accounts.oracle.oracle_authority.key(),
+            co_signers: ctx
+                .accounts
+                .oracle
+                .approvals(ctx.remaining_accounts)?
+                .co_signers(),
             member: ctx.accounts.member.key(),
             wallet: node.member.wallet,
             fingerprint: args.fingerprint,

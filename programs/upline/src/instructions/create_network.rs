@@ -71,6 +71,8 @@ impl CreateNetwork<'_> {
             tables_version: 1,
             tables: args.tables,
             promotion: PromotionWindow::default(),
+            oracle_count: 0,
+            oracle_quorum: 1,
         });
         network.invariant()?;
         let tables = &mut ctx.accounts.reward_tables;

@@ -56,3 +56,15 @@ pub fn create_pda<'info>(
         &crate::ID,
     )
 }
+
+/// Close a program account checked by hand: its rent to `to`, its data gone,
+/// owned by the system program again (what Anchor's `close` does). `to` is a
+/// signer, never the PDA itself, so no rent is burnt.
+pub fn close_pda(account: &AccountInfo, to: &AccountInfo) -> Result<()> {
+    let rent = account.lamports();
+    to.add_lamports(rent)?;
+    account.sub_lamports(rent)?;
+    account.assign(&system_program::ID);
+    account.resize(0)?;
+    Ok(())
+}

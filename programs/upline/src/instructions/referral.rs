@@ -84,6 +84,8 @@ impl<'a, 'info> Upline<'a, 'info> {
     ) -> Result<Self> {
         let first = LoadedMember::load(referrer, network, UplineError::UnknownReferrer)?;
         require_keys_neq!(first.member.wallet, *wallet, UplineError::SelfReferral);
+        // A frozen member cannot be linked to.
+        first.member.require_not_frozen()?;
         let next = first.member.referrer;
         let mut upline = Upline {
             levels: vec![first],
@@ -169,12 +171,16 @@ pub fn pay_direct_bonus(
         network.has_ledger(table.direct_bonus_ledger),
         UplineError::UnknownLedger
     );
-    referrer.credit(
-        table.direct_bonus_ledger,
-        CreditSource::Bonus,
-        table.direct_bonus,
-        time,
-    )?;
+    // A frozen referrer's bonus (owed since before the freeze) is withheld.
+    let withheld = referrer.is_frozen();
+    if !withheld {
+        referrer.credit(
+            table.direct_bonus_ledger,
+            CreditSource::Bonus,
+            table.direct_bonus,
+            time,
+        )?;
+    }
     Ok(DirectBonusCredited {
         network: *network_key,
         ledger_index: table.direct_bonus_ledger,
@@ -183,6 +189,7 @@ pub fn pay_direct_bonus(
         class: referrer.class,
         tables_version: network.tables_version,
         amount: table.direct_bonus,
+        withheld,
         at: time,
     })
 }

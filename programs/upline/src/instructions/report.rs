@@ -13,37 +13,131 @@ use crate::state::{
 };
 use anchor_lang::prelude::*;
 
-/// The accounts every report and attestation starts with. None is written.
+/// The accounts every report and attestation starts with. Only the oracle's
+/// registration is written (it counts what the oracle approves against its caps).
 #[derive(Accounts)]
 pub struct OracleContext<'info> {
     /// The oracle's signing key.
     pub oracle_authority: Signer<'info>,
-    /// CHECK: the oracle's registration, checked by `validate` so that a
+    /// CHECK: the oracle's registration, checked by `approvals` so that a
     /// non-oracle or a removed one fails with `NotOracle`.
+    #[account(mut)]
     pub oracle: UncheckedAccount<'info>,
     pub network: Box<Account<'info, Network>>,
     #[account(has_one = network @ UplineError::InvalidTables)]
     pub reward_tables: Box<Account<'info, RewardTables>>,
 }
 
-impl OracleContext<'_> {
-    /// The signer is a registered oracle of this network and the network is active.
-    pub fn validate(&self) -> Result<()> {
-        self.network.require_active()?;
-        let info = self.oracle.to_account_info();
-        require!(info.owner == &crate::ID, UplineError::NotOracle);
-        let oracle = {
-            let data = info.try_borrow_data()?;
-            Oracle::try_deserialize(&mut &data[..]).map_err(|_| error!(UplineError::NotOracle))?
-        };
-        require_keys_eq!(oracle.network, self.network.key(), UplineError::NotOracle);
-        require_keys_eq!(
-            oracle.authority,
-            self.oracle_authority.key(),
-            UplineError::NotOracle
-        );
+/// Read `info` as the registration of oracle key `authority` in `network`.
+fn load_oracle(info: &AccountInfo, network: &Pubkey, authority: &Pubkey) -> Result<Oracle> {
+    require!(info.owner == &crate::ID, UplineError::NotOracle);
+    let oracle = {
+        let data = info.try_borrow_data()?;
+        Oracle::try_deserialize(&mut &data[..]).map_err(|_| error!(UplineError::NotOracle))?
+    };
+    require_keys_eq!(oracle.network, *network, UplineError::NotOracle);
+    require_keys_eq!(oracle.authority, *authority, UplineError::NotOracle);
+    require!(info.is_writable, UplineError::OracleRegistrationReadOnly);
+    Ok(oracle)
+}
+
+/// The oracles that approved one report or attestation: the context's
+/// signer, then each co-signer. Co-signers are transaction signers, passed
+/// as (key, registration) pairs after the instruction's own accounts, so a
+/// batch of reports pays for each co-signature once (README: quorum).
+pub struct Approvals<'a, 'info> {
+    oracles: Vec<(&'a AccountInfo<'info>, Oracle)>,
+}
+
+impl<'a, 'info> Approvals<'a, 'info> {
+    /// The co-signers' keys, for the event.
+    pub fn co_signers(&self) -> Vec<Pubkey> {
+        self.oracles
+            .iter()
+            .skip(1)
+            .map(|(_, o)| o.authority)
+            .collect()
+    }
+
+    /// Count what a report credits, per ledger, against every approving
+    /// oracle's cap at `now`, and write the registrations back.
+    pub fn charge(&mut self, credits: &[(u8, Wad)], now: i64) -> Result<()> {
+        for (info, oracle) in self.oracles.iter_mut() {
+            let mut charged = false;
+            for (ledger, amount) in credits {
+                if let Some(cap) = oracle.caps.get_mut(usize::from(*ledger)) {
+                    charged |= cap.limit != Wad::ZERO;
+                    cap.charge(*amount, now)?;
+                }
+            }
+            // Only a capped oracle's counters change; skip the write otherwise.
+            if !charged {
+                continue;
+            }
+            let mut data = info.try_borrow_mut_data()?;
+            let mut writer: &mut [u8] = &mut data;
+            oracle.try_serialize(&mut writer)?;
+        }
         Ok(())
     }
+}
+
+impl<'info> OracleContext<'info> {
+    /// The network is active, the signer is a registered oracle of it and,
+    /// with the co-signers in `co_signers`, at least the quorum of distinct
+    /// registered oracles approved.
+    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
+        self.approvals(co_signers).map(|_| ())
+    }
+
+    /// Who approved, checked: `NotOracle` for a key or registration that is
+    /// not a current oracle of this network (a removed one included),
+    /// `CoSignerDidNotSign`, `DuplicateCoSigner`, then `QuorumNotMet`.
+    pub fn approvals<'a>(
+        &'a self,
+        co_signers: &'a [AccountInfo<'info>],
+    ) -> Result<Approvals<'a, 'info>> {
+        self.network.require_active()?;
+        let network = self.network.key();
+        let primary = load_oracle(&self.oracle, &network, self.oracle_authority.key)?;
+        let mut oracles = vec![(self.oracle.as_ref(), primary)];
+        let pairs = co_signers.chunks_exact(2);
+        // A lone trailing account is no (key, registration) pair.
+        require!(pairs.remainder().is_empty(), UplineError::NotOracle);
+        for pair in pairs {
+            let (key, registration) = (&pair[0], &pair[1]);
+            require!(key.is_signer, UplineError::CoSignerDidNotSign);
+            let duplicate = oracles.iter().any(|(_, o)| o.authority == *key.key);
+            require!(!duplicate, UplineError::DuplicateCoSigner);
+            let oracle = load_oracle(registration, &network, key.key)?;
+            oracles.push((registration, oracle));
+        }
+        require!(
+            oracles.len() >= usize::from(self.network.oracle_quorum),
+            UplineError::QuorumNotMet
+        );
+        Ok(Approvals { oracles })
+    }
+}
+
+/// What a report credits, per ledger: the earner's reward, the commissions
+/// paid (not withheld) and a bonus it triggered, for the oracles' caps.
+pub fn credits_of(
+    ledger: u8,
+    reward: Wad,
+    commissions: &[Commission],
+    bonus: Option<&DirectBonusCredited>,
+) -> Result<Vec<(u8, Wad)>> {
+    let paid = commissions
+        .iter()
+        .filter(|c| !c.withheld)
+        .try_fold(reward, |sum, c| sum.checked_add(c.amount))
+        .or_math_error()?;
+    let mut out = vec![(ledger, paid)];
+    if let Some(bonus) = bonus.filter(|b| !b.withheld) {
+        out.push((bonus.ledger_index, bonus.amount));
+    }
+    Ok(out)
 }
 
 /// Levels 1-3 of a report's earner, as its class's schedule pays them (the
@@ -95,6 +189,17 @@ pub struct ReportStamp {
     pub now: i64,
 }
 
+/// The member a report is about: [`load_earner`], and not frozen (`MemberFrozen`).
+pub fn load_reported<'a, 'info>(
+    account: &'a AccountInfo<'info>,
+    network_key: &Pubkey,
+    class: u8,
+) -> Result<LoadedMember<'a, 'info>> {
+    let earner = load_earner(account, network_key, class)?;
+    earner.member.require_not_frozen()?;
+    Ok(earner)
+}
+
 /// Refuse a report about `member` that is replayed or out of time, in DESIGN.md
 /// §8's order (StaleReport by id, ReportInFuture, ReportTooOld, StaleReport by
 /// work time), then record its id and work time: a retried or replayed report
@@ -143,12 +248,17 @@ pub fn pay_commissions(
         let level_number = depth + 1;
         let source = CreditSource::of_level(level_number).ok_or(UplineError::UplineMismatch)?;
         let value = commission(amount, *rate).or_math_error()?;
-        level.member.credit(ledger, source, value, time)?;
+        // A frozen member's commission is withheld: evented, paid to nobody.
+        let withheld = level.member.is_frozen();
+        if !withheld {
+            level.member.credit(ledger, source, value, time)?;
+        }
         paid.push(Commission {
             member: *level.info.key,
             level: level_number as u8,
             rate: *rate,
             amount: value,
+            withheld,
         });
     }
     Ok(paid)

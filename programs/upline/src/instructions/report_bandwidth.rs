@@ -48,16 +48,12 @@ pub struct ReportBandwidth<'info> {
     /// CHECK: the node's member account, loaded and checked by the handler.
     #[account(mut)]
     pub node: UncheckedAccount<'info>,
-    /// The node's attested device (omitted for a node without one, which is
-    /// then refused by name).
-    #[account(
-        constraint = device.network == oracle.network.key() @ UplineError::UnattestedNode,
-        constraint = device.member == node.key() @ UplineError::UnattestedNode,
-    )]
-    pub device: Option<Box<Account<'info, Device>>>,
-    /// The device's subnet, for the referral weight.
-    #[account(constraint = subnet.network == oracle.network.key() @ UplineError::UnattestedNode)]
-    pub subnet: Option<Box<Account<'info, Subnet>>>,
+    /// CHECK: the node's attested device, loaded by the handler so that a
+    /// missing, closed or foreign one is `UnattestedNode` (omitted for a node
+    /// without one, which is refused by name too).
+    pub device: Option<UncheckedAccount<'info>>,
+    /// CHECK: the device's subnet, for the referral weight; loaded likewise.
+    pub subnet: Option<UncheckedAccount<'info>>,
     /// CHECK: the node's referrer, required exactly when it has one.
     #[account(mut)]
     pub referrer: Option<UncheckedAccount<'info>>,
@@ -71,8 +67,12 @@ fn steps<const N: usize>(table: &[BonusStep; N]) -> [Step; N] {
 }
 
 impl<'info> ReportBandwidth<'info> {
-    pub fn validate(&self, args: &BandwidthReportArgs) -> Result<()> {
-        self.oracle.validate()?;
+    pub fn validate(
+        &self,
+        args: &BandwidthReportArgs,
+        co_signers: &[AccountInfo<'info>],
+    ) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         require!(
             self.oracle.reward_tables.data.bandwidth.enabled,
             UplineError::ReportKindDisabled
@@ -99,13 +99,17 @@ impl<'info> ReportBandwidth<'info> {
         let tables = &accounts.oracle.reward_tables;
         let bw = &tables.data.bandwidth;
 
-        let mut node = load_earner(&accounts.node, &network_key, bw.node_class)?;
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
+        let mut node = load_reported(&accounts.node, &network_key, bw.node_class)?;
         require!(
             node.member.flags.has(MemberFlags::ATTESTED),
             UplineError::UnattestedNode
         );
         let subnet_nodes = match (&accounts.device, &accounts.subnet) {
-            (Some(device), Some(subnet)) if subnet.subnet == device.subnet => subnet.nodes,
+            (Some(device), Some(subnet)) => {
+                let device = Device::load(device, &network_key, accounts.node.key)?;
+                Subnet::load(subnet, &device)?.nodes
+            }
             _ => return err!(UplineError::UnattestedNode),
         };
         let stamp = ReportStamp {
@@ -121,6 +125,7 @@ impl<'info> ReportBandwidth<'info> {
         let mut event = BandwidthReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
+            co_signers: approvals.co_signers(),
             id: args.id,
             node: accounts.node.key(),
             bytes: args.bytes,
@@ -142,6 +147,7 @@ impl<'info> ReportBandwidth<'info> {
         };
         if args.suppressed {
             node.store()?;
+            approvals.charge(&[], now)?;
             emit_cpi!(event);
             return Ok(());
         }
@@ -205,7 +211,11 @@ impl<'info> ReportBandwidth<'info> {
             let rate = effective_rate(&parts).or_math_error()?;
             let amount =
                 referral_reward(reward, rate, subnet_nodes, bw.subnet_limit).or_math_error()?;
-            referrer.credit(bw.ledger, CreditSource::Level1, amount, time)?;
+            // A frozen referrer's referral reward is withheld: evented, paid to nobody.
+            let withheld = referrer.is_frozen();
+            if !withheld {
+                referrer.credit(bw.ledger, CreditSource::Level1, amount, time)?;
+            }
             event.active_referrals = active;
             event.rate_parts = parts;
             event.effective_rate = rate;
@@ -214,6 +224,7 @@ impl<'info> ReportBandwidth<'info> {
                 level: 1,
                 rate,
                 amount,
+                withheld,
             });
         }
 
@@ -223,6 +234,9 @@ impl<'info> ReportBandwidth<'info> {
         let bonus = settle_first_work(&network_key, network, earner, referrer, time)?;
         node.store()?;
         upline.store()?;
+        let referral: Vec<Commission> = event.referral.iter().copied().collect();
+        let credits = credits_of(bw.ledger, event.node_reward, &referral, bonus.as_ref())?;
+        approvals.charge(&credits, now)?;
         emit_cpi!(event);
         if let Some(bonus) = bonus {
             emit_cpi!(bonus);

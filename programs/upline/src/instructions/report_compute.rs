@@ -33,8 +33,8 @@ pub struct ReportCompute<'info> {
 }
 
 impl<'info> ReportCompute<'info> {
-    pub fn validate(&self) -> Result<()> {
-        self.oracle.validate()?;
+    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         require!(
             self.oracle.reward_tables.data.compute.enabled,
             UplineError::ReportKindDisabled
@@ -54,7 +54,8 @@ impl<'info> ReportCompute<'info> {
         let compute = &tables.data.compute;
         let model = &accounts.model;
 
-        let mut provider = load_earner(&accounts.provider, &network_key, compute.provider_class)?;
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
+        let mut provider = load_reported(&accounts.provider, &network_key, compute.provider_class)?;
         let stamp = ReportStamp {
             id: args.id,
             work_time: args.work_time,
@@ -100,9 +101,18 @@ impl<'info> ReportCompute<'info> {
             args.work_time,
         )?;
 
+        let credits = credits_of(
+            compute.ledger,
+            reward,
+            &payout.commissions,
+            payout.bonus.as_ref(),
+        )?;
+        approvals.charge(&credits, now)?;
+
         emit_cpi!(ComputeReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
+            co_signers: approvals.co_signers(),
             id: args.id,
             provider: accounts.provider.key(),
             service: args.service,

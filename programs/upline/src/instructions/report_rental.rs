@@ -10,6 +10,7 @@ use super::referral::LoadedMember;
 use super::report::*;
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{Commission, RentalReported};
+use crate::math::Wad;
 use crate::rewards::rental::{rental_commission, rental_rate};
 use crate::state::{CreditSource, Ledger, Member};
 use anchor_lang::prelude::*;
@@ -93,8 +94,12 @@ impl<'a, 'info> Members<'a, 'info> {
 }
 
 impl<'info> ReportRental<'info> {
-    pub fn validate(&self, args: &RentalReportArgs) -> Result<()> {
-        self.oracle.validate()?;
+    pub fn validate(
+        &self,
+        args: &RentalReportArgs,
+        co_signers: &[AccountInfo<'info>],
+    ) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         require!(
             self.oracle.reward_tables.data.rental.enabled,
             UplineError::ReportKindDisabled
@@ -124,8 +129,11 @@ impl<'info> ReportRental<'info> {
         let mut members = Members {
             loaded: Vec::with_capacity(4),
         };
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
         let renter = members.load(&accounts.renter, &network_key, UplineError::UnknownMember)?;
         let host = members.load(&accounts.host, &network_key, UplineError::UnknownMember)?;
+        members.member(renter).require_not_frozen()?;
+        members.member(host).require_not_frozen()?;
         let stamp = ReportStamp {
             id: args.id,
             work_time: args.work_time,
@@ -166,12 +174,22 @@ impl<'info> ReportRental<'info> {
             let rate = rental_rate(tier_rate, promotion);
             let amount = rental_commission(base_fee, extra_fee, accounts.ledger.decimals, rate)
                 .or_math_error()?;
-            referrer_member.credit(args.ledger, CreditSource::Level1, amount, args.work_time)?;
+            // A frozen referrer's commission is withheld: evented, paid to nobody.
+            let withheld = referrer_member.is_frozen();
+            if !withheld {
+                referrer_member.credit(
+                    args.ledger,
+                    CreditSource::Level1,
+                    amount,
+                    args.work_time,
+                )?;
+            }
             paid[side] = Some(Commission {
                 member: referrer_key,
                 level: 1,
                 rate,
                 amount,
+                withheld,
             });
             referrers[side] = Some(referrer);
         }
@@ -194,10 +212,20 @@ impl<'info> ReportRental<'info> {
             bonuses.extend(bonus);
         }
         members.loaded.iter().try_for_each(LoadedMember::store)?;
+        let commissions: Vec<Commission> = paid.iter().flatten().copied().collect();
+        let mut credits = credits_of(args.ledger, Wad::ZERO, &commissions, None)?;
+        credits.extend(
+            bonuses
+                .iter()
+                .filter(|b| !b.withheld)
+                .map(|b| (b.ledger_index, b.amount)),
+        );
+        approvals.charge(&credits, now)?;
 
         emit_cpi!(RentalReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
+            co_signers: approvals.co_signers(),
             id: args.id,
             renter: accounts.renter.key(),
             host: accounts.host.key(),

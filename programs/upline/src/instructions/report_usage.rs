@@ -30,8 +30,8 @@ pub struct ReportUsage<'info> {
 }
 
 impl<'info> ReportUsage<'info> {
-    pub fn validate(&self) -> Result<()> {
-        self.oracle.validate()?;
+    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
+        self.oracle.validate(co_signers)?;
         require!(
             self.oracle.reward_tables.data.usage.enabled,
             UplineError::ReportKindDisabled
@@ -50,7 +50,8 @@ impl<'info> ReportUsage<'info> {
         let tables = &accounts.oracle.reward_tables;
         let usage = &tables.data.usage;
 
-        let mut user = load_earner(&accounts.user, &network_key, usage.user_class)?;
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
+        let mut user = load_reported(&accounts.user, &network_key, usage.user_class)?;
         let stamp = ReportStamp {
             id: args.id,
             work_time: args.work_time,
@@ -73,9 +74,18 @@ impl<'info> ReportUsage<'info> {
             args.work_time,
         )?;
 
+        let credits = credits_of(
+            usage.ledger,
+            points,
+            &payout.commissions,
+            payout.bonus.as_ref(),
+        )?;
+        approvals.charge(&credits, now)?;
+
         emit_cpi!(UsageReported {
             network: network_key,
             oracle: accounts.oracle.oracle_authority.key(),
+            co_signers: approvals.co_signers(),
             id: args.id,
             user: accounts.user.key(),
             endpoint: args.endpoint,

@@ -33,6 +33,7 @@ impl SetReferrer<'_> {
         self.network.require_active()?;
         let own =
             LoadedMember::load_own(self.member.as_ref(), &self.network.key(), self.wallet.key)?;
+        own.member.require_not_frozen()?;
         require!(!own.member.has_referrer(), UplineError::ReferrerAlreadySet);
         require!(own.member.downline[0] == 0, UplineError::HasReferees);
         Ok(())

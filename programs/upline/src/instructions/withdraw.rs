@@ -46,6 +46,7 @@ impl<'info> Withdraw<'info> {
     pub fn validate(&self, amount: Option<u64>) -> Result<()> {
         self.network.require_active()?;
         let member = self.member()?;
+        member.member.require_not_frozen()?;
         // Checked before the token accounts, which a points ledger does not have.
         require!(self.ledger.is_withdrawable(), UplineError::NotWithdrawable);
         let token = self.token_accounts()?;

@@ -78,6 +78,9 @@ impl MemberFlags {
     pub const ATTESTED: u8 = 1 << 3;
     /// Among the network's first members (Aether early member), fixed at join.
     pub const EARLY_MEMBER: u8 = 1 << 4;
+    /// Frozen by the admin (fraud response): earns, links and withdraws
+    /// nothing, and commissions that would reach it are withheld.
+    pub const FROZEN: u8 = 1 << 5;
 
     /// Whether `flag` is set.
     pub fn has(self, flag: u8) -> bool {
@@ -250,6 +253,20 @@ impl Member {
     /// Account size of a member with `ledgers` ledger slots.
     pub const fn space(ledgers: usize) -> usize {
         Self::BASE_SPACE + ledgers * MemberLedger::SPACE
+    }
+
+    /// Refuse what a frozen member may not do.
+    pub fn require_not_frozen(&self) -> Result<()> {
+        require!(
+            !self.flags.has(MemberFlags::FROZEN),
+            UplineError::MemberFrozen
+        );
+        Ok(())
+    }
+
+    /// Whether the member is frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.flags.has(MemberFlags::FROZEN)
     }
 
     /// Whether the member has a referrer.

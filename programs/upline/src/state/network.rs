@@ -129,6 +129,11 @@ pub struct Network {
     pub tables: NetworkTables,
     /// The network's one promotion window.
     pub promotion: PromotionWindow,
+    /// Registered oracles.
+    pub oracle_count: u16,
+    /// Distinct registered oracles that must approve each report and
+    /// attestation (1 to `oracle_count`; 1 while the network has none).
+    pub oracle_quorum: u8,
 }
 
 impl Network {
@@ -206,6 +211,12 @@ impl Network {
         require!(
             self.pending_admin != self.admin,
             UplineError::NotPendingAdmin
+        );
+        // A quorum above 1 must stay reachable by the oracles there are.
+        let quorum = u16::from(self.oracle_quorum);
+        require!(
+            quorum >= 1 && (quorum == 1 || quorum <= self.oracle_count),
+            UplineError::QuorumUnreachable
         );
         Ok(())
     }

@@ -2,7 +2,48 @@
 
 use anchor_lang::prelude::*;
 
-use crate::math::Ppm;
+use crate::constants::MAX_LEDGERS;
+use crate::errors::UplineError;
+use crate::math::{Ppm, Wad};
+
+/// What the reports one oracle approves may credit on one ledger per window
+/// (the earner's reward, every commission and bonus): a stolen key is a
+/// bounded loss. Like the withdrawal circuit breaker, a window starts at the
+/// first credit after the previous one ended.
+#[derive(
+    AnchorSerialize, AnchorDeserialize, InitSpace, Clone, Copy, Debug, Default, PartialEq, Eq,
+)]
+pub struct CreditCap {
+    /// Most credited per window, in WAD; zero for no cap.
+    pub limit: Wad,
+    /// Window length in seconds (at least 1 when capped).
+    pub window_seconds: i64,
+    /// Start of the current window (unix time); 0 before any credit.
+    pub window_start: i64,
+    /// Credited in the current window.
+    pub credited: Wad,
+}
+
+impl CreditCap {
+    /// Count `amount` credited at `now`, or `OracleCapExceeded` (the caller's
+    /// transaction then fails and nothing is counted).
+    pub fn charge(&mut self, amount: Wad, now: i64) -> Result<()> {
+        if self.limit == Wad::ZERO || amount == Wad::ZERO {
+            return Ok(());
+        }
+        if now >= self.window_start.saturating_add(self.window_seconds) {
+            self.window_start = now;
+            self.credited = Wad::ZERO;
+        }
+        let credited = self
+            .credited
+            .checked_add(amount)
+            .map_err(|_| error!(UplineError::OracleCapExceeded))?;
+        require!(credited <= self.limit, UplineError::OracleCapExceeded);
+        self.credited = credited;
+        Ok(())
+    }
+}
 
 /// An authorised oracle of a network. Removing an oracle closes this account,
 /// so a removed oracle's reports fail to load it.
@@ -17,6 +58,8 @@ pub struct Oracle {
     pub authority: Pubkey,
     /// Unix time the admin added it.
     pub added_at: i64,
+    /// Credit cap per ledger index, on what the reports it approves credit.
+    pub caps: [CreditCap; MAX_LEDGERS],
 }
 
 impl Oracle {
@@ -67,6 +110,22 @@ pub struct Device {
 impl Device {
     /// Account size including the discriminator.
     pub const SPACE: usize = 8 + Device::INIT_SPACE;
+
+    /// Read `info` as the device of node `member` in `network`, or
+    /// `UnattestedNode` (none there, a closed one, or someone else's).
+    pub fn load(info: &AccountInfo, network: &Pubkey, member: &Pubkey) -> Result<Device> {
+        let device: Device = load_registered(info)?;
+        require_keys_eq!(device.network, *network, UplineError::UnattestedNode);
+        require_keys_eq!(device.member, *member, UplineError::UnattestedNode);
+        Ok(device)
+    }
+}
+
+/// Deserialize a program account by hand, or `UnattestedNode`.
+fn load_registered<T: AccountDeserialize>(info: &AccountInfo) -> Result<T> {
+    require!(info.owner == &crate::ID, UplineError::UnattestedNode);
+    let data = info.try_borrow_data()?;
+    T::try_deserialize(&mut &data[..]).map_err(|_| error!(UplineError::UnattestedNode))
 }
 
 /// Nodes attested in one subnet; the referral weight of each is 1, 1/n or 0.
@@ -86,4 +145,12 @@ pub struct Subnet {
 impl Subnet {
     /// Account size including the discriminator.
     pub const SPACE: usize = 8 + Subnet::INIT_SPACE;
+
+    /// Read `info` as the subnet `device` is in, or `UnattestedNode`.
+    pub fn load(info: &AccountInfo, device: &Device) -> Result<Subnet> {
+        let subnet: Subnet = load_registered(info)?;
+        require_keys_eq!(subnet.network, device.network, UplineError::UnattestedNode);
+        require!(subnet.subnet == device.subnet, UplineError::UnattestedNode);
+        Ok(subnet)
+    }
 }

@@ -3,6 +3,8 @@
 //! attestations, streaks, activity) and recomputing each credit from the
 //! report's inputs with [`super::exact`]. What disagrees becomes a mismatch.
 
+mod graph;
+mod oracles;
 mod reports;
 
 use super::exact::{base_units, floor_wad, ppm, wad};
@@ -31,6 +33,8 @@ struct Known {
     last_report_id: Option<u64>,
     last_work_time: i64,
     early_referee: bool,
+    /// Frozen by the admin: its commissions and bonuses are withheld.
+    frozen: bool,
     subnet: Option<[u8; 32]>,
     stable_since: i64,
     last_valid_work_time: i64,
@@ -72,6 +76,16 @@ pub struct Replayed {
     pub reports: usize,
 }
 
+/// A report's transaction, earners and approvers, kept for the bonus event
+/// that may follow it.
+struct LastReport {
+    signature: String,
+    earners: Vec<Pubkey>,
+    oracle: Pubkey,
+    co_signers: Vec<Pubkey>,
+    at: i64,
+}
+
 /// One network's replay.
 #[derive(Default)]
 pub struct Replay {
@@ -88,6 +102,10 @@ pub struct Replay {
     referees: HashMap<Pubkey, u32>,
     /// Referees of the early-referee class linked so far, per referrer.
     early_class_referees: HashMap<Pubkey, u32>,
+    oracles: oracles::OracleBook,
+    /// The last report: a first-work bonus it triggered counts against the
+    /// same approvers' caps.
+    last_report: Option<LastReport>,
     pub out: Replayed,
     pub mismatches: Vec<Mismatch>,
     signature: String,
@@ -227,6 +245,7 @@ impl Replay {
                 level: (i + 1) as u8,
                 rate: *rate,
                 amount: floor_wad(&(wad(amount) * ppm(*rate))).unwrap_or_default(),
+                withheld: self.is_frozen(member),
             })
             .collect();
         let earner_wallet = self.members.get(earner).map(|m| m.wallet);
@@ -240,7 +259,7 @@ impl Replay {
             );
         }
         self.expect(Check::Commissions, "commissions", paid.to_vec(), want);
-        for c in paid {
+        for c in paid.iter().filter(|c| !c.withheld) {
             self.credit(ledger, c.member, c.amount, Some(c.level));
         }
     }
@@ -303,6 +322,7 @@ impl Replay {
                 self.expect(Check::Balances, "withdrawal in WAD", e.amount_wad, want);
             }
             UplineEvent::ProviderAttested(e) => {
+                self.approved(e.oracle, &e.co_signers, &[], e.at);
                 let tiers = &self.reward.compute.tiers;
                 let want = tiers
                     .iter()
@@ -315,6 +335,7 @@ impl Replay {
                 }
             }
             UplineEvent::NodeAttested(e) => {
+                self.approved(e.oracle, &e.co_signers, &[], e.at);
                 let count = self.subnets.entry(e.subnet).or_default();
                 *count += 1;
                 let want = *count;
@@ -332,103 +353,37 @@ impl Replay {
             UplineEvent::UsageReported(e) => self.usage(e),
             UplineEvent::RentalReported(e) => self.rental(e),
             UplineEvent::BandwidthReported(e) => self.bandwidth(e),
+            UplineEvent::OracleAdded(e) => self.oracles.added(e.oracle),
+            UplineEvent::OracleRemoved(e) => self.oracles.removed(&e.oracle),
+            UplineEvent::OracleQuorumSet(e) => self.oracles.quorum_set(e.quorum),
+            UplineEvent::OracleCapSet(e) => {
+                self.oracles
+                    .cap_set(e.oracle, e.ledger_index, e.limit.0, e.window_seconds)
+            }
+            UplineEvent::MemberFrozenSet(e) => {
+                if let Some(m) = self.members.get_mut(&e.member) {
+                    m.frozen = e.frozen;
+                }
+            }
+            UplineEvent::DeviceDeregistered(e) => {
+                let count = self.subnets.entry(e.subnet).or_default();
+                *count = count.saturating_sub(1);
+                let want = *count;
+                self.expect(
+                    Check::Rewards,
+                    "subnet nodes after deregistration",
+                    e.subnet_nodes,
+                    want,
+                );
+                if let Some(m) = self.members.get_mut(&e.member) {
+                    m.subnet = None;
+                }
+            }
             UplineEvent::LedgerUpdated(_)
             | UplineEvent::MemberLedgersOpened(_)
             | UplineEvent::PauseSet(_)
             | UplineEvent::AdminProposed(_)
-            | UplineEvent::AdminAccepted(_)
-            | UplineEvent::OracleAdded(_)
-            | UplineEvent::OracleRemoved(_) => {}
+            | UplineEvent::AdminAccepted(_) => {}
         }
-    }
-
-    fn link(&mut self, e: &ReferrerLinked) {
-        // A wallet never refers itself, through any of its memberships.
-        let referrer_wallet = self.members.get(&e.referrer).map(|m| m.wallet);
-        if e.wallet == e.referrer_wallet || referrer_wallet == Some(e.wallet) {
-            self.mismatch(Check::Graph, format!("{} referred itself", e.wallet));
-        }
-        self.expect(
-            Check::Graph,
-            "referrer's wallet",
-            Some(e.referrer_wallet),
-            referrer_wallet,
-        );
-        let chain = self.upline(&e.referrer, 2);
-        let want2 = chain.first().copied().unwrap_or_default();
-        let want3 = chain.get(1).copied().unwrap_or_default();
-        self.expect(Check::Graph, "level-2 upline of the link", e.upline2, want2);
-        self.expect(Check::Graph, "level-3 upline of the link", e.upline3, want3);
-        if chain.contains(&e.member) {
-            self.mismatch(Check::Graph, format!("linking {} closes a cycle", e.member));
-        }
-        let referees = {
-            let count = self.referees.entry(e.referrer).or_default();
-            *count += 1;
-            *count
-        };
-        self.expect(Check::Graph, "referee ordinal", e.referee_ordinal, referees);
-        let policy = self.tables.early_bonus;
-        // Only referees of the early-referee class (Aether: nodes) take a slot.
-        let class = self.members.get(&e.member).map(|m| m.class);
-        let early_class_ordinal = if class == Some(policy.early_referee_class) {
-            let count = self.early_class_referees.entry(e.referrer).or_default();
-            *count += 1;
-            *count
-        } else {
-            0
-        };
-        self.expect(
-            Check::Graph,
-            "early-class referee ordinal",
-            e.early_class_ordinal,
-            early_class_ordinal,
-        );
-        let early = e.at < self.created_at.saturating_add(policy.growth_phase_seconds)
-            && early_class_ordinal > 0
-            && early_class_ordinal <= policy.early_referee_limit;
-        self.expect(Check::Graph, "early referee", e.early_referee, early);
-        self.out.links.insert(e.member, e.referrer);
-        if let Some(m) = self.members.get_mut(&e.member) {
-            m.referrer = Some(e.referrer);
-            m.early_referee = e.early_referee;
-        }
-    }
-
-    fn bonus(&mut self, e: &DirectBonusCredited) {
-        let referee = self.members.get(&e.referee).cloned().unwrap_or_default();
-        if referee.referrer != Some(e.referrer) {
-            self.mismatch(
-                Check::Bonus,
-                format!(
-                    "bonus to {} for {}, which it did not refer",
-                    e.referrer, e.referee
-                ),
-            );
-        }
-        if referee.bonus_paid {
-            self.mismatch(
-                Check::Bonus,
-                format!("a second direct bonus for {}", e.referee),
-            );
-        }
-        let class = self
-            .members
-            .get(&e.referrer)
-            .map(|m| m.class)
-            .unwrap_or(u8::MAX);
-        let table = self.class_table(class);
-        self.expect(Check::Bonus, "bonus class", e.class, class);
-        self.expect(Check::Bonus, "bonus amount", e.amount, table.direct_bonus);
-        self.expect(
-            Check::Bonus,
-            "bonus ledger",
-            e.ledger_index,
-            table.direct_bonus_ledger,
-        );
-        if let Some(m) = self.members.get_mut(&e.referee) {
-            m.bonus_paid = true;
-        }
-        self.credit(e.ledger_index, e.referrer, e.amount, Some(0));
     }
 }

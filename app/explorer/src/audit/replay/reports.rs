@@ -20,6 +20,12 @@ impl Replay {
         (ledger, table_ledger): (u8, u8),
     ) -> Option<Known> {
         let known = self.known(&earner)?;
+        if known.frozen {
+            self.mismatch(
+                Check::Rewards,
+                format!("report {id} about {earner}, which is frozen"),
+            );
+        }
         self.report_id(earner, id, times);
         self.expect(Check::Rewards, "earner class", known.class, class);
         let version = self.reward_version;
@@ -67,6 +73,12 @@ impl Replay {
             e.reward,
             &e.commissions,
         );
+        self.report_approved(
+            (e.oracle, &e.co_signers),
+            vec![e.provider],
+            (e.ledger_index, e.reward, &e.commissions),
+            e.at,
+        );
     }
 
     pub(super) fn usage(&mut self, e: &UsageReported) {
@@ -93,6 +105,12 @@ impl Replay {
             e.ledger_index,
             e.points,
             &e.commissions,
+        );
+        self.report_approved(
+            (e.oracle, &e.co_signers),
+            vec![e.user],
+            (e.ledger_index, e.points, &e.commissions),
+            e.at,
         );
     }
 
@@ -141,6 +159,7 @@ impl Replay {
                     level: 1,
                     rate,
                     amount: floor_wad(&(fees * ppm(rate))).unwrap_or_default(),
+                    withheld: self.is_frozen(&referrer),
                 }
             });
             self.expect(Check::Commissions, "rental commission", paid, want);
@@ -156,12 +175,36 @@ impl Replay {
                         ),
                     );
                 }
-                self.credit(e.ledger_index, c.member, c.amount, Some(1));
+                if !c.withheld {
+                    self.credit(e.ledger_index, c.member, c.amount, Some(1));
+                }
             }
         }
+        let paid: Vec<Commission> = [e.renter_commission, e.host_commission]
+            .into_iter()
+            .flatten()
+            .collect();
+        self.report_approved(
+            (e.oracle, &e.co_signers),
+            vec![e.renter, e.host],
+            (e.ledger_index, Wad::ZERO, &paid),
+            e.at,
+        );
     }
 
     pub(super) fn bandwidth(&mut self, e: &BandwidthReported) {
+        self.bandwidth_rewards(e);
+        // Approved whatever the path above took (suppressed, no referrer).
+        let paid: Vec<Commission> = e.referral.into_iter().collect();
+        self.report_approved(
+            (e.oracle, &e.co_signers),
+            vec![e.node],
+            (e.ledger_index, e.node_reward, &paid),
+            e.at,
+        );
+    }
+
+    fn bandwidth_rewards(&mut self, e: &BandwidthReported) {
         let t = self.reward.bandwidth;
         let opened = self.open_report(
             (e.node, e.id, (e.work_time, e.at)),
@@ -295,6 +338,7 @@ impl Replay {
             level: 1,
             rate,
             amount,
+            withheld: self.is_frozen(&referrer_key),
         };
         self.expect(
             Check::Commissions,
@@ -302,7 +346,7 @@ impl Replay {
             e.referral,
             Some(want),
         );
-        if let Some(c) = e.referral {
+        if let Some(c) = e.referral.filter(|c| !c.withheld) {
             self.credit(e.ledger_index, c.member, c.amount, Some(1));
         }
     }

@@ -1,0 +1,114 @@
+//! `upline network quorum|oracle-cap|freeze|unfreeze|deregister-device`.
+
+use crate::args::MemberTarget;
+use crate::commands::{address, connect, signer};
+use crate::{ClusterArgs, NetworkCommand};
+use std::io::Write;
+use upline_cli::admin::{self, CapRequest};
+use upline_cli::keys::parse_wallet;
+use upline_cli::member::NetworkView;
+use upline_cli::world::hash32;
+use upline_cli::{history, Failure};
+
+fn wallet(text: &str, flag: &str) -> Result<anchor_lang::prelude::Pubkey, Failure> {
+    parse_wallet(text, flag).map_err(Failure::input)
+}
+
+async fn freeze(
+    args: &ClusterArgs,
+    target: MemberTarget,
+    frozen: bool,
+    out: &mut impl Write,
+) -> Result<u8, Failure> {
+    let network = address(&target.network, "--network")?;
+    let who = wallet(&target.wallet, "--wallet")?;
+    let admin = signer(args)?;
+    let mut cluster = connect(args).await?;
+    let outcome = admin::set_frozen(
+        &mut cluster,
+        &admin,
+        network,
+        (who, target.class.as_deref()),
+        frozen,
+    )
+    .await?;
+    let _ = write!(out, "{}", outcome.render(target.json));
+    Ok(0)
+}
+
+/// The admin commands `network init` and `network fund` leave to this module.
+pub async fn run(
+    args: &ClusterArgs,
+    command: NetworkCommand,
+    out: &mut impl Write,
+) -> Result<u8, Failure> {
+    let (outcome, json) = match command {
+        NetworkCommand::Quorum {
+            quorum,
+            network,
+            json,
+        } => {
+            let network = address(&network, "--network")?;
+            let admin = signer(args)?;
+            let mut cluster = connect(args).await?;
+            let outcome = admin::set_quorum(&mut cluster, &admin, network, quorum).await?;
+            (outcome, json)
+        }
+        NetworkCommand::OracleCap {
+            network,
+            oracle,
+            ledger,
+            limit,
+            window,
+            json,
+        } => {
+            let network = address(&network, "--network")?;
+            let request = CapRequest {
+                oracle: wallet(&oracle, "--oracle")?,
+                ledger: &ledger,
+                limit: &limit,
+                window,
+            };
+            let admin = signer(args)?;
+            let mut cluster = connect(args).await?;
+            (
+                admin::set_cap(&mut cluster, &admin, network, request).await?,
+                json,
+            )
+        }
+        NetworkCommand::Freeze(target) => return freeze(args, target, true, out).await,
+        NetworkCommand::Unfreeze(target) => return freeze(args, target, false, out).await,
+        NetworkCommand::DeregisterDevice {
+            network,
+            wallet: node,
+            device,
+            subnet,
+            json,
+        } => {
+            let network = address(&network, "--network")?;
+            let node = wallet(&node, "--wallet")?;
+            let admin = signer(args)?;
+            let mut cluster = connect(args).await?;
+            let view = NetworkView::load(&mut cluster, network).await?;
+            let hashes = match (device, subnet) {
+                (Some(d), Some(s)) => Some((hash32(&d), hash32(&s))),
+                _ => {
+                    let member = admin::node_membership(&mut cluster, &view, &node).await?;
+                    history::attested_device(&cluster, &member)
+                        .await
+                        .map_err(Failure::from)?
+                }
+            };
+            let outcome =
+                admin::deregister_device(&mut cluster, &admin, &view, node, hashes).await?;
+            (outcome, json)
+        }
+        NetworkCommand::Init { .. } | NetworkCommand::Fund { .. } => {
+            return Err(Failure::input(
+                "network init and fund are run by `commands`",
+            ))
+        }
+    };
+    let _ = write!(out, "{}", outcome.render(json));
+    Ok(0)
+}
