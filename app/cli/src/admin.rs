@@ -37,7 +37,7 @@ impl Outcome {
 
 /// Send `instruction` as the admin; a refusal is named, `NotAdmin` with
 /// the network's admin, anything else by `explain` or its name.
-async fn send_as_admin<C: Cluster>(
+pub(crate) async fn send_as_admin<C: Cluster>(
     cluster: &mut C,
     admin: &Keypair,
     view: &NetworkView,

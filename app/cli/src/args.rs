@@ -103,6 +103,33 @@ pub enum NetworkCommand {
         #[arg(long)]
         json: bool,
     },
+    /// The network: admin, pause, tables, promotion, oracles and quorum,
+    /// each ledger's funds, minimum and circuit breaker.
+    Show(crate::operate_cli::NetworkTarget),
+    /// Assign a member's commission tier (Clore's premium and VIP).
+    Tier(crate::operate_cli::TierArgs),
+    /// Open or close the network's promotion window.
+    #[command(subcommand)]
+    Promotion(crate::operate_cli::PromotionCommand),
+    /// Pause the network: joins, links, withdrawals and reports are refused.
+    Pause(crate::operate_cli::NetworkTarget),
+    /// Unpause the network.
+    Unpause(crate::operate_cli::NetworkTarget),
+    /// Add or remove an oracle.
+    #[command(name = "oracle", subcommand)]
+    OracleSet(crate::operate_cli::OracleSetCommand),
+    /// Hand the admin role over: propose, accept (the proposed wallet signs), cancel.
+    #[command(subcommand)]
+    Admin(crate::operate_cli::AdminCommand),
+    /// Register or update a model (complexity and the lowest provider tier).
+    #[command(subcommand)]
+    Model(crate::operate_cli::ModelCommand),
+    /// Add a ledger, or change a ledger's minimum withdrawal and circuit breaker.
+    #[command(subcommand)]
+    Ledger(crate::operate_cli::LedgerCommand),
+    /// Update the network's tables from a preset file.
+    #[command(subcommand)]
+    Tables(crate::operate_cli::TablesCommand),
 }
 
 /// A membership an admin command acts on.
@@ -167,6 +194,10 @@ pub struct SubmitArgs {
     pub network: String,
     #[command(flatten)]
     pub co: CoSignerArgs,
+    /// Send legacy transactions (about 5 full-upline reports each) instead of
+    /// v0 transactions through the oracle's address lookup tables.
+    #[arg(long)]
+    pub legacy: bool,
     /// Write the transactions to be signed (JSON) instead of sending them.
     /// They must be signed and sent before their blockhash expires (150
     /// blocks, about a minute on a real cluster); then run it again.

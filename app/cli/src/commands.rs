@@ -2,6 +2,7 @@
 
 use crate::{ClusterArgs, MemberCommand, NetworkCommand};
 use anchor_lang::prelude::Pubkey;
+use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
 use solana_signer::Signer;
 use std::collections::BTreeMap;
@@ -10,31 +11,69 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use upline::math::decimal::parse_fixed;
 use upline_cli::keys::{default_keypair_path, parse_wallet, read_keypair, write_keypair};
+use upline_cli::solana_config::{self, SolanaConfig};
 use upline_cli::{admin, exit, idl, member, Failure};
 use upline_sdk::preset::Preset;
-use upline_sdk::rpc::{resolve_url, RpcCluster};
+use upline_sdk::rpc::{resolve_url, ComputeBudget, RpcCluster};
 use upline_sdk::sandbox::server::SandboxServer;
 use upline_sdk::sandbox::Chain;
 use upline_sdk::setup::{init_network, InitOptions, Step};
 
-fn keypair_path(args: &ClusterArgs) -> PathBuf {
-    args.keypair.clone().unwrap_or_else(default_keypair_path)
+/// config.yml of the Solana CLI, if there is one (a malformed one is an error naming it).
+fn solana_config() -> Result<SolanaConfig, Failure> {
+    Ok(solana_config::load()
+        .map_err(Failure::input)?
+        .unwrap_or_default())
+}
+
+fn keypair_path(args: &ClusterArgs) -> Result<PathBuf, Failure> {
+    if let Some(path) = &args.keypair {
+        return Ok(path.clone());
+    }
+    Ok(solana_config()?
+        .keypair_path
+        .unwrap_or_else(default_keypair_path))
 }
 
 pub(crate) fn signer(args: &ClusterArgs) -> Result<Keypair, Failure> {
-    read_keypair(&keypair_path(args)).map_err(Failure::input)
+    read_keypair(&keypair_path(args)?).map_err(Failure::input)
 }
 
+/// The cluster of `--url` (else config.yml's, else localhost) at
+/// `--commitment` (else config.yml's, else confirmed), every transaction with
+/// the compute budget the flags ask for.
 pub(crate) async fn connect(args: &ClusterArgs) -> Result<RpcCluster, Failure> {
-    let url = resolve_url(&args.url).map_err(Failure::input)?;
-    RpcCluster::connect(&url).await.map_err(|e| Failure {
-        code: exit::UNREACHABLE,
-        message: format!(
-            "--url {}: cannot reach the cluster at {url}: {}",
-            args.url,
-            e.name()
-        ),
-    })
+    let config = if args.url.is_some() && args.commitment.is_some() {
+        SolanaConfig::default()
+    } else {
+        solana_config()?
+    };
+    let given = args
+        .url
+        .clone()
+        .or(config.json_rpc_url)
+        .unwrap_or_else(|| "localhost".to_string());
+    let url = resolve_url(&given).map_err(Failure::input)?;
+    let commitment = match args.commitment.as_deref().or(config.commitment.as_deref()) {
+        Some("processed") => CommitmentConfig::processed(),
+        Some("finalized") => CommitmentConfig::finalized(),
+        _ => CommitmentConfig::confirmed(),
+    };
+    let mut cluster = RpcCluster::connect_with(&url, commitment)
+        .await
+        .map_err(|e| Failure {
+            code: exit::UNREACHABLE,
+            message: format!(
+                "--url {given}: cannot reach the cluster at {url}: {}",
+                e.name()
+            ),
+        })?;
+    cluster.budget = ComputeBudget {
+        unit_price: args.with_compute_unit_price,
+        unit_limit: args.compute_unit_limit,
+        units_per_instruction: None,
+    };
+    Ok(cluster)
 }
 
 pub(crate) fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
@@ -66,7 +105,10 @@ pub fn keygen(
     outfile: Option<PathBuf>,
     out: &mut impl Write,
 ) -> Result<u8, Failure> {
-    let path = outfile.unwrap_or_else(|| keypair_path(args));
+    let path = match outfile {
+        Some(path) => path,
+        None => keypair_path(args)?,
+    };
     let keypair = Keypair::new();
     write_keypair(&path, &keypair).map_err(Failure::input)?;
     let _ = writeln!(
@@ -231,22 +273,29 @@ pub async fn member(
             class,
             referrer,
             referrer_class,
+            sponsor,
         } => {
             let network = address(&network, "--network")?;
             let referrer = referrer
                 .map(|r| parse_wallet(&r, "--referrer").map_err(Failure::input))
                 .transpose()?;
             let wallet = signer(args)?;
+            let sponsor = sponsor
+                .map(|p| read_keypair(&p).map_err(|e| Failure::input(format!("--sponsor {e}"))))
+                .transpose()?;
             let mut cluster = connect(args).await?;
             member::join(
                 &mut cluster,
-                &wallet,
+                (&wallet, sponsor.as_ref()),
                 network,
                 &class,
                 referrer,
                 referrer_class.as_deref(),
             )
             .await?
+        }
+        command @ MemberCommand::OpenLedgers { .. } => {
+            return crate::operate_cli::member(args, command, out).await
         }
         MemberCommand::SetReferrer {
             network,
@@ -268,13 +317,18 @@ pub async fn member(
             )
             .await?
         }
+        command @ MemberCommand::Withdraw {
+            all_ledgers: true, ..
+        } => return crate::operate_cli::member(args, command, out).await,
         MemberCommand::Withdraw {
             network,
             ledger,
             amount,
             class,
             to,
+            ..
         } => {
+            let ledger = ledger.unwrap_or_default();
             let network = address(&network, "--network")?;
             let to = to.map(|t| address(&t, "--to")).transpose()?;
             let wallet = signer(args)?;

@@ -19,7 +19,7 @@ use upline_sdk::rpc::{failure, RpcCluster};
 const PAGE: usize = 1_000;
 
 /// The Upline events of the transaction `signature`, in order (none if it failed).
-async fn events(cluster: &RpcCluster, signature: &str) -> Result<Vec<UplineEvent>, TxFailure> {
+pub async fn events(cluster: &RpcCluster, signature: &str) -> Result<Vec<UplineEvent>, TxFailure> {
     let sig = Signature::from_str(signature)
         .map_err(|_| TxFailure::Other(format!("bad signature {signature}")))?;
     let config = RpcTransactionConfig {
@@ -68,13 +68,14 @@ async fn events(cluster: &RpcCluster, signature: &str) -> Result<Vec<UplineEvent
     Ok(out)
 }
 
-/// The (fingerprint, subnet) hashes the node membership `member` was last
-/// attested with, unless its device was deregistered since; `None` when its
-/// history holds no attestation.
-pub async fn attested_device(
+/// Walk the successful transactions that mention `address`, newest first, a
+/// page at a time, handing each one's Upline events to `visit` until it
+/// answers `Some` (returned) or the history ends (`None`).
+pub async fn newest_first<T>(
     cluster: &RpcCluster,
-    member: &Pubkey,
-) -> Result<Option<([u8; 32], [u8; 32])>, TxFailure> {
+    address: &Pubkey,
+    mut visit: impl FnMut(Vec<UplineEvent>) -> Option<T>,
+) -> Result<Option<T>, TxFailure> {
     let mut before = None;
     loop {
         let config = GetConfirmedSignaturesForAddress2Config {
@@ -85,19 +86,12 @@ pub async fn attested_device(
         };
         let page = cluster
             .client()
-            .get_signatures_for_address_with_config(member, config)
+            .get_signatures_for_address_with_config(address, config)
             .await
             .map_err(failure)?;
         for entry in page.iter().filter(|e| e.err.is_none()) {
-            // Newest first: the latest attestation or deregistration decides.
-            for event in events(cluster, &entry.signature).await?.iter().rev() {
-                match event {
-                    UplineEvent::NodeAttested(e) if e.member == *member => {
-                        return Ok(Some((e.fingerprint, e.subnet)));
-                    }
-                    UplineEvent::DeviceDeregistered(e) if e.member == *member => return Ok(None),
-                    _ => {}
-                }
+            if let Some(found) = visit(events(cluster, &entry.signature).await?) {
+                return Ok(Some(found));
             }
         }
         match page.last() {
@@ -110,4 +104,25 @@ pub async fn attested_device(
             _ => return Ok(None),
         }
     }
+}
+
+/// The (fingerprint, subnet) hashes the node membership `member` was last
+/// attested with, unless its device was deregistered since; `None` when its
+/// history holds no attestation.
+pub async fn attested_device(
+    cluster: &RpcCluster,
+    member: &Pubkey,
+) -> Result<Option<([u8; 32], [u8; 32])>, TxFailure> {
+    let latest = newest_first(cluster, member, |events| {
+        // Newest first: the latest attestation or deregistration decides.
+        events.iter().rev().find_map(|event| match event {
+            UplineEvent::NodeAttested(e) if e.member == *member => {
+                Some(Some((e.fingerprint, e.subnet)))
+            }
+            UplineEvent::DeviceDeregistered(e) if e.member == *member => Some(None),
+            _ => None,
+        })
+    })
+    .await?;
+    Ok(latest.flatten())
 }

@@ -13,6 +13,7 @@ mod args;
 mod commands;
 mod explorer;
 mod network_admin;
+mod operate_cli;
 mod oracle_commands;
 
 pub use args::{AttestCommand, CoSignerArgs, NetworkCommand, OracleCommand, SubmitArgs};
@@ -33,12 +34,25 @@ struct Cli {
 /// Where commands that talk to a cluster send their transactions.
 #[derive(Args, Clone)]
 pub struct ClusterArgs {
-    /// JSON-RPC URL or moniker: localhost, devnet, testnet, mainnet-beta.
-    #[arg(long, short = 'u', global = true, default_value = "localhost")]
-    pub url: String,
-    /// Keypair file that signs and pays (default: the Solana CLI's ~/.config/solana/id.json).
+    /// JSON-RPC URL or moniker: localhost, devnet, testnet, mainnet-beta
+    /// (default: json_rpc_url of ~/.config/solana/cli/config.yml, else localhost).
+    #[arg(long, short = 'u', global = true)]
+    pub url: Option<String>,
+    /// Keypair file that signs and pays (default: keypair_path of the Solana
+    /// CLI's config.yml, else ~/.config/solana/id.json).
     #[arg(long, short = 'k', global = true)]
     pub keypair: Option<PathBuf>,
+    /// Commitment to read and confirm at: processed, confirmed or finalized
+    /// (default: commitment of config.yml, else confirmed).
+    #[arg(long, global = true, value_parser = ["processed", "confirmed", "finalized"])]
+    pub commitment: Option<String>,
+    /// Priority fee of every transaction sent, micro-lamports per compute unit.
+    #[arg(long, global = true, value_name = "MICRO_LAMPORTS")]
+    pub with_compute_unit_price: Option<u64>,
+    /// Compute-unit limit of every transaction sent (default: the runtime's,
+    /// or for `oracle submit` a per-report estimate; README, "Cost and throughput").
+    #[arg(long, global = true, value_name = "UNITS", value_parser = clap::value_parser!(u32).range(1..=1_400_000))]
+    pub compute_unit_limit: Option<u32>,
 }
 
 #[derive(Subcommand)]
@@ -163,6 +177,24 @@ pub enum MemberCommand {
         /// several and none in your class.
         #[arg(long, requires = "referrer")]
         referrer_class: Option<String>,
+        /// A keypair that pays the membership's rent instead of you (it signs too).
+        #[arg(long, value_name = "KEYPAIR")]
+        sponsor: Option<std::path::PathBuf>,
+    },
+    /// Give your memberships (or --wallet's) slots on the ledgers added since
+    /// they joined; anyone may pay (the --keypair wallet pays the rent).
+    OpenLedgers {
+        #[arg(long)]
+        network: String,
+        /// Whose memberships (default: the --keypair wallet).
+        #[arg(long)]
+        wallet: Option<String>,
+        /// Only this membership (default: every one the wallet holds).
+        #[arg(long)]
+        class: Option<String>,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Link to a referrer after joining (once; links are permanent).
     SetReferrer {
@@ -183,11 +215,18 @@ pub enum MemberCommand {
         #[arg(long)]
         network: String,
         /// Ledger name (CXPT, CLORE, AETH...).
-        #[arg(long)]
-        ledger: String,
+        #[arg(long, required_unless_present = "all_ledgers")]
+        ledger: Option<String>,
         /// Whole units, decimal, or "all".
         #[arg(long, default_value = "all")]
         amount: String,
+        /// From every token ledger, what is claimable now (at or above its
+        /// minimum); points and ledgers below their minimum are skipped with a note.
+        #[arg(long, conflicts_with_all = ["ledger", "to"])]
+        all_ledgers: bool,
+        /// Print JSON (with --all-ledgers).
+        #[arg(long, requires = "all_ledgers")]
+        json: bool,
         /// The membership to withdraw from (default: your only one).
         #[arg(long)]
         class: Option<String>,

@@ -262,10 +262,11 @@ impl NetworkView {
 
 /// `member join`: `wallet` joins in `class`, linked to `referrer` (a wallet,
 /// its referral code) if given; `referrer_class` chooses the referrer's
-/// membership where the rule does not (DESIGN.md §3 rule 6).
+/// membership where the rule does not (DESIGN.md §3 rule 6). A `sponsor`
+/// (`--sponsor`) pays the rent and the fee, and signs too.
 pub async fn join<C: Cluster>(
     cluster: &mut C,
-    wallet: &Keypair,
+    (wallet, sponsor): (&Keypair, Option<&Keypair>),
     network: Pubkey,
     class: &str,
     referrer: Option<Pubkey>,
@@ -291,13 +292,22 @@ pub async fn join<C: Cluster>(
         None => (Vec::new(), String::new()),
     };
     let me = wallet.pubkey();
-    let join = ix::join(&me, &me, &network, class_index, &upline);
+    let payer = sponsor.unwrap_or(wallet);
+    let join = ix::join(&me, &payer.pubkey(), &network, class_index, &upline);
+    let signers: Vec<&Keypair> = match sponsor {
+        Some(s) if s.pubkey() != me => vec![s, wallet],
+        _ => vec![wallet],
+    };
     cluster
-        .send(&[join], &[wallet])
+        .send(&[join], &signers)
         .await
         .map_err(Failure::from)?;
+    let paid = match sponsor {
+        Some(s) if s.pubkey() != me => format!(", rent paid by {}", s.pubkey()),
+        _ => String::new(),
+    };
     Ok(format!(
-        "{me} joined {} ({network}) as {class}{linked}\nmember account {}\n",
+        "{me} joined {} ({network}) as {class}{linked}{paid}\nmember account {}\n",
         view.name(),
         view.member(&me, class_index)
     ))

@@ -2,6 +2,7 @@
 
 use crate::args::MemberTarget;
 use crate::commands::{address, connect, signer};
+use crate::operate_cli::{self, Operate};
 use crate::{ClusterArgs, NetworkCommand};
 use std::io::Write;
 use upline_cli::admin::{self, CapRequest};
@@ -103,6 +104,24 @@ pub async fn run(
                 admin::deregister_device(&mut cluster, &admin, &view, node, hashes).await?;
             (outcome, json)
         }
+        NetworkCommand::Show(t) => return operate_cli::run(args, Operate::Show(t), out).await,
+        NetworkCommand::Tier(t) => return operate_cli::run(args, Operate::Tier(t), out).await,
+        NetworkCommand::Promotion(c) => {
+            return operate_cli::run(args, Operate::Promotion(c), out).await
+        }
+        NetworkCommand::Pause(t) => {
+            return operate_cli::run(args, Operate::Pause(t, true), out).await
+        }
+        NetworkCommand::Unpause(t) => {
+            return operate_cli::run(args, Operate::Pause(t, false), out).await
+        }
+        NetworkCommand::OracleSet(c) => {
+            return operate_cli::run(args, Operate::Oracle(c), out).await
+        }
+        NetworkCommand::Admin(c) => return operate_cli::run(args, Operate::Admin(c), out).await,
+        NetworkCommand::Model(c) => return operate_cli::run(args, Operate::Model(c), out).await,
+        NetworkCommand::Ledger(c) => return operate_cli::run(args, Operate::Ledger(c), out).await,
+        NetworkCommand::Tables(c) => return operate_cli::run(args, Operate::Tables(c), out).await,
         NetworkCommand::Init { .. } | NetworkCommand::Fund { .. } => {
             return Err(Failure::input(
                 "network init and fund are run by `commands`",

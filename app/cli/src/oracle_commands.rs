@@ -7,6 +7,7 @@ use crate::commands::{address, connect, signer};
 use crate::{AttestCommand, ClusterArgs, OracleCommand};
 use anchor_lang::prelude::Pubkey;
 use solana_keypair::Keypair;
+use solana_message::AddressLookupTableAccount;
 use solana_signer::Signer;
 use solana_transaction::Hash;
 use std::io::Write;
@@ -15,12 +16,16 @@ use std::str::FromStr;
 use upline::errors::UplineError;
 use upline::instructions::AttestNodeArgs;
 use upline_cli::keys::{parse_wallet, read_keypair};
+use upline_cli::lookup_tables;
 use upline_cli::offline::{self, MessagesFile, SendSigned, SignOnly};
 use upline_cli::reports::{self, ReportLine};
-use upline_cli::submit::{render_summary, submit, Progress, SubmitSummary};
+use upline_cli::submit::{
+    prepare, render_summary, submit, submit_v0, Progress, SubmitSummary, REPORT_COMPUTE_UNITS,
+};
 use upline_cli::world::hash32;
 use upline_cli::{exit, member, Failure};
 use upline_sdk::client::Cluster;
+use upline_sdk::rpc::RpcCluster;
 
 /// The co-signers' keypairs, checked: none twice, none the --keypair oracle
 /// itself, none among `remote` (the program refuses a duplicate approver).
@@ -178,6 +183,40 @@ fn write_json(path: &Path, value: &impl serde::Serialize) -> Result<(), Failure>
     std::fs::write(path, text).map_err(|e| Failure::input(format!("{}: {e}", path.display())))
 }
 
+/// The lookup tables that hold the accounts of the reports `oracle` sends
+/// with `co` (created and extended as needed); what was done is printed.
+async fn report_tables(
+    cluster: &mut RpcCluster,
+    oracle: &Keypair,
+    co: &[Keypair],
+    network: Pubkey,
+    lines: &[ReportLine],
+    out: &mut impl Write,
+) -> Result<Vec<AddressLookupTableAccount>, Failure> {
+    let co_keys: Vec<Pubkey> = co.iter().map(Signer::pubkey).collect();
+    let prepared = prepare(cluster, oracle.pubkey(), &co_keys, network, lines)
+        .await
+        .map_err(Failure::from)?;
+    let instructions: Vec<_> = prepared.queue.iter().map(|q| q.ix.clone()).collect();
+    if instructions.is_empty() {
+        return Ok(Vec::new());
+    }
+    let needed = lookup_tables::lookupable(&instructions);
+    let mut notes = Vec::new();
+    let tables =
+        lookup_tables::tables_for(cluster, oracle, &network, &needed, &mut |n| notes.push(n))
+            .await
+            .map_err(Failure::from)?;
+    for note in notes {
+        let _ = writeln!(out, "{note}");
+    }
+    // The reports' transactions are printed after the summary; the tables' here.
+    for signature in cluster.landed.drain(..) {
+        let _ = writeln!(out, "  table transaction {signature}");
+    }
+    Ok(tables)
+}
+
 async fn submit_command(
     args: &ClusterArgs,
     request: SubmitArgs,
@@ -197,15 +236,36 @@ async fn submit_command(
         .collect::<Result<Vec<_>, _>>()?;
     let co = co_signers(&request.co, &oracle.pubkey(), &remote)?;
     let mut cluster = connect(args).await?;
+    // Without --compute-unit-limit, each v0 transaction asks for the estimate
+    // per report (a legacy one would fit a report fewer with the instruction).
+    if !request.legacy {
+        cluster.budget.units_per_instruction = Some(REPORT_COMPUTE_UNITS);
+    }
     if !request.sign_only {
         let mut progress = Progress::on_stderr();
-        let summary = submit(&mut cluster, &oracle, &co, network, &lines, |s| {
-            progress.show(s)
-        })
-        .await
+        let summary = if request.legacy {
+            submit(&mut cluster, &oracle, &co, network, &lines, |s| {
+                progress.show(s)
+            })
+            .await
+        } else {
+            let tables = report_tables(&mut cluster, &oracle, &co, network, &lines, out).await?;
+            submit_v0(
+                &mut cluster,
+                (&oracle, &co),
+                network,
+                &lines,
+                &tables,
+                |s| progress.show(s),
+            )
+            .await
+        }
         .map_err(Failure::from)?;
         progress.finish();
         let _ = write!(out, "{}", render_summary(&shown, &summary));
+        for signature in &cluster.landed {
+            let _ = writeln!(out, "  landed {signature}");
+        }
         return Ok(verdict(&summary));
     }
     let blockhash = match &request.blockhash {

@@ -42,13 +42,15 @@ pub async fn stats<C: Cluster>(
             member: m.account,
             referrer_wallet,
         };
-        memberships.push(referral_stats(
+        let mut one = referral_stats(
             &network,
             &view.network,
             &view.ledgers,
             (&subject, &m.member),
             now,
-        ));
+        );
+        crate::operate::annotate(&mut one, &crate::operate::claims(&view, &m.member, now));
+        memberships.push(one);
     }
     Ok(json!({"wallet": wallet.to_string(), "memberships": memberships}))
 }
@@ -87,6 +89,18 @@ fn render_membership(stats: &Value) -> String {
         "downline: level 1 {}, level 2 {}, level 3 {} (total {})\n",
         d["level1"], d["level2"], d["level3"], d["total"]
     );
+    let unopened: Vec<&str> = stats["unopened_ledgers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !unopened.is_empty() {
+        out += &format!(
+            "no slot yet on {}: `upline member open-ledgers` (anyone may pay)\n",
+            unopened.join(", ")
+        );
+    }
     for ledger in stats["ledgers"].as_array().into_iter().flatten() {
         let t = &ledger["totals"];
         let r = &ledger["rewards_by_level"];
@@ -103,6 +117,15 @@ fn render_membership(stats: &Value) -> String {
             ("balance", &t["balance"]),
         ] {
             out += &format!("  {label:<16} {:>32}\n", s(value));
+        }
+        if !ledger["min_withdrawal"].is_null() {
+            out += &format!("  {:<16} {:>32}\n", "minimum", s(&ledger["min_withdrawal"]));
+        }
+        if let Some(claimable) = ledger["claimable"].as_str() {
+            let note = ledger["claimable_note"]
+                .as_str()
+                .map_or(String::new(), |n| format!(" ({n})"));
+            out += &format!("  {:<16} {claimable:>32}{note}\n", "claimable now");
         }
         let days: Vec<String> = ledger["history"]
             .as_array()

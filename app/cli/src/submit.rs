@@ -14,13 +14,25 @@ use crate::reports::{report_id, ReportBuilder, ReportLine, Unusable};
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use solana_keypair::Keypair;
+use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction::Hash;
 use solana_transaction::Transaction;
 use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 use upline::errors::UplineError;
-use upline_sdk::client::{Cluster, TxFailure};
+use upline::state::Member;
+use upline_sdk::client::{AccountState, Cluster, TxFailure};
 use upline_sdk::ix;
+
+/// Compute units one report is assumed to use when `oracle submit` sets a
+/// transaction's limit without `--compute-unit-limit`: the limit is this
+/// times the reports of the transaction, at most 1.4M. A compute report that
+/// credits a full upline (the earner, its ten uplines, their commissions and
+/// bonuses) is the costliest kind; calibrate on a cluster that runs the SBF
+/// build (README, "Cost and throughput").
+pub const REPORT_COMPUTE_UNITS: u32 = 120_000;
 
 /// The largest serialized transaction a cluster accepts.
 pub const PACKET_BYTES: u64 = 1232;
@@ -115,6 +127,82 @@ fn fits(payer: &Pubkey, instructions: &[Instruction]) -> bool {
     bincode::serialized_size(&tx).is_ok_and(|size| size <= PACKET_BYTES)
 }
 
+/// A cluster whose account reads are served from what earlier reads fetched:
+/// `prepare` fetches the members a file reports on and their uplines a level
+/// at a time, one request per level (over JSON-RPC, a round trip per account
+/// read one by one would cost more than sending the reports).
+struct Prefetched<'a, C> {
+    inner: &'a mut C,
+    cache: HashMap<Pubkey, Option<AccountState>>,
+}
+
+impl<C: Cluster> Prefetched<'_, C> {
+    /// Read the accounts of `keys` not read yet, in one request per 100.
+    async fn fetch(&mut self, keys: &[Pubkey]) -> Result<(), TxFailure> {
+        let mut missing: Vec<Pubkey> = Vec::new();
+        for key in keys {
+            if !self.cache.contains_key(key) && !missing.contains(key) {
+                missing.push(*key);
+            }
+        }
+        if missing.is_empty() {
+            return Ok(());
+        }
+        let found = self.inner.accounts(&missing).await?;
+        self.cache.extend(missing.into_iter().zip(found));
+        Ok(())
+    }
+
+    /// Fetch `members` and the members above them, three levels up.
+    async fn uplines(&mut self, mut members: Vec<Pubkey>) -> Result<(), TxFailure> {
+        for _ in 0..4 {
+            self.fetch(&members).await?;
+            members = members
+                .iter()
+                .filter_map(|m| self.cache.get(m).cloned().flatten())
+                .filter(|a| a.owner == upline::ID)
+                .filter_map(|a| upline_sdk::decode_account::<Member>(&a.data).ok())
+                .map(|m| m.referrer)
+                .filter(|r| *r != Pubkey::default())
+                .collect();
+            if members.is_empty() {
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<C: Cluster> Cluster for Prefetched<'_, C> {
+    async fn send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+    ) -> Result<(), TxFailure> {
+        self.inner.send(instructions, signers).await
+    }
+
+    async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure> {
+        self.fetch(keys).await?;
+        Ok(keys
+            .iter()
+            .map(|k| self.cache.get(k).cloned().flatten())
+            .collect())
+    }
+
+    async fn rent_exempt(&mut self, len: usize) -> Result<u64, TxFailure> {
+        self.inner.rent_exempt(len).await
+    }
+
+    async fn now(&mut self) -> Result<i64, TxFailure> {
+        self.inner.now().await
+    }
+
+    fn budget_instructions(&self, count: usize) -> Vec<Instruction> {
+        self.inner.budget_instructions(count)
+    }
+}
+
 /// A file's reports checked and built, before anything is sent.
 pub struct Prepared {
     /// What was settled without sending (already recorded, rejected).
@@ -140,6 +228,18 @@ pub async fn prepare<C: Cluster>(
     };
     // The clock is read once here: the work time of reports that give none.
     let mut builder = ReportBuilder::new(cluster, oracle, network).await?;
+    let mut cluster = Prefetched {
+        inner: cluster,
+        cache: HashMap::new(),
+    };
+    let cluster = &mut cluster;
+    let mut members = Vec::with_capacity(reports.len());
+    for report in reports {
+        if let Ok((member, _)) = builder.member_of(cluster, &report.op).await {
+            members.push(member);
+        }
+    }
+    cluster.uplines(members).await?;
     let mut queue: VecDeque<Queued> = VecDeque::with_capacity(reports.len());
     // Ids about one membership must rise through the file: a lower id after a
     // higher one would be refused as stale and wrongly counted as done.
@@ -195,11 +295,50 @@ pub async fn prepare<C: Cluster>(
 
 /// The next batch off `queue`: as many reports as fit one transaction paid by `payer`.
 pub fn next_batch(payer: &Pubkey, queue: &mut VecDeque<Queued>) -> Vec<Queued> {
+    next_batch_with(payer, queue, |_| Vec::new())
+}
+
+/// Whether `instructions` fit one v0 transaction paid by `payer` that looks
+/// accounts up in `tables`.
+fn fits_v0(
+    payer: &Pubkey,
+    instructions: &[Instruction],
+    tables: &[AddressLookupTableAccount],
+) -> bool {
+    let Ok(message) = v0::Message::try_compile(payer, instructions, tables, Hash::default()) else {
+        return false;
+    };
+    let signatures = usize::from(message.header.num_required_signatures);
+    let tx = VersionedTransaction {
+        signatures: vec![Default::default(); signatures],
+        message: VersionedMessage::V0(message),
+    };
+    bincode::serialized_size(&tx).is_ok_and(|size| size <= PACKET_BYTES)
+}
+
+/// [`next_batch`], leaving room for the instructions `budget` puts before a
+/// transaction of that many reports (the compute budget's).
+pub fn next_batch_with(
+    payer: &Pubkey,
+    queue: &mut VecDeque<Queued>,
+    budget: impl Fn(usize) -> Vec<Instruction>,
+) -> Vec<Queued> {
+    next_batch_fitting(queue, budget, |trial| fits(payer, trial))
+}
+
+/// The next batch off `queue` for which `fit` accepts the budget's and the
+/// reports' instructions.
+fn next_batch_fitting(
+    queue: &mut VecDeque<Queued>,
+    budget: impl Fn(usize) -> Vec<Instruction>,
+    fit: impl Fn(&[Instruction]) -> bool,
+) -> Vec<Queued> {
     let mut batch: Vec<Queued> = Vec::new();
     while let Some(next) = queue.pop_front() {
-        let mut trial: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
+        let mut trial: Vec<Instruction> = budget(batch.len() + 1);
+        trial.extend(batch.iter().map(|q| q.ix.clone()));
         trial.push(next.ix.clone());
-        if batch.is_empty() || fits(payer, &trial) {
+        if batch.is_empty() || fit(&trial) {
             batch.push(next);
         } else {
             queue.push_front(next);
@@ -248,6 +387,33 @@ pub async fn submit<C: Cluster>(
     co_signers: &[Keypair],
     network: Pubkey,
     reports: &[ReportLine],
+    progress: impl FnMut(&SubmitSummary),
+) -> Result<SubmitSummary, TxFailure> {
+    let approvers = (oracle, co_signers);
+    submit_through(cluster, approvers, network, reports, None, progress).await
+}
+
+/// [`submit`] in v0 transactions that look accounts up in `tables` (which
+/// must hold every account of the reports but the signers and programs to
+/// pack the most).
+pub async fn submit_v0<C: Cluster>(
+    cluster: &mut C,
+    (oracle, co_signers): (&Keypair, &[Keypair]),
+    network: Pubkey,
+    reports: &[ReportLine],
+    tables: &[AddressLookupTableAccount],
+    progress: impl FnMut(&SubmitSummary),
+) -> Result<SubmitSummary, TxFailure> {
+    let approvers = (oracle, co_signers);
+    submit_through(cluster, approvers, network, reports, Some(tables), progress).await
+}
+
+async fn submit_through<C: Cluster>(
+    cluster: &mut C,
+    (oracle, co_signers): (&Keypair, &[Keypair]),
+    network: Pubkey,
+    reports: &[ReportLine],
+    tables: Option<&[AddressLookupTableAccount]>,
     mut progress: impl FnMut(&SubmitSummary),
 ) -> Result<SubmitSummary, TxFailure> {
     let co_keys: Vec<Pubkey> = co_signers.iter().map(Signer::pubkey).collect();
@@ -260,10 +426,20 @@ pub async fn submit<C: Cluster>(
     signers.extend(co_signers.iter());
     let payer = oracle.pubkey();
     while !queue.is_empty() {
-        let mut batch = next_batch(&payer, &mut queue);
+        let budget = |n| cluster.budget_instructions(n);
+        let mut batch = match tables {
+            Some(tables) => {
+                next_batch_fitting(&mut queue, budget, |trial| fits_v0(&payer, trial, tables))
+            }
+            None => next_batch_fitting(&mut queue, budget, |trial| fits(&payer, trial)),
+        };
         let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
         summary.transactions += 1;
-        match cluster.send(&instructions, &signers).await {
+        let sent = match tables {
+            Some(tables) => cluster.send_v0(&instructions, &signers, tables).await,
+            None => cluster.send(&instructions, &signers).await,
+        };
+        match sent {
             Ok(()) => summary.recorded += batch.len(),
             Err(failure) if refuses_approvers(&failure) => {
                 let lines = batch.iter().chain(queue.iter()).map(|q| q.line);

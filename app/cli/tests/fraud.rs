@@ -202,6 +202,11 @@ fn quorum_caps_and_freezes_are_set_refused_and_enforced() {
     let withdraw = ["member", "withdraw", "--network", net, "--ledger", "CXPT"];
     fails_with(&s.run("bob", &withdraw), 1, "MemberFrozen");
     assert_eq!(bob_work(), "1.5");
+    assert_eq!(
+        s.stats(net, &bob)["frozen"],
+        true,
+        "member stats shows the freeze"
+    );
     let out = freeze("admin", "unfreeze", &bob);
     assert!(
         stdout(&out).contains(&format!("unfroze {bob}'s provider membership")),

@@ -429,6 +429,13 @@ fn bench_reports_sizes_locks_and_capacity() {
         assert_eq!(row["landed"], true, "{row}");
         assert!(row["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
     }
+    // `oracle submit` of the same 48 reports in-process and over JSON-RPC.
+    let submitted = &r["oracle_submit"];
+    for run in ["in_process", "json_rpc"] {
+        assert_eq!(submitted[run]["reports"], 48, "{submitted}");
+        assert_eq!(submitted[run]["transactions"], 10, "{submitted}");
+    }
+    assert!(submitted["ratio"].as_f64().expect("ratio") > 0.0);
     let g = &r["throughput"]["generated_network"];
     assert_eq!(
         (g["members"].as_u64(), g["transactions"].as_u64()),

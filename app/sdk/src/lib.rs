@@ -13,6 +13,7 @@ pub mod client;
 pub mod events;
 pub mod graph;
 pub mod ix;
+pub mod lookup;
 pub mod pda;
 pub mod preset;
 pub mod rewards_spec;

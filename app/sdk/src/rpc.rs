@@ -6,11 +6,14 @@ use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::solana_program::sysvar::SysvarId;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
+use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
 use solana_signer::Signer;
+use solana_transaction::versioned::VersionedTransaction;
+use solana_transaction::Hash;
 use solana_transaction::Transaction;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// How long one request may take before the cluster counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
@@ -40,19 +43,92 @@ pub fn resolve_url(url: &str) -> Result<String, String> {
     ))
 }
 
-/// A cluster over JSON-RPC, at `confirmed` commitment.
+/// The compute budget program, whose instructions set a transaction's
+/// compute-unit limit and priority fee.
+pub const COMPUTE_BUDGET_ID: Pubkey =
+    anchor_lang::pubkey!("ComputeBudget111111111111111111111111111111");
+
+/// `SetComputeUnitLimit`: the most compute units the transaction may use.
+pub fn set_compute_unit_limit(units: u32) -> Instruction {
+    let mut data = vec![2u8];
+    data.extend_from_slice(&units.to_le_bytes());
+    Instruction::new_with_bytes(COMPUTE_BUDGET_ID, &data, vec![])
+}
+
+/// `SetComputeUnitPrice`: the priority fee, micro-lamports per compute unit.
+pub fn set_compute_unit_price(micro_lamports: u64) -> Instruction {
+    let mut data = vec![3u8];
+    data.extend_from_slice(&micro_lamports.to_le_bytes());
+    Instruction::new_with_bytes(COMPUTE_BUDGET_ID, &data, vec![])
+}
+
+/// The most compute units a transaction may request.
+pub const MAX_COMPUTE_UNITS: u32 = 1_400_000;
+
+/// What every transaction a cluster sends asks of the compute budget program.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ComputeBudget {
+    /// Priority fee, micro-lamports per compute unit (`--with-compute-unit-price`).
+    pub unit_price: Option<u64>,
+    /// A fixed compute-unit limit per transaction (`--compute-unit-limit`).
+    pub unit_limit: Option<u32>,
+    /// Without a fixed limit: units per instruction, the limit being this
+    /// times the instructions sent (capped at [`MAX_COMPUTE_UNITS`]).
+    pub units_per_instruction: Option<u32>,
+}
+
+impl ComputeBudget {
+    /// The compute budget instructions that go before `count` instructions.
+    pub fn instructions(&self, count: usize) -> Vec<Instruction> {
+        let mut out = Vec::with_capacity(2);
+        let per = self.units_per_instruction.map(|per| {
+            let total = u64::from(per) * count.max(1) as u64;
+            u32::try_from(total)
+                .unwrap_or(u32::MAX)
+                .min(MAX_COMPUTE_UNITS)
+        });
+        if let Some(limit) = self.unit_limit.or(per) {
+            out.push(set_compute_unit_limit(limit));
+        }
+        if let Some(price) = self.unit_price {
+            out.push(set_compute_unit_price(price));
+        }
+        out
+    }
+}
+
+/// A cluster over JSON-RPC, at `confirmed` commitment unless told otherwise.
 pub struct RpcCluster {
     client: RpcClient,
     url: String,
+    /// Compute budget instructions put before every transaction's own.
+    pub budget: ComputeBudget,
+    /// The blockhash the last transactions were signed over: when fetched and how often used.
+    blockhash: Option<(Hash, Instant, usize)>,
+    /// Signatures of the transactions sent that landed and succeeded, in order.
+    pub landed: Vec<String>,
 }
+
+/// A blockhash is fetched afresh after this long or this many transactions
+/// (it stays valid for 150 blocks, about a minute; a fresh one per slot or so
+/// is what validators' clients do, and it saves a round trip per transaction).
+const BLOCKHASH_REUSE: (Duration, usize) = (Duration::from_millis(200), 4);
 
 impl RpcCluster {
     /// Connect to `url` (already resolved) and check that it answers.
     pub async fn connect(url: &str) -> Result<RpcCluster, TxFailure> {
+        RpcCluster::connect_with(url, CommitmentConfig::confirmed()).await
+    }
+
+    /// Connect to `url` at `commitment` and check that it answers.
+    pub async fn connect_with(
+        url: &str,
+        commitment: CommitmentConfig,
+    ) -> Result<RpcCluster, TxFailure> {
         let client = RpcClient::new_with_timeout_and_commitment(
             url.to_string(),
             REQUEST_TIMEOUT,
-            CommitmentConfig::confirmed(),
+            commitment,
         );
         client
             .get_version()
@@ -61,6 +137,9 @@ impl RpcCluster {
         Ok(RpcCluster {
             client,
             url: url.to_string(),
+            budget: ComputeBudget::default(),
+            blockhash: None,
+            landed: Vec::new(),
         })
     }
 
@@ -124,6 +203,44 @@ pub fn failure(error: ClientError) -> TxFailure {
     }
 }
 
+impl RpcCluster {
+    /// The blockhash to sign over: the last one while it is fresh (see
+    /// [`BLOCKHASH_REUSE`]), else the cluster's latest.
+    async fn blockhash(&mut self) -> Result<Hash, TxFailure> {
+        Ok(match self.blockhash {
+            Some((hash, at, uses))
+                if at.elapsed() < BLOCKHASH_REUSE.0 && uses < BLOCKHASH_REUSE.1 =>
+            {
+                self.blockhash = Some((hash, at, uses + 1));
+                hash
+            }
+            _ => {
+                let hash = self.client.get_latest_blockhash().await.map_err(failure)?;
+                self.blockhash = Some((hash, Instant::now(), 1));
+                hash
+            }
+        })
+    }
+
+    /// Forget the blockhash, so that the next transaction fetches one (and,
+    /// on the sandbox, lands in a new slot).
+    pub fn fresh_blockhash(&mut self) {
+        self.blockhash = None;
+    }
+}
+
+/// A failure with its instruction named by its place among the caller's
+/// instructions (after `prefix` compute budget instructions).
+fn unprefixed(result: Result<(), TxFailure>, prefix: usize) -> Result<(), TxFailure> {
+    result.map_err(|e| match e {
+        TxFailure::Custom { instruction, code } => TxFailure::Custom {
+            instruction: instruction.saturating_sub(u8::try_from(prefix).unwrap_or(0)),
+            code,
+        },
+        other => other,
+    })
+}
+
 impl Cluster for RpcCluster {
     async fn send(
         &mut self,
@@ -133,15 +250,50 @@ impl Cluster for RpcCluster {
         let payer = signers
             .first()
             .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
-        let blockhash = self.client.get_latest_blockhash().await.map_err(failure)?;
-        let mut tx = Transaction::new_with_payer(instructions, Some(&payer.pubkey()));
+        let blockhash = self.blockhash().await?;
+        let mut all = self.budget.instructions(instructions.len());
+        let prefix = all.len();
+        all.extend_from_slice(instructions);
+        let mut tx = Transaction::new_with_payer(&all, Some(&payer.pubkey()));
         tx.try_sign(signers, blockhash)
             .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
-        self.client
+        let result = self
+            .client
             .send_and_confirm_transaction(&tx)
             .await
-            .map(|_| ())
-            .map_err(failure)
+            .map(|signature| self.landed.push(signature.to_string()))
+            .map_err(failure);
+        unprefixed(result, prefix)
+    }
+
+    async fn send_v0(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<(), TxFailure> {
+        let payer = signers
+            .first()
+            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
+        let blockhash = self.blockhash().await?;
+        let mut all = self.budget.instructions(instructions.len());
+        let prefix = all.len();
+        all.extend_from_slice(instructions);
+        let message = v0::Message::try_compile(&payer.pubkey(), &all, tables, blockhash)
+            .map_err(|e| TxFailure::Other(format!("v0 message: {e}")))?;
+        let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), signers)
+            .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
+        let result = self
+            .client
+            .send_and_confirm_transaction(&tx)
+            .await
+            .map(|signature| self.landed.push(signature.to_string()))
+            .map_err(failure);
+        unprefixed(result, prefix)
+    }
+
+    fn budget_instructions(&self, count: usize) -> Vec<Instruction> {
+        self.budget.instructions(count)
     }
 
     async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure> {

@@ -87,6 +87,8 @@ pub fn referral_stats(
         },
         "device_tier": member.device_tier,
         "attested": member.flags.has(MemberFlags::ATTESTED),
+        // Frozen by the admin: earns and withdraws nothing until unfrozen.
+        "frozen": member.flags.has(MemberFlags::FROZEN),
         "downline": {
             "level1": member.downline[0],
             "level2": member.downline[1],

@@ -4,6 +4,7 @@
 
 mod layout;
 mod quorum;
+pub mod rpc_submit;
 mod speed;
 
 use serde_json::{json, Value};
@@ -45,6 +46,9 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let (reports, capacity) = layout::reports(&mut chain).await?;
     progress("oracle quorum");
     let quorum = quorum::quorum(&mut chain).await?;
+    progress("oracle submit over JSON-RPC and in-process");
+    let per_provider = if options.provider_example { 10 } else { 2 };
+    let oracle_submit = rpc_submit::rpc_vs_in_process(per_provider).await?;
     progress("baseline: SPL Token transfers");
     let baseline = speed::spl_baseline(options.transfers).await?;
     let provider_example = if options.provider_example {
@@ -122,6 +126,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         "reports": reports,
         "capacity": capacity,
         "quorum": quorum,
+        "oracle_submit": oracle_submit,
         "throughput": {
             "baseline_seconds_per_spl_transfer": baseline,
             "provider_example": provider_example,
@@ -176,6 +181,7 @@ pub fn render(result: &Value) -> String {
         text(&c["v0_with_members_in_lookup_table"]["bytes"]),
     );
     out += &quorum::render(result["quorum"].as_array().map_or(&[], Vec::as_slice));
+    out += &rpc_submit::render(&result["oracle_submit"]);
     let t = &result["throughput"];
     out += &format!(
         "\nthroughput on the sandbox (baseline: {:.3} ms per SPL Token transfer transaction)\n",

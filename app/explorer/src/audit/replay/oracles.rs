@@ -97,3 +97,58 @@ impl OracleBook {
         problems
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn approvals_need_the_quorum_of_distinct_registered_oracles() {
+        let [a, b, c] = [(); 3].map(|_| Pubkey::new_unique());
+        let mut book = OracleBook::default();
+        book.added(a);
+        book.added(b);
+        assert!(
+            book.approve(a, &[], &[], 0).is_empty(),
+            "quorum 1 by default"
+        );
+        book.quorum_set(2);
+        assert_eq!(book.approve(a, &[], &[], 0).len(), 1, "one of two");
+        assert!(book.approve(a, &[b], &[], 0).is_empty());
+        // Twice the same oracle is one approver, and flagged.
+        assert_eq!(book.approve(a, &[a], &[], 0).len(), 2);
+        // An unregistered or removed co-signer does not count.
+        assert_eq!(book.approve(a, &[c], &[], 0).len(), 1);
+        book.removed(&b);
+        assert_eq!(book.approve(a, &[b], &[], 0).len(), 1);
+    }
+
+    #[test]
+    fn caps_count_per_oracle_ledger_and_window() {
+        let [a, b] = [(); 2].map(|_| Pubkey::new_unique());
+        let mut book = OracleBook::default();
+        book.added(a);
+        book.added(b);
+        book.cap_set(a, 0, 10, 60);
+        assert!(book.approve(a, &[], &[(0, 6)], 100).is_empty());
+        assert!(
+            book.approve(b, &[], &[(0, 100)], 110).is_empty(),
+            "b has no cap"
+        );
+        assert!(
+            book.approve(a, &[], &[(1, 100)], 110).is_empty(),
+            "other ledger"
+        );
+        assert!(
+            book.approve(a, &[], &[(0, 4)], 159).is_empty(),
+            "exactly 10"
+        );
+        assert_eq!(book.approve(a, &[], &[(0, 1)], 159).len(), 1, "11 > 10");
+        // A new window starts at the first credit after the last one ended.
+        assert!(book.approve(a, &[], &[(0, 10)], 160).is_empty());
+        // With quorum 2 each approver is charged the whole credit.
+        book.quorum_set(2);
+        book.cap_set(b, 0, 5, 60);
+        assert_eq!(book.approve(b, &[a], &[(0, 6)], 300).len(), 1, "b's cap");
+    }
+}
