@@ -198,6 +198,9 @@ pub struct SubmitArgs {
     /// v0 transactions through the oracle's address lookup tables.
     #[arg(long)]
     pub legacy: bool,
+    /// How many v0 transactions may be sent and awaiting confirmation at once.
+    #[arg(long, value_name = "N", default_value_t = upline_cli::sender::MAX_IN_FLIGHT, value_parser = clap::value_parser!(usize))]
+    pub max_in_flight: usize,
     /// Write the transactions to be signed (JSON) instead of sending them.
     /// They must be signed and sent before their blockhash expires (150
     /// blocks, about a minute on a real cluster); then run it again.

@@ -18,6 +18,7 @@ pub mod quiet;
 pub mod report_args;
 pub mod reports;
 pub mod scenario;
+pub mod sender;
 pub mod solana_config;
 pub mod stats;
 pub mod submit;

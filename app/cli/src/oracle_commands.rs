@@ -20,7 +20,7 @@ use upline_cli::lookup_tables;
 use upline_cli::offline::{self, MessagesFile, SendSigned, SignOnly};
 use upline_cli::reports::{self, ReportLine};
 use upline_cli::submit::{
-    prepare, render_summary, submit, submit_v0, Progress, SubmitSummary, REPORT_COMPUTE_UNITS,
+    prepare, render_summary, submit, Progress, SubmitSummary, REPORT_COMPUTE_UNITS,
 };
 use upline_cli::world::hash32;
 use upline_cli::{exit, member, Failure};
@@ -250,12 +250,13 @@ async fn submit_command(
             .await
         } else {
             let tables = report_tables(&mut cluster, &oracle, &co, network, &lines, out).await?;
-            submit_v0(
+            upline_cli::sender::submit_in_flight(
                 &mut cluster,
                 (&oracle, &co),
                 network,
                 &lines,
                 &tables,
+                request.max_in_flight,
                 |s| progress.show(s),
             )
             .await

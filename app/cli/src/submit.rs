@@ -300,7 +300,7 @@ pub fn next_batch(payer: &Pubkey, queue: &mut VecDeque<Queued>) -> Vec<Queued> {
 
 /// Whether `instructions` fit one v0 transaction paid by `payer` that looks
 /// accounts up in `tables`.
-fn fits_v0(
+pub(crate) fn fits_v0(
     payer: &Pubkey,
     instructions: &[Instruction],
     tables: &[AddressLookupTableAccount],

@@ -9,9 +9,11 @@ use solana_keypair::Keypair;
 use solana_message::{v0, AddressLookupTableAccount, VersionedMessage};
 use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client_api::client_error::{Error as ClientError, ErrorKind};
+use solana_rpc_client_api::config::RpcSendTransactionConfig;
 use solana_signer::Signer;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::Hash;
+use solana_transaction::Signature;
 use solana_transaction::Transaction;
 use std::time::{Duration, Instant};
 
@@ -226,6 +228,100 @@ impl RpcCluster {
     /// on the sandbox, lands in a new slot).
     pub fn fresh_blockhash(&mut self) {
         self.blockhash = None;
+    }
+}
+
+/// A v0 transaction signed for [`RpcCluster::broadcast`]: the blockhash it
+/// was signed over and how many compute budget instructions precede the
+/// caller's (failures name the caller's instructions after them).
+pub struct SignedV0 {
+    pub tx: VersionedTransaction,
+    pub blockhash: Hash,
+    pub prefix: usize,
+}
+
+impl RpcCluster {
+    /// Sign `instructions` (after the compute budget's) with `signers` as one
+    /// v0 transaction over a fresh blockhash; nothing is sent.
+    pub async fn sign_v0(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&Keypair],
+        tables: &[AddressLookupTableAccount],
+    ) -> Result<SignedV0, TxFailure> {
+        let payer = signers
+            .first()
+            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
+        let blockhash = self.blockhash().await?;
+        let mut all = self.budget.instructions(instructions.len());
+        let prefix = all.len();
+        all.extend_from_slice(instructions);
+        let message = v0::Message::try_compile(&payer.pubkey(), &all, tables, blockhash)
+            .map_err(|e| TxFailure::Other(format!("v0 message: {e}")))?;
+        let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), signers)
+            .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
+        Ok(SignedV0 {
+            tx,
+            blockhash,
+            prefix,
+        })
+    }
+
+    /// Send `signed` without waiting for it: simulated first when
+    /// `preflight` (a refusal comes back at once), as is otherwise (a
+    /// rebroadcast of bytes already sent).
+    pub async fn broadcast(&self, signed: &SignedV0, preflight: bool) -> Result<(), TxFailure> {
+        let config = RpcSendTransactionConfig {
+            skip_preflight: !preflight,
+            preflight_commitment: Some(self.client.commitment().commitment),
+            max_retries: Some(0),
+            ..RpcSendTransactionConfig::default()
+        };
+        let result = self
+            .client
+            .send_transaction_with_config(&signed.tx, config)
+            .await
+            .map(|_| ())
+            .map_err(failure);
+        unprefixed(result, signed.prefix)
+    }
+
+    /// Where each of `signed` stands at this cluster's commitment: `None`
+    /// while it has not landed (or not yet at the commitment), else its outcome.
+    pub async fn outcomes(
+        &self,
+        signed: &[&SignedV0],
+    ) -> Result<Vec<Option<Result<(), TxFailure>>>, TxFailure> {
+        let mut out = Vec::with_capacity(signed.len());
+        for chunk in signed.chunks(256) {
+            let signatures: Vec<Signature> = chunk.iter().map(|s| s.tx.signatures[0]).collect();
+            let statuses = self
+                .client
+                .get_signature_statuses(&signatures)
+                .await
+                .map_err(failure)?
+                .value;
+            let commitment = self.client.commitment();
+            for (status, s) in statuses.into_iter().zip(chunk) {
+                out.push(
+                    status
+                        .filter(|st| st.satisfies_commitment(commitment))
+                        .map(|st| match st.err {
+                            None => Ok(()),
+                            Some(e) => unprefixed(Err(TxFailure::from(e)), s.prefix),
+                        }),
+                );
+            }
+        }
+        Ok(out)
+    }
+
+    /// Whether transactions signed over `blockhash` can still land.
+    pub async fn blockhash_valid(&self, blockhash: &Hash) -> Result<bool, TxFailure> {
+        self.client
+            .is_blockhash_valid(blockhash, CommitmentConfig::processed())
+            .await
+            .map_err(failure)
     }
 }
 
