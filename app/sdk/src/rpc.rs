@@ -368,24 +368,14 @@ impl Cluster for RpcCluster {
         signers: &[&Keypair],
         tables: &[AddressLookupTableAccount],
     ) -> Result<(), TxFailure> {
-        let payer = signers
-            .first()
-            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
-        let blockhash = self.blockhash().await?;
-        let mut all = self.budget.instructions(instructions.len());
-        let prefix = all.len();
-        all.extend_from_slice(instructions);
-        let message = v0::Message::try_compile(&payer.pubkey(), &all, tables, blockhash)
-            .map_err(|e| TxFailure::Other(format!("v0 message: {e}")))?;
-        let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), signers)
-            .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
+        let signed = self.sign_v0(instructions, signers, tables).await?;
         let result = self
             .client
-            .send_and_confirm_transaction(&tx)
+            .send_and_confirm_transaction(&signed.tx)
             .await
             .map(|signature| self.landed.push(signature.to_string()))
             .map_err(failure);
-        unprefixed(result, prefix)
+        unprefixed(result, signed.prefix)
     }
 
     fn budget_instructions(&self, count: usize) -> Vec<Instruction> {
