@@ -390,22 +390,7 @@ pub async fn submit<C: Cluster>(
     progress: impl FnMut(&SubmitSummary),
 ) -> Result<SubmitSummary, TxFailure> {
     let approvers = (oracle, co_signers);
-    submit_through(cluster, approvers, network, reports, None, progress).await
-}
-
-/// [`submit`] in v0 transactions that look accounts up in `tables` (which
-/// must hold every account of the reports but the signers and programs to
-/// pack the most).
-pub async fn submit_v0<C: Cluster>(
-    cluster: &mut C,
-    (oracle, co_signers): (&Keypair, &[Keypair]),
-    network: Pubkey,
-    reports: &[ReportLine],
-    tables: &[AddressLookupTableAccount],
-    progress: impl FnMut(&SubmitSummary),
-) -> Result<SubmitSummary, TxFailure> {
-    let approvers = (oracle, co_signers);
-    submit_through(cluster, approvers, network, reports, Some(tables), progress).await
+    submit_through(cluster, approvers, network, reports, progress).await
 }
 
 async fn submit_through<C: Cluster>(
@@ -413,7 +398,6 @@ async fn submit_through<C: Cluster>(
     (oracle, co_signers): (&Keypair, &[Keypair]),
     network: Pubkey,
     reports: &[ReportLine],
-    tables: Option<&[AddressLookupTableAccount]>,
     mut progress: impl FnMut(&SubmitSummary),
 ) -> Result<SubmitSummary, TxFailure> {
     let co_keys: Vec<Pubkey> = co_signers.iter().map(Signer::pubkey).collect();
@@ -427,18 +411,10 @@ async fn submit_through<C: Cluster>(
     let payer = oracle.pubkey();
     while !queue.is_empty() {
         let budget = |n| cluster.budget_instructions(n);
-        let mut batch = match tables {
-            Some(tables) => {
-                next_batch_fitting(&mut queue, budget, |trial| fits_v0(&payer, trial, tables))
-            }
-            None => next_batch_fitting(&mut queue, budget, |trial| fits(&payer, trial)),
-        };
+        let mut batch = next_batch_fitting(&mut queue, budget, |trial| fits(&payer, trial));
         let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
         summary.transactions += 1;
-        let sent = match tables {
-            Some(tables) => cluster.send_v0(&instructions, &signers, tables).await,
-            None => cluster.send(&instructions, &signers).await,
-        };
+        let sent = cluster.send(&instructions, &signers).await;
         match sent {
             Ok(()) => summary.recorded += batch.len(),
             Err(failure) if refuses_approvers(&failure) => {

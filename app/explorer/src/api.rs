@@ -46,6 +46,8 @@ struct NetworkState {
     tables: Option<RewardTables>,
     /// Members in join order: join ordinal (from the join events), member account, member.
     members: Vec<(u32, Pubkey, Member)>,
+    /// Member account → wallet, for naming referrers without a scan per row.
+    wallets: HashMap<Pubkey, Pubkey>,
     /// The time of the network's newest indexed event.
     now: i64,
 }
@@ -66,10 +68,7 @@ impl NetworkState {
 
     /// The wallet holding the membership at `member`, if it is indexed.
     fn wallet_of(&self, member: &Pubkey) -> Option<Pubkey> {
-        self.members
-            .iter()
-            .find(|(_, address, _)| address == member)
-            .map(|(_, _, m)| m.wallet)
+        self.wallets.get(member).copied()
     }
 
     fn summary(&self) -> Value {
@@ -172,12 +171,14 @@ async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerE
             .find(|r| r.first().and_then(Cell::text) == Some(&s.address.to_string()))
             .and_then(|r| r.get(1).and_then(Cell::int))
             .unwrap_or_default();
+        let wallets = members.iter().map(|(_, a, m)| (*a, m.wallet)).collect();
         out.push(NetworkState {
             address: s.address,
             network: decode(s)?,
             ledgers,
             tables,
             members,
+            wallets,
             now,
         });
     }

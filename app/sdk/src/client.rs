@@ -194,21 +194,6 @@ pub trait Cluster {
     /// The cluster's clock, unix seconds.
     async fn now(&mut self) -> Result<i64, TxFailure>;
 
-    /// Send `instructions` as one v0 transaction that looks accounts up in
-    /// `tables` (each usable: not extended in the current slot). Back ends
-    /// without v0 transactions refuse.
-    async fn send_v0(
-        &mut self,
-        instructions: &[Instruction],
-        signers: &[&Keypair],
-        tables: &[solana_message::AddressLookupTableAccount],
-    ) -> Result<(), TxFailure> {
-        let _ = (instructions, signers, tables);
-        Err(TxFailure::Other(
-            "v0 transactions are sent over JSON-RPC only".into(),
-        ))
-    }
-
     /// The compute budget instructions this cluster puts before `count`
     /// instructions of a transaction (none unless asked for), so that senders
     /// that pack transactions leave room for them.

@@ -362,22 +362,6 @@ impl Cluster for RpcCluster {
         unprefixed(result, prefix)
     }
 
-    async fn send_v0(
-        &mut self,
-        instructions: &[Instruction],
-        signers: &[&Keypair],
-        tables: &[AddressLookupTableAccount],
-    ) -> Result<(), TxFailure> {
-        let signed = self.sign_v0(instructions, signers, tables).await?;
-        let result = self
-            .client
-            .send_and_confirm_transaction(&signed.tx)
-            .await
-            .map(|signature| self.landed.push(signature.to_string()))
-            .map_err(failure);
-        unprefixed(result, signed.prefix)
-    }
-
     fn budget_instructions(&self, count: usize) -> Vec<Instruction> {
         self.budget.instructions(count)
     }
