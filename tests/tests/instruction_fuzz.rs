@@ -3,7 +3,7 @@
 //! `structured_inputs_reach_the_handlers` is structure-aware: on a real chain
 //! state (a cxmpute, a clore and an aether network with members, links,
 //! attested providers and nodes, funded vaults, oracles and models), each
-//! input is one of the 31 instructions with its real discriminator, its real
+//! input is one of the 32 instructions with its real discriminator, its real
 //! argument types borsh-serialised (`upline::instruction::*`, through the
 //! SDK's builders) with field values biased to edges (0, 1, the maximum,
 //! values at and around the program's limits), and real accounts of the
@@ -59,7 +59,7 @@ use upline_tests::{Chain, TestNetwork};
 // ---------------------------------------------------------------------------
 
 /// The instructions, by name, in the order `build` numbers them.
-const INSTRUCTIONS: [&str; 31] = [
+const INSTRUCTIONS: [&str; 32] = [
     "create_network",
     "update_tables",
     "add_token_ledger",
@@ -91,6 +91,7 @@ const INSTRUCTIONS: [&str; 31] = [
     "set_oracle_cap",
     "set_member_frozen",
     "deregister_device",
+    "report_batch",
 ];
 
 /// One network of the world and what the fuzz knows about it.
@@ -136,6 +137,8 @@ enum After {
     Nothing,
     Joined(usize, Keypair, u8),
     ReportId(usize, Pubkey, u64),
+    /// A batch's reports, each as `ReportId`.
+    ReportIds(Vec<(usize, Pubkey, u64)>),
     Attested(usize, Pubkey, ([u8; 32], [u8; 32])),
     Model(usize, ModelArgs),
     Deregistered(usize, Pubkey),
@@ -987,7 +990,7 @@ impl World {
                     vec![admin],
                 )
             }
-            _ => {
+            26 => {
                 let oracle = self.oracle(rng, n).await;
                 let node = self.member(rng, n, Some(1)).expect("members").member;
                 let id = self.id(rng, n, &node);
@@ -1021,6 +1024,37 @@ impl World {
                     vec![oracle],
                 )
             }
+            31 => {
+                // Two to four compute and usage reports, packed as `oracle
+                // submit` packs them: the first run that shares an oracle
+                // context and co-signers becomes one `report_batch`.
+                let count = 2 + rng.below(3) as usize;
+                let mut parts = Vec::with_capacity(count);
+                for _ in 0..count {
+                    let kind = if rng.chance(50) { 23 } else { 24 };
+                    parts.push(Box::pin(self.build(rng, kind, n)).await);
+                }
+                let singles: Vec<Instruction> = parts.iter().map(|p| p.ix.clone()).collect();
+                let coalesced = ix::coalesce(&singles);
+                let carried = ix::batch::reports_per_instruction(&coalesced)[0];
+                let ids = parts
+                    .iter_mut()
+                    .take(carried)
+                    .filter_map(
+                        |part| match std::mem::replace(&mut part.after, After::Nothing) {
+                            After::ReportId(n, member, id) => Some((n, member, id)),
+                            _ => None,
+                        },
+                    )
+                    .collect();
+                after = After::ReportIds(ids);
+                let first = parts.swap_remove(0);
+                (coalesced[0].clone(), first.signers)
+            }
+            other => panic!(
+                "no instruction {other}: INSTRUCTIONS has {}",
+                INSTRUCTIONS.len()
+            ),
         };
         let (mut ix, mut signers) = (ix, signers);
         // Reports and attestations: sometimes the other registered oracles co-sign.
@@ -1144,6 +1178,12 @@ impl World {
             After::ReportId(n, member, id) => {
                 self.nets[n].next_id.insert(member, id.saturating_add(1));
             }
+            After::ReportIds(ids) => {
+                for (n, member, id) in ids {
+                    let next = self.nets[n].next_id.entry(member).or_insert(0);
+                    *next = (*next).max(id.saturating_add(1));
+                }
+            }
             After::Attested(n, member, device) => {
                 self.nets[n].devices.insert(member, device);
             }
@@ -1265,7 +1305,7 @@ async fn structured_inputs_reach_the_handlers() {
         let which = rng.below(INSTRUCTIONS.len() as u64) as usize;
         // Work of each kind mostly goes to the network that pays it.
         let home = match INSTRUCTIONS[which] {
-            "attest_provider" | "report_compute" | "report_usage" => Some(0),
+            "attest_provider" | "report_compute" | "report_usage" | "report_batch" => Some(0),
             "report_rental" => Some(1),
             "attest_node" | "report_bandwidth" | "deregister_device" => Some(2),
             _ => None,
@@ -1403,6 +1443,7 @@ fn discriminators() -> Vec<&'static [u8]> {
         ix_data::SetOracleCap::DISCRIMINATOR,
         ix_data::SetMemberFrozen::DISCRIMINATOR,
         ix_data::DeregisterDevice::DISCRIMINATOR,
+        ix_data::ReportBatch::DISCRIMINATOR,
         // Anchor's event-CPI entry, which only the program itself may call.
         anchor_lang::event::EVENT_IX_TAG_LE,
     ]

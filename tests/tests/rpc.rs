@@ -149,12 +149,21 @@ async fn answers_have_the_shapes_validators_give() {
     let reply = call(
         &mut server,
         "getAccountInfo",
-        json!([payer.pubkey().to_string()]),
+        json!([payer.pubkey().to_string(), {"encoding": "base64"}]),
     )
     .await;
     let account = &reply["result"]["value"];
-    assert_eq!(account["data"][1], "base64");
+    assert_eq!(account["data"], json!(["", "base64"]), "{reply}");
     assert_eq!(account["owner"], "11111111111111111111111111111111");
+    assert_eq!(account["space"], 0);
+    // Without an encoding, validators answer with the legacy base58 string.
+    let reply = call(
+        &mut server,
+        "getAccountInfo",
+        json!([payer.pubkey().to_string()]),
+    )
+    .await;
+    assert_eq!(reply["result"]["value"]["data"], "", "{reply}");
 
     let reply = call(&mut server, "getBalance", json!(["not-an-address"])).await;
     assert_eq!(reply["error"]["code"], -32602, "{reply}");
@@ -233,7 +242,7 @@ async fn http_batches_and_malformed_requests() {
     };
     let body = r#"[{"jsonrpc":"2.0","id":1,"method":"getHealth"},{"jsonrpc":"2.0","id":2,"method":"getSlot"}]"#;
     let reply = exchange(format!(
-        "POST / HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ))
     .await;
@@ -242,11 +251,11 @@ async fn http_batches_and_malformed_requests() {
     assert_eq!(json[0]["result"], "ok");
     assert_eq!(json[1]["id"], 2);
 
-    let reply = exchange("POST / HTTP/1.1\r\nHost: x\r\n\r\n".into()).await;
+    let reply = exchange("POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".into()).await;
     assert!(reply.starts_with("HTTP/1.1 400"), "{reply}");
     let garbage = "{not json";
     let reply = exchange(format!(
-        "POST / HTTP/1.1\r\nContent-Length: {}\r\n\r\n{garbage}",
+        "POST / HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n\r\n{garbage}",
         garbage.len()
     ))
     .await;

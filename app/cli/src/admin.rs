@@ -8,7 +8,6 @@ use crate::Failure;
 use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use serde_json::{json, Value};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::instructions::OracleCapArgs;
@@ -35,17 +34,28 @@ impl Outcome {
     }
 }
 
+/// After a send that succeeded: with `--sign-only` nothing was sent, and
+/// the transaction signed so far is the command's output (a `Failure` of
+/// exit code 0: the command stops there, nothing changed).
+pub(crate) fn signed_only<C: Cluster>(cluster: &mut C) -> Result<(), Failure> {
+    let kept = cluster.take_kept();
+    if kept.is_empty() {
+        return Ok(());
+    }
+    Err(Failure::signed_only(crate::offline::render_kept(&kept)))
+}
+
 /// Send `instruction` as the admin; a refusal is named, `NotAdmin` with
 /// the network's admin, anything else by `explain` or its name.
 pub(crate) async fn send_as_admin<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     view: &NetworkView,
     instruction: Instruction,
     explain: impl Fn(&TxFailure) -> Option<String>,
 ) -> Result<(), Failure> {
-    let failure = match cluster.send(&[instruction], &[admin]).await {
-        Ok(()) => return Ok(()),
+    let failure = match cluster.send_with(&[instruction], &[admin]).await {
+        Ok(()) => return signed_only(cluster),
         Err(failure) => failure,
     };
     if failure.is(UplineError::NotAdmin) {
@@ -65,7 +75,7 @@ pub(crate) async fn send_as_admin<C: Cluster>(
 /// `network quorum M`.
 pub async fn set_quorum<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     quorum: u8,
 ) -> Result<Outcome, Failure> {
@@ -114,7 +124,7 @@ fn cap_text(limit: Wad, window: i64, ledger: &str) -> String {
 /// `network oracle-cap`.
 pub async fn set_cap<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     request: CapRequest<'_>,
 ) -> Result<Outcome, Failure> {
@@ -186,7 +196,7 @@ pub async fn set_cap<C: Cluster>(
 /// `network freeze` (`frozen`) and `network unfreeze`.
 pub async fn set_frozen<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     (wallet, class): (Pubkey, Option<&str>),
     frozen: bool,
@@ -250,7 +260,7 @@ pub async fn node_membership<C: Cluster>(
 /// was found).
 pub async fn deregister_device<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     view: &NetworkView,
     wallet: Pubkey,
     device: Option<([u8; 32], [u8; 32])>,
@@ -295,7 +305,7 @@ pub async fn deregister_device<C: Cluster>(
 /// `M`; the step as `init` prints it.
 pub async fn init_quorum<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     quorum: u8,
 ) -> Result<String, Failure> {

@@ -184,6 +184,9 @@ pub enum OracleCommand {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Run the oracle as a service: reports posted over HTTP, stored durably,
+    /// sent in batches (README, "Running an oracle node").
+    Run(crate::oracle_commands::RunArgs),
 }
 
 #[derive(Args)]
@@ -201,23 +204,16 @@ pub struct SubmitArgs {
     /// How many v0 transactions may be sent and awaiting confirmation at once.
     #[arg(long, value_name = "N", default_value_t = upline_cli::sender::MAX_IN_FLIGHT, value_parser = clap::value_parser!(usize))]
     pub max_in_flight: usize,
-    /// Write the transactions to be signed (JSON) instead of sending them.
-    /// They must be signed and sent before their blockhash expires (150
-    /// blocks, about a minute on a real cluster); then run it again.
-    #[arg(long, conflicts_with_all = ["messages", "signatures", "signers"])]
-    pub sign_only: bool,
+    // --sign-only (write the transactions to be signed, JSON, instead of
+    // sending them; sign and send them before their blockhash expires, about
+    // a minute on a real cluster), --blockhash and --signer PUBKEY=SIGNATURE
+    // (with --messages: one signature, counted for the transaction it
+    // verifies against) are the global flags of `ClusterArgs`.
     /// With --sign-only: a co-signing oracle that signs on another machine, by its key (repeat).
-    #[arg(
-        long = "co-signer-pubkey",
-        value_name = "PUBKEY",
-        requires = "sign_only"
-    )]
+    #[arg(long = "co-signer-pubkey", value_name = "PUBKEY")]
     pub co_signer_pubkeys: Vec<String>,
-    /// With --sign-only: the recent blockhash to sign over (default: the cluster's latest).
-    #[arg(long, requires = "sign_only")]
-    pub blockhash: Option<String>,
     /// With --sign-only: where to write (default: standard output).
-    #[arg(long, requires = "sign_only")]
+    #[arg(long)]
     pub out: Option<PathBuf>,
     /// Send the transactions --sign-only wrote to this file, with the signatures given.
     #[arg(long, value_name = "FILE")]
@@ -225,14 +221,6 @@ pub struct SubmitArgs {
     /// Signature files `upline oracle sign` wrote.
     #[arg(long, value_name = "FILE", num_args = 1.., requires = "messages")]
     pub signatures: Vec<PathBuf>,
-    /// One signature as PUBKEY=SIGNATURE, base-58 (repeat); it counts for the
-    /// transaction it verifies against.
-    #[arg(
-        long = "signer",
-        value_name = "PUBKEY=SIGNATURE",
-        requires = "messages"
-    )]
-    pub signers: Vec<String>,
 }
 
 #[derive(Subcommand)]

@@ -4,7 +4,10 @@ use crate::{ClusterArgs, MemberCommand, NetworkCommand};
 use anchor_lang::prelude::Pubkey;
 use solana_commitment_config::CommitmentConfig;
 use solana_keypair::Keypair;
+use solana_presigner::Presigner;
+use solana_signer::null_signer::NullSigner;
 use solana_signer::Signer;
+use solana_transaction::Hash;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
@@ -12,10 +15,10 @@ use std::str::FromStr;
 use upline::math::decimal::parse_fixed;
 use upline_cli::keys::{default_keypair_path, parse_wallet, read_keypair, write_keypair};
 use upline_cli::solana_config::{self, SolanaConfig};
-use upline_cli::{admin, exit, idl, member, Failure};
+use upline_cli::{admin, exit, idl, member, offline, Failure};
 use upline_sdk::preset::Preset;
 use upline_sdk::rpc::{resolve_url, ComputeBudget, RpcCluster};
-use upline_sdk::sandbox::server::SandboxServer;
+use upline_sdk::sandbox::server::{Faults, SandboxServer};
 use upline_sdk::sandbox::Chain;
 use upline_sdk::setup::{init_network, InitOptions, Step};
 
@@ -37,6 +40,34 @@ fn keypair_path(args: &ClusterArgs) -> Result<PathBuf, Failure> {
 
 pub(crate) fn signer(args: &ClusterArgs) -> Result<Keypair, Failure> {
     read_keypair(&keypair_path(args)?).map_err(Failure::input)
+}
+
+/// The `--keypair` signer of an admin (or proposed admin) command: a keypair
+/// file, or the public key of a key held elsewhere, which signs through a
+/// `--signer PUBKEY=SIGNATURE` made over the transaction `--sign-only`
+/// printed, or is left to sign later with `--sign-only`.
+pub(crate) fn admin_signer(args: &ClusterArgs) -> Result<Box<dyn Signer>, Failure> {
+    let path = keypair_path(args)?;
+    let read = read_keypair(&path);
+    let key = match (read, Pubkey::from_str(path.to_string_lossy().trim())) {
+        (Ok(keypair), _) => return Ok(Box::new(keypair)),
+        (Err(_), Ok(key)) if !path.exists() => key,
+        (Err(e), _) => return Err(Failure::input(e)),
+    };
+    for text in &args.signers {
+        let given = offline::parse_signer(text).map_err(Failure::input)?;
+        if given.key == key {
+            return Ok(Box::new(Presigner::new(&key, &given.signature)));
+        }
+    }
+    if args.sign_only {
+        return Ok(Box::new(NullSigner::new(&key)));
+    }
+    Err(Failure::input(format!(
+        "--keypair {key}: a public key, not a keypair file; its holder signs elsewhere: run this \
+         command with --sign-only, sign the message it prints with `upline sign MESSAGE --keypair \
+         FILE` there, then run it again with --blockhash HASH --signer {key}=SIGNATURE"
+    )))
 }
 
 /// The cluster of `--url` (else config.yml's, else localhost) at
@@ -73,6 +104,15 @@ pub(crate) async fn connect(args: &ClusterArgs) -> Result<RpcCluster, Failure> {
         unit_limit: args.compute_unit_limit,
         units_per_instruction: None,
     };
+    cluster.offline.sign_only = args.sign_only;
+    cluster.offline.blockhash = args
+        .blockhash
+        .as_deref()
+        .map(|text| {
+            Hash::from_str(text.trim())
+                .map_err(|_| Failure::input(format!("--blockhash {text:?}: not a base-58 hash")))
+        })
+        .transpose()?;
     Ok(cluster)
 }
 
@@ -81,22 +121,64 @@ pub(crate) fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
         .map_err(|_| Failure::input(format!("{flag} {text:?}: not a base-58 address")))
 }
 
-pub async fn sandbox(port: u16, out: &mut impl Write) -> Result<u8, Failure> {
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
-        .await
-        .map_err(|e| Failure::input(format!("--port {port}: {e}")))?;
-    let port = listener.local_addr().map(|a| a.port()).unwrap_or(port);
+pub async fn sandbox(port: u16, drop_every: u64, out: &mut impl Write) -> Result<u8, Failure> {
+    let bind = |port: u16, what: &'static str| async move {
+        tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .map_err(|e| Failure::input(format!("--port: {what} port {port}: {e}")))
+    };
+    let http = bind(port, "JSON-RPC").await?;
+    let requested = port;
+    let port = http.local_addr().map(|a| a.port()).unwrap_or(port);
+    // The PubSub port follows the HTTP one, as solana-test-validator's does
+    // (clients derive it from the HTTP URL); with --port 0, any free port.
+    let pubsub_port = match requested {
+        0 => 0,
+        _ => port.checked_add(1).ok_or_else(|| {
+            Failure::input(format!(
+                "--port {port}: the PubSub port after it does not exist"
+            ))
+        })?,
+    };
+    let pubsub = bind(pubsub_port, "PubSub").await?;
+    let pubsub_port = pubsub.local_addr().map(|a| a.port()).unwrap_or(pubsub_port);
     let chain = Chain::start().await;
     let _ = writeln!(
         out,
-        "upline sandbox: JSON-RPC on http://127.0.0.1:{port} (use --url http://127.0.0.1:{port}{}); \
-         airdrops come from the sandbox's faucet. Ctrl-C ends it; nothing is kept.",
+        "upline sandbox: JSON-RPC on http://127.0.0.1:{port} (use --url http://127.0.0.1:{port}{}), \
+         PubSub on ws://127.0.0.1:{pubsub_port}; airdrops come from the sandbox's faucet. \
+         Ctrl-C ends it; nothing is kept.",
         if port == 8899 { " or --url localhost" } else { "" }
     );
-    SandboxServer::new(chain)
-        .serve(listener)
+    if drop_every > 0 {
+        let _ = writeln!(
+            out,
+            "fault injection on (--drop-every {drop_every}): of the transactions sendTransaction accepts, \
+             numbers {drop_every}, {}, … are acknowledged and never executed",
+            drop_every.saturating_mul(2)
+        );
+    }
+    let _ = out.flush();
+    let faults = Faults { drop_every };
+    SandboxServer::with_faults(chain, faults)
+        .serve_with_pubsub(http, pubsub)
         .await
         .map_err(|e| Failure::refused(format!("sandbox: {e}")))?;
+    Ok(0)
+}
+
+/// `upline sign MESSAGE`: sign a message `--sign-only` printed (or a file
+/// holding it) with the --keypair key.
+pub fn sign(args: &ClusterArgs, message: &str, out: &mut impl Write) -> Result<u8, Failure> {
+    let path = std::path::Path::new(message);
+    let text = if message.len() < 512 && path.is_file() {
+        std::fs::read_to_string(path).map_err(|e| Failure::input(format!("{message}: {e}")))?
+    } else {
+        message.to_string()
+    };
+    let keypair = signer(args)?;
+    let signed = offline::sign_message(&text, &keypair).map_err(Failure::input)?;
+    let _ = write!(out, "{signed}");
     Ok(0)
 }
 

@@ -54,12 +54,14 @@ async fn listen(flag: &str, port: u16) -> Result<tokio::net::TcpListener, Failur
         .map_err(|e| Failure::input(format!("{flag} {port}: {e}")))
 }
 
-/// Serve `store` until the process ends (re-indexing `follow` every few seconds).
+/// Serve `store` until the process ends (re-indexing `follow` every few
+/// seconds); the claim page claims on `clusters` (JSON-RPC URLs).
 async fn serve_store(
     store: Arc<Mutex<Store>>,
     listener: tokio::net::TcpListener,
+    clusters: Vec<String>,
 ) -> Result<u8, Failure> {
-    api::serve(store, listener)
+    api::serve_with_clusters(store, listener, clusters)
         .await
         .map_err(|e| Failure::refused(format!("explorer: {e}")))?;
     Ok(0)
@@ -128,11 +130,19 @@ pub async fn explorer(
                 "upline explorer: dashboard and API on http://127.0.0.1:{port}/ (index {db}, audit {}). Ctrl-C ends it.",
                 if verdict.passed() { "pass" } else { "FAIL" }
             );
+            // The claim page claims on the --url cluster, if it answers.
+            let clusters = match &rpc {
+                Some(rpc) => vec![rpc.url().to_string()],
+                None => connect(cluster)
+                    .await
+                    .map(|c| vec![c.url().to_string()])
+                    .unwrap_or_default(),
+            };
             let store = Arc::new(Mutex::new(store));
             if let Some(rpc) = rpc {
                 tokio::spawn(follow_cluster(Arc::clone(&store), rpc, follow));
             }
-            serve_store(store, listener).await
+            serve_store(store, listener, clusters).await
         }
     }
 }
@@ -176,25 +186,37 @@ pub async fn serve_demo(
     let mut store = open(":memory:").await?;
     let mut endpoints = Vec::with_capacity(chains.len());
     for (offset, (title, mut chain)) in chains.into_iter().enumerate() {
-        let wanted = match sandbox_port {
-            0 => 0,
-            base => base.saturating_add(u16::try_from(offset).unwrap_or(u16::MAX)),
+        // Each sandbox takes two ports, as solana-test-validator does:
+        // JSON-RPC, then the PubSub WebSocket.
+        let (wanted, wanted_pubsub) = match sandbox_port {
+            0 => (0, 0),
+            base => {
+                let port = u16::try_from(offset * 2)
+                    .ok()
+                    .and_then(|step| base.checked_add(step))
+                    .ok_or_else(|| Failure::input(format!("--sandbox-port {base}: too high")))?;
+                (port, port.saturating_add(1))
+            }
         };
         let sandbox = listen("--sandbox-port", wanted).await?;
-        let url = format!(
-            "http://127.0.0.1:{}",
-            sandbox.local_addr().map(|a| a.port()).unwrap_or(wanted)
-        );
+        let pubsub = listen("--sandbox-port (PubSub)", wanted_pubsub).await?;
+        let port_of =
+            |l: &tokio::net::TcpListener, or: u16| l.local_addr().map_or(or, |a| a.port());
+        let url = format!("http://127.0.0.1:{}", port_of(&sandbox, wanted));
+        let ws = format!("ws://127.0.0.1:{}", port_of(&pubsub, wanted_pubsub));
         index_journal(&mut store, &mut chain, &rpc_source(&url))
             .await
             .map_err(store_failure)?;
-        tokio::spawn(SandboxServer::new(chain).serve(sandbox));
-        endpoints.push((title, url));
+        tokio::spawn(SandboxServer::new(chain).serve_with_pubsub(sandbox, pubsub));
+        endpoints.push((title, url, ws));
     }
     let verdict = audit_and_save(&mut store).await?;
-    let _ = writeln!(out, "\nsandboxes (JSON-RPC; use them with --url):");
-    for (title, url) in &endpoints {
-        let _ = writeln!(out, "  {url}  {title}");
+    let _ = writeln!(
+        out,
+        "\nsandboxes (JSON-RPC and PubSub; use them with --url):"
+    );
+    for (title, url, ws) in &endpoints {
+        let _ = writeln!(out, "  {url}  {ws}  {title}");
     }
     let _ = writeln!(
         out,
@@ -203,11 +225,12 @@ pub async fn serve_demo(
         if verdict.passed() { "pass" } else { "FAIL" }
     );
     let store = Arc::new(Mutex::new(store));
-    for (_, url) in endpoints {
+    let clusters: Vec<String> = endpoints.iter().map(|(_, url, _)| url.clone()).collect();
+    for (_, url, _) in endpoints {
         let rpc = RpcCluster::connect(&url)
             .await
             .map_err(|e| Failure::refused(format!("{url}: {e}")))?;
         tokio::spawn(follow_cluster(Arc::clone(&store), rpc, DEMO_FOLLOW_SECONDS));
     }
-    serve_store(store, listener).await
+    serve_store(store, listener, clusters).await
 }

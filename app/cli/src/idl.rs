@@ -25,11 +25,12 @@ pub fn write_idl(root: &Path) -> Result<(PathBuf, usize), String> {
     std::env::remove_var("CARGO_MANIFEST_DIR");
     std::env::set_var("CARGO_ENCODED_RUSTFLAGS", "");
     let program = root.join("programs/upline");
-    let idl = anchor_lang_idl::build::IdlBuilder::new()
+    let mut idl = anchor_lang_idl::build::IdlBuilder::new()
         .program_path(program)
         .resolution(true)
         .build()
         .map_err(|e| format!("building the IDL: {e}"))?;
+    crate::idl_seeds::add_seeds(&mut idl);
     let text = serde_json::to_string_pretty(&idl).map_err(|e| e.to_string())?;
     let dir = root.join("target/idl");
     std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;

@@ -8,11 +8,13 @@ pub mod demo;
 pub mod expect;
 pub mod history;
 pub mod idl;
+pub mod idl_seeds;
 pub mod keys;
 pub mod lookup_tables;
 pub mod member;
 pub mod offline;
 pub mod operate;
+pub mod oracle_node;
 pub mod output;
 pub mod quiet;
 pub mod report_args;
@@ -46,6 +48,8 @@ pub async fn simulate_world(scenario: &Scenario) -> Result<(world::World, Value)
 
 /// Exit codes of every command.
 pub mod exit {
+    /// Done (also: `--sign-only` printed what to sign).
+    pub const OK: u8 = 0;
     /// The program refused, a figure did not match, or some reports were rejected.
     pub const REFUSED: u8 = 1;
     /// Bad input: a flag, a file, a keypair, an unknown member or model.
@@ -65,6 +69,15 @@ impl Failure {
     pub fn input(message: impl Into<String>) -> Failure {
         Failure {
             code: exit::BAD_INPUT,
+            message: message.into(),
+        }
+    }
+
+    /// Not a failure: `--sign-only` signed and printed a transaction instead
+    /// of sending it, and the command stops there (exit 0, on standard output).
+    pub fn signed_only(message: impl Into<String>) -> Failure {
+        Failure {
+            code: exit::OK,
             message: message.into(),
         }
     }

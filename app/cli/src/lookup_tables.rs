@@ -9,7 +9,7 @@ use solana_keypair::Keypair;
 use solana_message::AddressLookupTableAccount;
 use solana_signer::Signer;
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 use upline_sdk::client::{Cluster, TxFailure};
@@ -25,15 +25,14 @@ pub fn state_path() -> PathBuf {
     PathBuf::from(home).join(".config/upline/lookup-tables.json")
 }
 
-fn load() -> BTreeMap<String, Vec<String>> {
-    std::fs::read_to_string(state_path())
+fn load(path: &Path) -> BTreeMap<String, Vec<String>> {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
         .unwrap_or_default()
 }
 
-fn save(state: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
-    let path = state_path();
+fn save(path: &Path, state: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
     }
@@ -41,7 +40,7 @@ fn save(state: &BTreeMap<String, Vec<String>>) -> Result<(), String> {
     // Written aside and renamed: a concurrent run reads the old file or the new one.
     let aside = path.with_extension(format!("json.{}", std::process::id()));
     std::fs::write(&aside, text).map_err(|e| format!("{}: {e}", aside.display()))?;
-    std::fs::rename(&aside, &path).map_err(|e| format!("{}: {e}", path.display()))
+    std::fs::rename(&aside, path).map_err(|e| format!("{}: {e}", path.display()))
 }
 
 /// The accounts of `instructions` a table can hold: all but signers.
@@ -75,9 +74,22 @@ pub async fn tables_for(
     oracle: &Keypair,
     network: &Pubkey,
     needed: &[Pubkey],
-    note: &mut dyn FnMut(String),
+    note: &mut (dyn FnMut(String) + Send),
 ) -> Result<Vec<AddressLookupTableAccount>, TxFailure> {
-    let mut state = load();
+    let state = state_path();
+    tables_remembered_in(&state, cluster, (oracle, network), needed, note).await
+}
+
+/// [`tables_for`], remembering the tables in the file `state` (a benchmark
+/// keeps its throw-away networks' tables out of the oracle's own file).
+pub async fn tables_remembered_in(
+    state_path: &Path,
+    cluster: &mut RpcCluster,
+    (oracle, network): (&Keypair, &Pubkey),
+    needed: &[Pubkey],
+    note: &mut (dyn FnMut(String) + Send),
+) -> Result<Vec<AddressLookupTableAccount>, TxFailure> {
+    let mut state = load(state_path);
     let listed: Vec<Pubkey> = state
         .get(&network.to_string())
         .into_iter()
@@ -150,7 +162,7 @@ pub async fn tables_for(
     if extended {
         let keys: Vec<String> = tables.iter().map(|t| t.0.to_string()).collect();
         state.insert(network.to_string(), keys);
-        save(&state).map_err(TxFailure::Other)?;
+        save(state_path, &state).map_err(TxFailure::Other)?;
         for (key, addresses, _) in &tables {
             note(format!("lookup table {key}: {} addresses", addresses.len()));
         }

@@ -15,6 +15,7 @@ mod explorer;
 mod network_admin;
 mod operate_cli;
 mod oracle_commands;
+mod oracle_run;
 
 pub use args::{AttestCommand, CoSignerArgs, NetworkCommand, OracleCommand, SubmitArgs};
 
@@ -53,6 +54,23 @@ pub struct ClusterArgs {
     /// or for `oracle submit` a per-report estimate; README, "Cost and throughput").
     #[arg(long, global = true, value_name = "UNITS", value_parser = clap::value_parser!(u32).range(1..=1_400_000))]
     pub compute_unit_limit: Option<u32>,
+    /// Output format of a command that prints a result, as the Solana CLI
+    /// takes it: display (default), json or json-compact (both the command's
+    /// --json).
+    #[arg(long, global = true, value_name = "FORMAT", value_parser = ["display", "json", "json-compact"])]
+    pub output: Option<String>,
+    /// Sign with the keys at hand and print (or for `oracle submit` write)
+    /// the transaction for keys held elsewhere, instead of sending it; give
+    /// such a key to --keypair as its public key.
+    #[arg(long, global = true)]
+    pub sign_only: bool,
+    /// The recent blockhash to sign over (default: the cluster's latest).
+    #[arg(long, global = true, value_name = "HASH")]
+    pub blockhash: Option<String>,
+    /// A signature made elsewhere, base-58 (repeat): with --blockhash, it
+    /// signs for its key as --sign-only printed the transaction.
+    #[arg(long = "signer", global = true, value_name = "PUBKEY=SIGNATURE")]
+    pub signers: Vec<String>,
 }
 
 #[derive(Subcommand)]
@@ -66,7 +84,8 @@ enum Command {
         /// The dashboard's port, with --serve.
         #[arg(long, default_value_t = 8080, requires = "serve")]
         port: u16,
-        /// The first demo sandbox's JSON-RPC port, with --serve (the others follow it; 0: any free ports).
+        /// The first demo sandbox's JSON-RPC port, with --serve (its PubSub
+        /// the next; the other sandboxes two ports apart; 0: any free ports).
         #[arg(long, default_value_t = 8899, requires = "serve")]
         sandbox_port: u16,
     },
@@ -78,11 +97,25 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Serve the sandbox as a local cluster (JSON-RPC on 127.0.0.1), for `--url localhost`.
+    /// Sign a transaction message that `--sign-only` printed, with the
+    /// --keypair key, on the machine that holds it: shows what the message
+    /// does and prints PUBKEY=SIGNATURE for `--signer`.
+    Sign {
+        /// The message (base64, the Message line --sign-only printed), or a file holding it.
+        message: String,
+    },
+    /// Serve the sandbox as a local cluster (JSON-RPC on 127.0.0.1, PubSub
+    /// WebSocket on the next port, as solana-test-validator), for `--url localhost`
+    /// and any Solana client (web3.js, @solana/kit, Anchor).
     Sandbox {
-        /// Port to listen on (0: any free port; the URL is printed).
+        /// JSON-RPC port (PubSub: the next one; 0: any free ports, printed).
         #[arg(long, default_value_t = 8899)]
         port: u16,
+        /// For tests of retry logic: every Nth transaction sendTransaction
+        /// accepts is answered with its signature but never executed, as a
+        /// cluster that loses it (0: off).
+        #[arg(long, default_value_t = 0, value_name = "N")]
+        drop_every: u64,
     },
     /// Write a new keypair file.
     Keygen {
@@ -248,9 +281,35 @@ pub enum MemberCommand {
     },
 }
 
+/// Parse `argv`; `--output json` (or `json-compact`) asks for the command's
+/// own `--json`, which the leaf subcommand takes at the end of the line. A
+/// command that prints no result has no `--json`: the format is moot there.
+fn parse_cli(argv: Vec<std::ffi::OsString>) -> Cli {
+    if wants_json(&argv) {
+        let mut with_json = argv.clone();
+        with_json.push("--json".into());
+        match Cli::try_parse_from(with_json) {
+            Ok(cli) => return cli,
+            Err(e) if e.kind() == clap::error::ErrorKind::UnknownArgument => {}
+            Err(e) => e.exit(),
+        }
+    }
+    Cli::parse_from(argv)
+}
+
+/// Whether `argv` asks for JSON with `--output json|json-compact`.
+fn wants_json(argv: &[std::ffi::OsString]) -> bool {
+    let json = |v: &str| v == "json" || v == "json-compact";
+    argv.iter().enumerate().any(|(i, arg)| match arg.to_str() {
+        Some("--output") => argv.get(i + 1).and_then(|v| v.to_str()).is_some_and(json),
+        Some(a) => a.strip_prefix("--output=").is_some_and(json),
+        None => false,
+    }) && !argv.iter().any(|a| a == "--json" || a == "--")
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = parse_cli(std::env::args_os().collect());
     // The sandbox bank logs every transaction at debug level unless told otherwise.
     if std::env::var_os("RUST_LOG").is_none() {
         std::env::set_var("RUST_LOG", "error");
@@ -264,6 +323,11 @@ async fn main() -> ExitCode {
     };
     match run(cli, &mut out).await {
         Ok(code) => ExitCode::from(code),
+        Err(failure) if failure.code == exit::OK => {
+            use std::io::Write;
+            let _ = write!(out, "{}", failure.message);
+            ExitCode::SUCCESS
+        }
         Err(failure) => {
             eprintln!("upline: {}", failure.message);
             ExitCode::from(failure.code)
@@ -301,8 +365,9 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             port,
             sandbox_port,
         } => run_demo(out, serve.then_some((port, sandbox_port))).await,
-        Command::Sandbox { port } => commands::sandbox(port, out).await,
+        Command::Sandbox { port, drop_every } => commands::sandbox(port, drop_every, out).await,
         Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
+        Command::Sign { message } => commands::sign(&cluster, &message, out),
         Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
         Command::Network(command) => commands::network(&cluster, command, out).await,
         Command::Oracle(command) => oracle_commands::oracle(&cluster, command, out).await,
@@ -392,4 +457,36 @@ async fn run_bench(
         let _ = write!(out, "{}", upline_cli::bench::render(&result));
     }
     Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn argv(line: &str) -> Vec<std::ffi::OsString> {
+        line.split_whitespace().map(Into::into).collect()
+    }
+
+    #[test]
+    fn output_json_is_the_commands_own_json_wherever_it_is_given() {
+        for line in [
+            "upline --output json simulate f.json",
+            "upline simulate f.json --output=json-compact",
+            "upline simulate --output json f.json",
+        ] {
+            let cli = parse_cli(argv(line));
+            assert!(
+                matches!(cli.command, Command::Simulate { json: true, .. }),
+                "{line}"
+            );
+        }
+        let cli = parse_cli(argv("upline --output display simulate f.json"));
+        assert!(matches!(cli.command, Command::Simulate { json: false, .. }));
+        // A command that prints no result takes the flag and ignores it.
+        let cli = parse_cli(argv("upline --output json keygen"));
+        assert!(matches!(cli.command, Command::Keygen { .. }));
+        assert!(!wants_json(&argv(
+            "upline simulate f.json --json --output json"
+        )));
+    }
 }

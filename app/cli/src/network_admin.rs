@@ -1,7 +1,7 @@
 //! `upline network quorum|oracle-cap|freeze|unfreeze|deregister-device`.
 
 use crate::args::MemberTarget;
-use crate::commands::{address, connect, signer};
+use crate::commands::{address, admin_signer, connect};
 use crate::operate_cli::{self, Operate};
 use crate::{ClusterArgs, NetworkCommand};
 use std::io::Write;
@@ -23,11 +23,11 @@ async fn freeze(
 ) -> Result<u8, Failure> {
     let network = address(&target.network, "--network")?;
     let who = wallet(&target.wallet, "--wallet")?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let outcome = admin::set_frozen(
         &mut cluster,
-        &admin,
+        admin.as_ref(),
         network,
         (who, target.class.as_deref()),
         frozen,
@@ -50,9 +50,9 @@ pub async fn run(
             json,
         } => {
             let network = address(&network, "--network")?;
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
-            let outcome = admin::set_quorum(&mut cluster, &admin, network, quorum).await?;
+            let outcome = admin::set_quorum(&mut cluster, admin.as_ref(), network, quorum).await?;
             (outcome, json)
         }
         NetworkCommand::OracleCap {
@@ -70,10 +70,10 @@ pub async fn run(
                 limit: &limit,
                 window,
             };
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
             (
-                admin::set_cap(&mut cluster, &admin, network, request).await?,
+                admin::set_cap(&mut cluster, admin.as_ref(), network, request).await?,
                 json,
             )
         }
@@ -88,7 +88,7 @@ pub async fn run(
         } => {
             let network = address(&network, "--network")?;
             let node = wallet(&node, "--wallet")?;
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
             let view = NetworkView::load(&mut cluster, network).await?;
             let hashes = match (device, subnet) {
@@ -101,7 +101,7 @@ pub async fn run(
                 }
             };
             let outcome =
-                admin::deregister_device(&mut cluster, &admin, &view, node, hashes).await?;
+                admin::deregister_device(&mut cluster, admin.as_ref(), &view, node, hashes).await?;
             (outcome, json)
         }
         NetworkCommand::Show(t) => return operate_cli::run(args, Operate::Show(t), out).await,

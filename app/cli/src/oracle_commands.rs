@@ -1,6 +1,7 @@
 //! `upline oracle attest|submit|sign`: the --keypair oracle approves, with
 //! its co-signers (`--co-signer`), or, for co-signers on other machines,
-//! through the offline flow (`submit --sign-only`, `sign`, `submit --messages`).
+//! through the offline flow (`submit --sign-only`, `sign`, `submit --messages`);
+//! `upline oracle run`, the oracle as a service (`upline_cli::oracle_node`).
 
 use crate::args::{CoSignerArgs, SubmitArgs};
 use crate::commands::{address, connect, signer};
@@ -18,6 +19,7 @@ use upline::instructions::AttestNodeArgs;
 use upline_cli::keys::{parse_wallet, read_keypair};
 use upline_cli::lookup_tables;
 use upline_cli::offline::{self, MessagesFile, SendSigned, SignOnly};
+pub use upline_cli::oracle_node::RunArgs;
 use upline_cli::reports::{self, ReportLine};
 use upline_cli::submit::{
     prepare, render_summary, submit, Progress, SubmitSummary, REPORT_COMPUTE_UNITS,
@@ -29,7 +31,7 @@ use upline_sdk::rpc::RpcCluster;
 
 /// The co-signers' keypairs, checked: none twice, none the --keypair oracle
 /// itself, none among `remote` (the program refuses a duplicate approver).
-fn co_signers(
+pub(crate) fn co_signers(
     co: &CoSignerArgs,
     oracle: &Pubkey,
     remote: &[Pubkey],
@@ -225,6 +227,7 @@ async fn submit_command(
     let network = address(&request.network, "--network")?;
     let shown = request.file.display().to_string();
     let (text, lines) = read_reports(&request.file)?;
+    check_offline_flags(args, &request)?;
     if let Some(path) = &request.messages {
         return send_messages(args, &request, path, (&text, network), out).await;
     }
@@ -241,7 +244,7 @@ async fn submit_command(
     if !request.legacy {
         cluster.budget.units_per_instruction = Some(REPORT_COMPUTE_UNITS);
     }
-    if !request.sign_only {
+    if !args.sign_only {
         let mut progress = Progress::on_stderr();
         let summary = if request.legacy {
             submit(&mut cluster, &oracle, &co, network, &lines, |s| {
@@ -269,7 +272,7 @@ async fn submit_command(
         }
         return Ok(verdict(&summary));
     }
-    let blockhash = match &request.blockhash {
+    let blockhash = match &args.blockhash {
         Some(text) => Hash::from_str(text.trim())
             .map_err(|_| Failure::input(format!("--blockhash {text:?}: not a base-58 hash")))?,
         None => cluster.latest_blockhash().await.map_err(Failure::from)?,
@@ -321,6 +324,25 @@ async fn submit_command(
     Ok(code)
 }
 
+/// The offline flags of `oracle submit`, which are global (the admin
+/// commands take them too), in the combinations a submission allows.
+fn check_offline_flags(args: &ClusterArgs, request: &SubmitArgs) -> Result<(), Failure> {
+    let misplaced = if args.sign_only && request.messages.is_some() {
+        Some("--sign-only writes the messages file that --messages sends: use one of them")
+    } else if !args.sign_only && !request.co_signer_pubkeys.is_empty() {
+        Some("--co-signer-pubkey names an oracle that signs elsewhere: it goes with --sign-only")
+    } else if !args.sign_only && request.out.is_some() {
+        Some("--out is where --sign-only writes: it goes with --sign-only")
+    } else if !args.sign_only && args.blockhash.is_some() {
+        Some("--blockhash is the blockhash --sign-only signs over: it goes with --sign-only")
+    } else if request.messages.is_none() && !args.signers.is_empty() {
+        Some("--signer PUBKEY=SIGNATURE: with oracle submit it goes with --messages FILE")
+    } else {
+        None
+    };
+    misplaced.map_or(Ok(()), |why| Err(Failure::input(why)))
+}
+
 /// `oracle submit FILE --messages M --signatures ...`: merge and send.
 async fn send_messages(
     args: &ClusterArgs,
@@ -347,7 +369,7 @@ async fn send_messages(
     for file in &request.signatures {
         given.extend(offline::load_signatures(file).map_err(Failure::input)?);
     }
-    for text in &request.signers {
+    for text in &args.signers {
         given.push(offline::parse_signer(text).map_err(Failure::input)?);
     }
     // The keys at hand sign where they are needed: the submitter's, if its
@@ -409,5 +431,6 @@ pub async fn oracle(
         OracleCommand::Attest(command) => attest(args, command, out).await,
         OracleCommand::Submit(request) => submit_command(args, request, out).await,
         OracleCommand::Sign { messages, out: to } => sign(args, &messages, to.as_deref(), out),
+        OracleCommand::Run(request) => crate::oracle_run::run_node(args, request, out).await,
     }
 }

@@ -25,6 +25,7 @@ use upline::errors::UplineError;
 use upline::state::Member;
 use upline_sdk::client::{AccountState, Cluster, TxFailure};
 use upline_sdk::ix;
+use upline_sdk::rpc::ComputeBudget;
 
 /// Compute units one report is assumed to use when `oracle submit` sets a
 /// transaction's limit without `--compute-unit-limit`: the limit is this
@@ -324,6 +325,19 @@ pub fn next_batch_with(
     budget: impl Fn(usize) -> Vec<Instruction>,
 ) -> Vec<Queued> {
     next_batch_fitting(queue, budget, |trial| fits(payer, trial))
+}
+
+/// The next batch off `queue` for one v0 transaction paid by `payer` that
+/// looks accounts up in `tables`: its reports coalesced into `report_batch`
+/// instructions after `budget`'s.
+pub fn next_batch_v0(
+    payer: &Pubkey,
+    queue: &mut VecDeque<Queued>,
+    tables: &[AddressLookupTableAccount],
+    budget: &ComputeBudget,
+) -> Vec<Queued> {
+    let fit = |trial: &[Instruction]| fits_v0(payer, &ix::coalesce(trial), tables);
+    next_batch_fitting(queue, |n| budget.instructions(n), fit)
 }
 
 /// The next batch off `queue` for which `fit` accepts the budget's and the

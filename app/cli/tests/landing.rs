@@ -5,12 +5,14 @@
 
 mod common;
 
+use anchor_lang::{AnchorDeserialize, Discriminator};
 use base64::Engine;
 use common::web::http;
 use common::{code, compute, fails_with, network_address, stderr, stdout, write, Sandbox};
 use serde_json::{json, Value};
 use solana_transaction::versioned::VersionedTransaction;
 use std::process::Command;
+use upline::instructions::ReportBatchArgs;
 
 const COMPUTE_BUDGET: &str = "ComputeBudget111111111111111111111111111111";
 
@@ -46,6 +48,24 @@ fn transactions_of(url: &str, wallet: &str) -> Vec<VersionedTransaction> {
 }
 
 /// The compute budget instructions of `tx`: (limit, price).
+/// The reports a transaction carries: a `report_batch` its entries, any
+/// other Upline instruction one.
+fn reports_in(tx: &VersionedTransaction) -> usize {
+    let keys = tx.message.static_account_keys();
+    tx.message
+        .instructions()
+        .iter()
+        .filter(|ix| keys.get(usize::from(ix.program_id_index)) == Some(&upline::ID))
+        .map(|ix| {
+            if ix.data.get(..8) == Some(upline::instruction::ReportBatch::DISCRIMINATOR) {
+                ReportBatchArgs::deserialize(&mut &ix.data[8..]).map_or(0, |a| a.reports.len())
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
 fn budget_of(tx: &VersionedTransaction) -> (Option<u32>, Option<u64>) {
     let keys = tx.message.static_account_keys();
     let (mut limit, mut price) = (None, None);
@@ -138,7 +158,8 @@ fn priority_fees_and_limits_land_and_re_runs_record_nothing_twice() {
     ));
     assert!(out.contains("recorded now             3"), "{out}");
     let newest = &transactions_of(&s.url, &oracle)[0];
-    let reports_in_it = newest.message.instructions().len() - 2;
+    let reports_in_it = reports_in(newest);
+    assert_eq!(reports_in_it, 3, "the three reports, as one report_batch");
     let per_report = upline_cli::submit::REPORT_COMPUTE_UNITS;
     assert_eq!(
         budget_of(newest),

@@ -114,7 +114,7 @@ fn a_sponsored_member_earns_opens_new_ledgers_and_withdraws_everything() {
     let all = ["member", "withdraw", n[0], n[1], "--all-ledgers"];
     let out = s.ok("bob", &all);
     assert!(
-        out.contains("skipped CXPT: below the minimum withdrawal 5"),
+        out.contains("skipped CXPT: below the 5 CXPT minimum"),
         "{out}"
     );
     assert!(

@@ -397,11 +397,15 @@ fn bench_reports_sizes_locks_and_capacity() {
     let c = &r["capacity"];
     assert_eq!(c["legacy"]["separate_uplines"], 5);
     assert!(c["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
-    // Each compute report carries its 8-byte work time since issue 12: 18
-    // with the members in lookup tables (21 before), short of the goal of 20.
+    // As single instructions, 18 with the members in lookup tables; as one
+    // report_batch instruction (how `oracle submit` sends them), 25.
     assert_eq!(
         c["v0_with_members_in_lookup_table"]["separate_uplines"].as_u64(),
         Some(18)
+    );
+    assert_eq!(
+        c["v0_batch_with_members_in_lookup_table"]["separate_uplines"].as_u64(),
+        Some(25)
     );
     // The oracle quorum: each co-signer adds its signature, its key and its
     // registration once per transaction (128 bytes) and two account indices
@@ -425,15 +429,17 @@ fn bench_reports_sizes_locks_and_capacity() {
         column(&["v0_with_members_in_lookup_table", "separate_uplines"]),
         [18, 16, 14]
     );
+    assert_eq!(column(&["v0_batch", "separate_uplines"]), [25, 22, 20]);
     for row in quorum {
         assert_eq!(row["landed"], true, "{row}");
         assert!(row["legacy"]["bytes"].as_u64().expect("bytes") <= 1232);
     }
-    // `oracle submit` of the same 48 reports in-process and over JSON-RPC.
+    // `oracle submit` of the same 192 reports (96 providers, two rounds) in
+    // v0 report batches, in-process and over JSON-RPC.
     let submitted = &r["oracle_submit"];
     for run in ["in_process", "json_rpc"] {
-        assert_eq!(submitted[run]["reports"], 48, "{submitted}");
-        assert_eq!(submitted[run]["transactions"], 10, "{submitted}");
+        assert_eq!(submitted[run]["reports"], 192, "{submitted}");
+        assert_eq!(submitted[run]["transactions"], 9, "{submitted}");
     }
     assert!(submitted["ratio"].as_f64().expect("ratio") > 0.0);
     let g = &r["throughput"]["generated_network"];
@@ -443,9 +449,12 @@ fn bench_reports_sizes_locks_and_capacity() {
     );
     assert_eq!(r["throughput"]["explorer"]["verdict"], "pass");
     let goals = r["goals"].as_array().expect("goals");
-    assert_eq!(goals.len(), 5);
+    assert_eq!(goals.len(), 6);
     let met: Vec<bool> = goals.iter().map(|g| g["met"] == true).collect();
-    assert_eq!(met[..4], [true, true, true, false], "{goals:?}");
+    // Sizes and capacities are met; the JSON-RPC rate (goal 5) is a timing,
+    // not asserted here; a quick run is no 10,000-member simulation.
+    assert_eq!(met[..4], [true, true, true, true], "{goals:?}");
+    assert!(!met[5], "{goals:?}");
 }
 
 /// Run the scenario `text` (written to a temporary file named `file`) with

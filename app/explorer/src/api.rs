@@ -12,8 +12,11 @@
 //! - `GET /api/networks`, `GET /api/networks/{network}/members?page=&per_page=`
 //! - `GET /api/audit`: the latest verdict.
 //! - `GET /`: the dashboard.
+//! - The claim page's endpoints (`/api/wallet/{wallet}/claims`,
+//!   `/api/claim/...`): `claim` and `claim_tx`.
 
 use crate::audit;
+use crate::claim::{self, Claims};
 use crate::http;
 pub use crate::http::{Request, Response};
 use crate::index::{snapshots, Snapshot};
@@ -355,6 +358,12 @@ pub fn parse_request(head: &str) -> Option<Request> {
 
 /// Answer one request from the index.
 pub async fn route(store: &mut Store, request: Request) -> Response {
+    if request.method != "GET" {
+        return Response::error(
+            405,
+            format!("{}: the explorer answers GET only", request.method),
+        );
+    }
     let parts: Vec<&str> = request.path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
         [""] | ["index.html"] => Response {
@@ -387,10 +396,27 @@ pub async fn route(store: &mut Store, request: Request) -> Response {
 
 /// Serve the API and dashboard from `store` on `listener` until the process
 /// ends (the store is shared with whatever keeps the index up to date).
+/// Without a cluster the claim endpoints say so.
 pub async fn serve(store: Arc<Mutex<Store>>, listener: TcpListener) -> std::io::Result<()> {
+    serve_with_clusters(store, listener, Vec::new()).await
+}
+
+/// [`serve`], claiming on `clusters` (JSON-RPC URLs: the one each network
+/// is on is found by asking them). Claims do not hold the index: a claim
+/// waiting for its confirmation leaves the other requests be.
+pub async fn serve_with_clusters(
+    store: Arc<Mutex<Store>>,
+    listener: TcpListener,
+    clusters: Vec<String>,
+) -> std::io::Result<()> {
+    let claims = Arc::new(Claims::new(clusters));
     http::serve(listener, move |request| {
         let store = Arc::clone(&store);
+        let claims = Arc::clone(&claims);
         async move {
+            if let Some(response) = claim::route(&claims, &store, &request).await {
+                return response;
+            }
             let mut store = store.lock().await;
             route(&mut store, request).await
         }

@@ -1,23 +1,24 @@
-//! A small HTTP/1.1 server for the explorer: GET only, one request per
-//! connection, each connection on its own task (browsers open connections
-//! they do not use at once; none of them may hold up the others).
+//! The explorer's HTTP side: requests as method, path, query pairs and body,
+//! served by axum (the routes themselves are in `api` and `claim`).
 
+use axum::body::Bytes;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, Method, StatusCode, Uri};
+use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
-/// Longest request head accepted.
-const MAX_HEAD: usize = 16 * 1024;
-/// How long a connection may take to send its request.
-const READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// Largest request body accepted (a signed claim transaction is at most
+/// 1,232 bytes; base64 and JSON around it stay far below this).
+const MAX_BODY: usize = 64 * 1024;
 
-/// A parsed request: method, path and query pairs (percent-decoded).
+/// A parsed request: method, path, query pairs (percent-decoded) and body.
 pub struct Request {
     pub method: String,
     pub path: String,
     pub query: Vec<(String, String)>,
+    pub body: Vec<u8>,
 }
 
 impl Request {
@@ -47,16 +48,6 @@ impl Response {
 
     pub fn error(status: u16, message: impl Into<String>) -> Response {
         Response::json(status, &serde_json::json!({"error": message.into()}))
-    }
-}
-
-fn reason(status: u16) -> &'static str {
-    match status {
-        200 => "OK",
-        400 => "Bad Request",
-        404 => "Not Found",
-        405 => "Method Not Allowed",
-        _ => "Internal Server Error",
     }
 }
 
@@ -103,71 +94,52 @@ pub fn parse_head(head: &str) -> Option<Request> {
         method,
         path: percent_decode(path),
         query,
+        body: Vec::new(),
     })
 }
 
-async fn read_head(stream: &mut TcpStream) -> std::io::Result<Option<String>> {
-    let mut buffer = Vec::with_capacity(1024);
-    let mut chunk = [0u8; 2048];
-    loop {
-        if let Some(end) = buffer.windows(4).position(|w| w == b"\r\n\r\n") {
-            return Ok(Some(String::from_utf8_lossy(&buffer[..end]).into_owned()));
-        }
-        if buffer.len() > MAX_HEAD {
-            return Ok(None);
-        }
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Ok(None);
-        }
-        buffer.extend_from_slice(&chunk[..n]);
-    }
-}
-
-async fn connection<H, F>(mut stream: TcpStream, handler: Arc<H>) -> std::io::Result<()>
-where
-    H: Fn(Request) -> F,
-    F: Future<Output = Response>,
-{
-    let head = match tokio::time::timeout(READ_TIMEOUT, read_head(&mut stream)).await {
-        Ok(head) => head?,
-        Err(_) => return Ok(()),
-    };
-    let response = match head.as_deref().and_then(parse_head) {
-        None => Response::error(400, "malformed HTTP request"),
-        Some(request) if request.method != "GET" => Response::error(
-            405,
-            format!("{}: the explorer answers GET only", request.method),
-        ),
-        Some(request) => handler(request).await,
-    };
-    let head = format!(
-        "HTTP/1.1 {} {}\r\nContent-Type: {}; charset=utf-8\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
-        response.status,
-        reason(response.status),
-        response.content_type,
-        response.body.len()
-    );
-    stream.write_all(head.as_bytes()).await?;
-    stream.write_all(response.body.as_bytes()).await?;
-    stream.shutdown().await
+/// A response's status code, falling back to 500 for one out of range.
+fn status_code(status: u16) -> StatusCode {
+    StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
 /// Answer requests on `listener` with `handler` until the process ends.
+/// axum (hyper) speaks HTTP: keep-alive, bodies and concurrent connections
+/// are its business; the explorer routes on the path it hands over, so the
+/// request and response types stay the small ones above.
 pub async fn serve<H, F>(listener: TcpListener, handler: H) -> std::io::Result<()>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
     let handler = Arc::new(handler);
-    loop {
-        let (stream, _) = listener.accept().await?;
-        let handler = Arc::clone(&handler);
-        tokio::spawn(async move {
-            // A client that hangs up affects only its own request.
-            let _ = connection(stream, handler).await;
-        });
-    }
+    let app = Router::new()
+        .fallback(move |method: Method, uri: Uri, body: Bytes| {
+            let handler = Arc::clone(&handler);
+            async move {
+                let target = uri.path_and_query().map_or("/", |p| p.as_str());
+                let response = match parse_head(&format!("{method} {target} HTTP/1.1")) {
+                    None => Response::error(400, "malformed HTTP request"),
+                    Some(mut request) => {
+                        request.body = body.to_vec();
+                        handler(request).await
+                    }
+                };
+                (
+                    status_code(response.status),
+                    [
+                        (
+                            header::CONTENT_TYPE,
+                            format!("{}; charset=utf-8", response.content_type),
+                        ),
+                        (header::CACHE_CONTROL, "no-store".to_string()),
+                    ],
+                    response.body,
+                )
+            }
+        })
+        .layer(DefaultBodyLimit::max(MAX_BODY));
+    axum::serve(listener, app).await
 }
 
 #[cfg(test)]

@@ -4,6 +4,10 @@
 
 pub mod api;
 pub mod audit;
+mod claim;
+#[cfg(test)]
+mod claim_tests;
+mod claim_tx;
 mod http;
 pub mod index;
 pub mod source;

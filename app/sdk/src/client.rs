@@ -8,6 +8,8 @@ use anchor_lang::prelude::Pubkey;
 use anchor_lang::solana_program::instruction::Instruction;
 use anchor_lang::AccountDeserialize;
 use solana_keypair::Keypair;
+use solana_signer::Signer;
+use solana_transaction::Transaction;
 use solana_transaction::{InstructionError, TransactionError};
 use upline::errors::{error_by_code, UplineError};
 
@@ -184,6 +186,26 @@ pub trait Cluster {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<(), TxFailure>;
+
+    /// [`Cluster::send`] with signers that may hold their keys elsewhere: a
+    /// signature made on another machine (`--signer PUBKEY=SIGNATURE`), or a
+    /// key to be signed for later (`--sign-only`). Only a cluster that can
+    /// keep or merge such signatures implements it (JSON-RPC).
+    async fn send_with(
+        &mut self,
+        _instructions: &[Instruction],
+        _signers: &[&dyn Signer],
+    ) -> Result<(), TxFailure> {
+        Err(TxFailure::Other(
+            "signing with keys held elsewhere needs a JSON-RPC cluster".into(),
+        ))
+    }
+
+    /// Transactions signed for keys held elsewhere and kept instead of sent
+    /// (`--sign-only`), taken out of the cluster.
+    fn take_kept(&mut self) -> Vec<Transaction> {
+        Vec::new()
+    }
 
     /// Accounts by address, `None` where none exists, in the order asked.
     async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure>;

@@ -9,11 +9,14 @@
 //! - [`setup`]: a network from a preset, on any cluster, safe to re-run;
 //! - `sandbox` (feature `sandbox`): the program in-process on solana-program-test.
 
+pub mod claims;
 pub mod client;
 pub mod events;
 pub mod graph;
 pub mod ix;
 pub mod lookup;
+#[cfg(feature = "rpc")]
+pub mod offline;
 pub mod pda;
 pub mod preset;
 pub mod rewards_spec;

@@ -74,8 +74,9 @@ pub struct ComputeBudget {
     pub unit_price: Option<u64>,
     /// A fixed compute-unit limit per transaction (`--compute-unit-limit`).
     pub unit_limit: Option<u32>,
-    /// Without a fixed limit: units per instruction, the limit being this
-    /// times the instructions sent (capped at [`MAX_COMPUTE_UNITS`]).
+    /// Without a fixed limit: units per report, the limit being this times
+    /// the reports sent, a batch counting each of its reports (capped at
+    /// [`MAX_COMPUTE_UNITS`]).
     pub units_per_instruction: Option<u32>,
 }
 
@@ -109,12 +110,15 @@ pub struct RpcCluster {
     blockhash: Option<(Hash, Instant, usize)>,
     /// Signatures of the transactions sent that landed and succeeded, in order.
     pub landed: Vec<String>,
+    /// Signing with keys held elsewhere (`--sign-only`, `--blockhash`).
+    pub offline: crate::offline::Offline,
 }
 
-/// A blockhash is fetched afresh after this long or this many transactions
-/// (it stays valid for 150 blocks, about a minute; a fresh one per slot or so
-/// is what validators' clients do, and it saves a round trip per transaction).
-const BLOCKHASH_REUSE: (Duration, usize) = (Duration::from_millis(200), 4);
+/// A blockhash is fetched afresh after this long or this many transactions:
+/// it stays valid for 150 blocks (about a minute), so one per slot (400 ms)
+/// is as fresh as a validator's own clients sign, and a busy sender saves a
+/// round trip per transaction.
+const BLOCKHASH_REUSE: (Duration, usize) = (Duration::from_millis(400), 16);
 
 impl RpcCluster {
     /// Connect to `url` (already resolved) and check that it answers.
@@ -142,6 +146,7 @@ impl RpcCluster {
             budget: ComputeBudget::default(),
             blockhash: None,
             landed: Vec::new(),
+            offline: Default::default(),
         })
     }
 
@@ -208,7 +213,7 @@ pub fn failure(error: ClientError) -> TxFailure {
 impl RpcCluster {
     /// The blockhash to sign over: the last one while it is fresh (see
     /// [`BLOCKHASH_REUSE`]), else the cluster's latest.
-    async fn blockhash(&mut self) -> Result<Hash, TxFailure> {
+    pub(crate) async fn blockhash(&mut self) -> Result<Hash, TxFailure> {
         Ok(match self.blockhash {
             Some((hash, at, uses))
                 if at.elapsed() < BLOCKHASH_REUSE.0 && uses < BLOCKHASH_REUSE.1 =>
@@ -253,7 +258,11 @@ impl RpcCluster {
             .first()
             .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
         let blockhash = self.blockhash().await?;
-        let mut all = self.budget.instructions(instructions.len());
+        // A batch asks for the units of the reports it carries.
+        let reports = crate::ix::batch::reports_per_instruction(instructions)
+            .iter()
+            .sum();
+        let mut all = self.budget.instructions(reports);
         let prefix = all.len();
         all.extend_from_slice(instructions);
         let message = v0::Message::try_compile(&payer.pubkey(), &all, tables, blockhash)
@@ -327,7 +336,7 @@ impl RpcCluster {
 
 /// A failure with its instruction named by its place among the caller's
 /// instructions (after `prefix` compute budget instructions).
-fn unprefixed(result: Result<(), TxFailure>, prefix: usize) -> Result<(), TxFailure> {
+pub(crate) fn unprefixed(result: Result<(), TxFailure>, prefix: usize) -> Result<(), TxFailure> {
     result.map_err(|e| match e {
         TxFailure::Custom { instruction, code } => TxFailure::Custom {
             instruction: instruction.saturating_sub(u8::try_from(prefix).unwrap_or(0)),
@@ -360,6 +369,18 @@ impl Cluster for RpcCluster {
             .map(|signature| self.landed.push(signature.to_string()))
             .map_err(failure);
         unprefixed(result, prefix)
+    }
+
+    async fn send_with(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&dyn Signer],
+    ) -> Result<(), TxFailure> {
+        self.send_offline(instructions, signers).await
+    }
+
+    fn take_kept(&mut self) -> Vec<Transaction> {
+        std::mem::take(&mut self.offline.kept)
     }
 
     fn budget_instructions(&self, count: usize) -> Vec<Instruction> {

@@ -134,6 +134,10 @@ upline_errors! {
     InvalidCap,
     #[msg("the member is frozen: it earns, links and withdraws nothing until unfrozen")]
     MemberFrozen,
+    #[msg("a report batch must carry at least one report")]
+    EmptyBatch,
+    #[msg("a report batch's accounts do not match its reports (models, earners and upline levels, in order)")]
+    BatchAccountsMismatch,
 }
 
 /// Turn a math failure into a program error, logging the caller's location

@@ -189,7 +189,6 @@ pub mod upline {
     }
 
     /// Record a compute report and pay the provider and its upline (oracle).
-    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
     pub fn report_compute<'info>(
         ctx: Context<'info, ReportCompute<'info>>,
         args: ComputeReportArgs,
@@ -198,7 +197,6 @@ pub mod upline {
     }
 
     /// Record a usage report and pay the user and its upline in points (oracle).
-    #[access_control(ctx.accounts.validate(ctx.remaining_accounts))]
     pub fn report_usage<'info>(
         ctx: Context<'info, ReportUsage<'info>>,
         args: UsageReportArgs,
@@ -207,7 +205,6 @@ pub mod upline {
     }
 
     /// Record a rental and pay both sides' referrers (oracle).
-    #[access_control(ctx.accounts.validate(&args, ctx.remaining_accounts))]
     pub fn report_rental<'info>(
         ctx: Context<'info, ReportRental<'info>>,
         args: RentalReportArgs,
@@ -216,11 +213,18 @@ pub mod upline {
     }
 
     /// Record a bandwidth report and pay the node and its referrer (oracle).
-    #[access_control(ctx.accounts.validate(&args, ctx.remaining_accounts))]
     pub fn report_bandwidth<'info>(
         ctx: Context<'info, ReportBandwidth<'info>>,
         args: BandwidthReportArgs,
     ) -> Result<()> {
         ReportBandwidth::report_bandwidth(ctx, args)
+    }
+
+    /// Record several compute and usage reports under one approval (oracle).
+    pub fn report_batch<'info>(
+        ctx: Context<'info, ReportBatch<'info>>,
+        args: ReportBatchArgs,
+    ) -> Result<()> {
+        ReportBatch::report_batch(ctx, args)
     }
 }

@@ -3,6 +3,7 @@
 //! a test: nothing here passes or fails but the goals it reports against.
 
 mod layout;
+pub mod node;
 mod quorum;
 pub mod rpc_submit;
 mod speed;
@@ -49,6 +50,12 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     progress("oracle submit over JSON-RPC and in-process");
     let per_provider = if options.provider_example { 10 } else { 2 };
     let oracle_submit = rpc_submit::rpc_vs_in_process(per_provider).await?;
+    progress("the oracle node against oracle submit");
+    let oracle_node = if options.provider_example {
+        node::node_vs_submit(100, 20).await?
+    } else {
+        node::node_vs_submit(40, 5).await?
+    };
     progress("baseline: SPL Token transfers");
     let baseline = speed::spl_baseline(options.transfers).await?;
     let provider_example = if options.provider_example {
@@ -78,6 +85,9 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     let v0 = capacity["v0_with_lookup_table"]["separate_uplines"]
         .as_u64()
         .unwrap_or(0);
+    let v0_batched = capacity["v0_batch_with_members_in_lookup_table"]["separate_uplines"]
+        .as_u64()
+        .unwrap_or(0);
     let seconds = network["seconds"].as_f64().unwrap_or(f64::MAX);
     let full_size = options.members >= 10_000;
     let goals = vec![
@@ -105,9 +115,16 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         goal(
             "compute reports with full uplines per v0 transaction",
             ">= 20",
-            json!({"network_accounts_in_table": v0, "members_in_tables_too": v0_members}),
-            v0_members >= 20,
-            "with only the network's accounts in a lookup table each report still carries its 4 member keys (128 bytes) and its instruction (about 50 bytes: 37 of data, its 8-byte work time included), so no more fit than in a legacy transaction; with the members in lookup tables too (they live as long as the network; an oracle extends its tables as providers join) a report costs about 55 bytes",
+            json!({"network_accounts_in_table": v0, "members_in_tables_too": v0_members, "report_batch": v0_batched}),
+            v0_batched >= 20,
+            "as `oracle submit` sends them: one report_batch instruction names the oracle's accounts once, and each report costs its 4 one-byte table indexes and 31 bytes of data; as single instructions (the members in lookup tables too) each costs about 55 bytes; with only the network's accounts in a table each still carries its 4 member keys (128 bytes)",
+        ),
+        goal(
+            "oracle submit over JSON-RPC against in-process (reports/s)",
+            ">= 80%",
+            json!(oracle_submit["ratio"]),
+            oracle_submit["ratio"].as_f64().is_some_and(|r| r >= 0.8),
+            "the same reports in the same v0 report batches; over JSON-RPC through `oracle submit`'s in-flight sender and the sandbox's endpoint on 127.0.0.1, in-process one transaction after another",
         ),
         goal(
             &format!("simulation of a {}-member network", options.members),
@@ -127,6 +144,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
         "capacity": capacity,
         "quorum": quorum,
         "oracle_submit": oracle_submit,
+        "oracle_node": oracle_node,
         "throughput": {
             "baseline_seconds_per_spl_transfer": baseline,
             "provider_example": provider_example,
@@ -168,7 +186,7 @@ pub fn render(result: &Value) -> String {
     }
     let c = &result["capacity"];
     out += &format!(
-        "\ncompute reports with full uplines per transaction ({} bytes)\n  legacy: {} about different providers ({} bytes), {} about one provider\n  v0, the network's {} accounts in a lookup table: {} about different providers ({} bytes), {} about one provider\n  v0, the members in lookup tables too: {} about different providers ({} bytes)\n",
+        "\ncompute reports with full uplines per transaction ({} bytes)\n  legacy: {} about different providers ({} bytes), {} about one provider\n  v0, the network's {} accounts in a lookup table: {} about different providers ({} bytes), {} about one provider\n  v0, the members in lookup tables too: {} about different providers ({} bytes)\n  v0, one report_batch instruction (as oracle submit sends): {} about different providers ({} bytes)\n",
         text(&c["packet_bytes"]),
         text(&c["legacy"]["separate_uplines"]),
         text(&c["legacy"]["bytes"]),
@@ -179,9 +197,12 @@ pub fn render(result: &Value) -> String {
         text(&c["v0_with_lookup_table"]["one_provider"]),
         text(&c["v0_with_members_in_lookup_table"]["separate_uplines"]),
         text(&c["v0_with_members_in_lookup_table"]["bytes"]),
+        text(&c["v0_batch_with_members_in_lookup_table"]["separate_uplines"]),
+        text(&c["v0_batch_with_members_in_lookup_table"]["bytes"]),
     );
     out += &quorum::render(result["quorum"].as_array().map_or(&[], Vec::as_slice));
     out += &rpc_submit::render(&result["oracle_submit"]);
+    out += &node::render(&result["oracle_node"]);
     let t = &result["throughput"];
     out += &format!(
         "\nthroughput on the sandbox (baseline: {:.3} ms per SPL Token transfer transaction)\n",

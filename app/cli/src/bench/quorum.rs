@@ -22,7 +22,7 @@ use upline_sdk::{ix, pda};
 
 /// Providers, each under its own full upline: more than fit one transaction,
 /// even with the members in lookup tables.
-const PROVIDERS: usize = 24;
+const PROVIDERS: usize = 30;
 
 /// The largest prefix of `reports` that `size` keeps within a packet: (count, bytes).
 fn capacity(reports: &[Instruction], size: impl Fn(&[Instruction]) -> usize) -> (usize, usize) {
@@ -109,6 +109,9 @@ pub async fn quorum(chain: &mut Chain) -> Result<Vec<Value>, String> {
         let (v0m, v0m_size) = capacity(&reports[..fit.min(PROVIDERS)], |r| {
             v0_bytes(r, &oracle, &members)
         });
+        let (batched, batched_size) = capacity(&reports[..fit.min(PROVIDERS)], |r| {
+            v0_bytes(&ix::coalesce(r), &oracle, &members)
+        });
         let mut signers: Vec<&Keypair> = vec![&net.oracle];
         signers.extend(co.iter());
         let landed = Cluster::send(chain, &reports[..legacy], &signers).await;
@@ -119,6 +122,7 @@ pub async fn quorum(chain: &mut Chain) -> Result<Vec<Value>, String> {
             "legacy": {"separate_uplines": legacy, "bytes": legacy_size},
             "v0_with_lookup_table": {"separate_uplines": v0, "bytes": v0_size},
             "v0_with_members_in_lookup_table": {"separate_uplines": v0m, "bytes": v0m_size},
+            "v0_batch": {"separate_uplines": batched, "bytes": batched_size},
             "landed": landed.is_ok(),
             "refused": landed.err().map(|e| e.name()),
         }));
@@ -138,7 +142,7 @@ pub fn render(rows: &[Value]) -> String {
     );
     for r in rows {
         out += &format!(
-            "  M = {}: one report {:>4} bytes; legacy {} ({} bytes){}; v0, network in a lookup table {} ({} bytes); v0, members too {} ({} bytes)\n",
+            "  M = {}: one report {:>4} bytes; legacy {} ({} bytes){}; v0, network in a lookup table {} ({} bytes); v0, members too {} ({} bytes); one report_batch {} ({} bytes)\n",
             text(&r["quorum"]),
             text(&r["one_report_bytes"]),
             text(&r["legacy"]["separate_uplines"]),
@@ -152,6 +156,8 @@ pub fn render(rows: &[Value]) -> String {
             text(&r["v0_with_lookup_table"]["bytes"]),
             text(&r["v0_with_members_in_lookup_table"]["separate_uplines"]),
             text(&r["v0_with_members_in_lookup_table"]["bytes"]),
+            text(&r["v0_batch"]["separate_uplines"]),
+            text(&r["v0_batch"]["bytes"]),
         );
     }
     out

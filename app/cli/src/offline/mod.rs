@@ -10,9 +10,11 @@
 //! over other content is refused here, by name, before anything is sent. The
 //! program refuses a signer that is not one of the network's oracles.
 
+pub mod admin;
 mod decode;
 mod send;
 
+pub use admin::{render_kept, sign_message};
 pub use send::{send_signed_all, sign_only, SendSigned, SignOnly};
 
 use anchor_lang::prelude::Pubkey;

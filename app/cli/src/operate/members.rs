@@ -41,65 +41,17 @@ impl Claim {
 }
 
 fn claim(view: &NetworkView, ledger: &Ledger, member: &Member, now: i64) -> Claim {
-    let name = label_text(&ledger.name).to_string();
-    let slot = member.ledgers.get(usize::from(ledger.index));
-    let balance = slot
-        .and_then(|s| s.balance().ok())
-        .and_then(|b| b.to_base_units_floor_capped(ledger.decimals).ok())
-        .unwrap_or(0);
-    let mut out = Claim {
+    let claim = upline_sdk::claims::claim(view.network.paused, ledger, member, now);
+    Claim {
         index: ledger.index,
-        name,
-        balance,
+        name: label_text(&ledger.name).to_string(),
+        balance: claim.balance,
         min: ledger.min_withdrawal,
-        claimable: 0,
+        claimable: claim.claimable,
         decimals: ledger.decimals,
         points: !ledger.is_withdrawable(),
-        note: None,
-    };
-    let b = ledger.circuit_breaker;
-    let breaker_left = if b.window_seconds <= 0 {
-        u64::MAX
-    } else if now >= b.window_start.saturating_add(b.window_seconds) {
-        b.max_outflow
-    } else {
-        b.max_outflow.saturating_sub(b.window_outflow)
-    };
-    let accounted =
-        u64::try_from(ledger.funded.saturating_sub(ledger.withdrawn)).unwrap_or(u64::MAX);
-    out.note = if out.points {
-        Some("points are not withdrawable".into())
-    } else if slot.is_none() {
-        Some("no slot on this ledger yet: `upline member open-ledgers`".into())
-    } else if view.network.paused {
-        Some("the network is paused".into())
-    } else if member.is_frozen() {
-        Some("the membership is frozen".into())
-    } else if balance == 0 {
-        None
-    } else if balance < ledger.min_withdrawal {
-        Some(format!(
-            "below the minimum withdrawal {}",
-            out.units(ledger.min_withdrawal)
-        ))
-    } else {
-        let can = balance.min(breaker_left).min(accounted);
-        out.claimable = if can >= ledger.min_withdrawal { can } else { 0 };
-        if can == breaker_left && can < balance {
-            Some(format!(
-                "the circuit breaker lets {} out in this window",
-                out.units(breaker_left)
-            ))
-        } else if can == accounted && can < balance {
-            Some(format!(
-                "the vault holds {} for withdrawals",
-                out.units(accounted)
-            ))
-        } else {
-            None
-        }
-    };
-    out
+        note: claim.note(ledger),
+    }
 }
 
 /// What `member` can withdraw from each ledger of `view` at `now`.

@@ -6,7 +6,6 @@ use crate::member::NetworkView;
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
 use serde_json::{json, Value};
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::instructions::ModelArgs;
@@ -58,7 +57,7 @@ fn min_tier_index(view: &NetworkView, text: &str) -> Result<u8, Failure> {
 /// `network model register NAME` / `network model update NAME`.
 pub async fn set_model<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     request: ModelRequest<'_>,
 ) -> Result<Outcome, Failure> {
@@ -186,7 +185,7 @@ fn ledger_state(min: u64, breaker: Option<CircuitBreakerConfig>, decimals: u8) -
 /// what is not given is kept.
 pub async fn update_ledger<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     (name, min, breaker): (&str, Option<&str>, Option<&str>),
 ) -> Result<Outcome, Failure> {
@@ -265,7 +264,7 @@ pub struct LedgerRequest<'a> {
 /// `network ledger add --name NAME (--mint MINT | --points)`.
 pub async fn add_ledger<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     request: LedgerRequest<'_>,
 ) -> Result<Outcome, Failure> {

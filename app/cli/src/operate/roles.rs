@@ -6,7 +6,6 @@ use crate::member::NetworkView;
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::state::Oracle;
@@ -28,7 +27,7 @@ async fn is_oracle<C: Cluster>(
 /// `network oracle add WALLET` (the admin pays the registration's rent).
 pub async fn add_oracle<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     oracle: Pubkey,
 ) -> Result<Outcome, Failure> {
@@ -63,7 +62,7 @@ pub async fn add_oracle<C: Cluster>(
 /// refused when it would leave fewer oracles than the quorum.
 pub async fn remove_oracle<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     oracle: Pubkey,
 ) -> Result<Outcome, Failure> {
@@ -116,7 +115,7 @@ fn pending_text(pending: &Pubkey) -> String {
 /// `network admin propose WALLET` (`Some`) and `network admin cancel` (`None`).
 pub async fn propose_admin<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     proposed: Option<Pubkey>,
 ) -> Result<Outcome, Failure> {
@@ -164,7 +163,7 @@ pub async fn propose_admin<C: Cluster>(
 /// `network admin accept`, signed by the proposed admin.
 pub async fn accept_admin<C: Cluster>(
     cluster: &mut C,
-    proposed: &Keypair,
+    proposed: &dyn Signer,
     network: Pubkey,
 ) -> Result<Outcome, Failure> {
     let view = NetworkView::load(cluster, network).await?;
@@ -185,9 +184,10 @@ pub async fn accept_admin<C: Cluster>(
     }
     let instruction = ix::accept_admin(&me, &network);
     cluster
-        .send(&[instruction], &[proposed])
+        .send_with(&[instruction], &[proposed])
         .await
         .map_err(Failure::from)?;
+    crate::admin::signed_only(cluster)?;
     Ok(Outcome {
         text: format!("{me} is now the admin of network {network} (was {was})\n"),
         json: json(true),

@@ -6,7 +6,6 @@ use crate::member::{Membership, NetworkView};
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::math::Ppm;
@@ -17,7 +16,7 @@ use upline_sdk::ix;
 /// `network tier --wallet W --tier T [--class C]`.
 pub async fn set_tier<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     (wallet, class): (Pubkey, Option<&str>),
     tier: CommissionTier,
@@ -73,7 +72,7 @@ fn window_json(w: &PromotionWindow) -> serde_json::Value {
 /// `network promotion open --rate R --start T --end T`.
 pub async fn open_promotion<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     rate: &str,
     (start, end): (i64, i64),
@@ -124,7 +123,7 @@ pub async fn open_promotion<C: Cluster>(
 /// `network promotion close`: an open window ends now, any other is cleared.
 pub async fn close_promotion<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
 ) -> Result<Outcome, Failure> {
     let view = NetworkView::load(cluster, network).await?;
@@ -155,7 +154,7 @@ pub async fn close_promotion<C: Cluster>(
 /// `network pause` (`paused`) and `network unpause`.
 pub async fn set_paused<C: Cluster>(
     cluster: &mut C,
-    admin: &Keypair,
+    admin: &dyn Signer,
     network: Pubkey,
     paused: bool,
 ) -> Result<Outcome, Failure> {

@@ -7,7 +7,6 @@ use crate::member::NetworkView;
 use crate::Failure;
 use anchor_lang::prelude::Pubkey;
 use serde_json::json;
-use solana_keypair::Keypair;
 use solana_signer::Signer;
 use upline::errors::UplineError;
 use upline::state::{label_text, NetworkTables, RewardTablesData};
@@ -222,7 +221,7 @@ impl TablesPlan {
     pub async fn apply<C: Cluster>(
         &self,
         cluster: &mut C,
-        admin: &Keypair,
+        admin: &dyn Signer,
     ) -> Result<Outcome, Failure> {
         let network = self.network;
         let view = NetworkView::load(cluster, network).await?;

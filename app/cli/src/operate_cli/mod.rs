@@ -2,7 +2,7 @@
 //! show|tier|promotion|pause|unpause|oracle|admin` (the work is in
 //! `upline_cli::operate`).
 
-use crate::commands::{address, connect, signer};
+use crate::commands::{address, admin_signer, connect};
 use crate::ClusterArgs;
 use clap::{Args, Subcommand};
 use std::io::Write;
@@ -106,10 +106,10 @@ async fn tier(args: &ClusterArgs, t: TierArgs) -> Result<(Outcome, bool), Failur
     let network = address(&t.network, "--network")?;
     let who = wallet(&t.wallet, "--wallet")?;
     let tier = operate::parse_tier(&t.tier)?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let target = (who, t.class.as_deref());
-    let outcome = operate::set_tier(&mut cluster, &admin, network, target, tier).await?;
+    let outcome = operate::set_tier(&mut cluster, admin.as_ref(), network, target, tier).await?;
     Ok((outcome, t.json))
 }
 
@@ -129,17 +129,18 @@ async fn promotion(
                 operate::parse_time(&start, "--start")?,
                 operate::parse_time(&end, "--end")?,
             );
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
             let outcome =
-                operate::open_promotion(&mut cluster, &admin, network, &rate, window).await?;
+                operate::open_promotion(&mut cluster, admin.as_ref(), network, &rate, window)
+                    .await?;
             Ok((outcome, target.json))
         }
         PromotionCommand::Close(target) => {
             let network = address(&target.network, "--network")?;
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
-            let outcome = operate::close_promotion(&mut cluster, &admin, network).await?;
+            let outcome = operate::close_promotion(&mut cluster, admin.as_ref(), network).await?;
             Ok((outcome, target.json))
         }
     }
@@ -151,9 +152,9 @@ async fn pause(
     paused: bool,
 ) -> Result<(Outcome, bool), Failure> {
     let network = address(&t.network, "--network")?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
-    let outcome = operate::set_paused(&mut cluster, &admin, network, paused).await?;
+    let outcome = operate::set_paused(&mut cluster, admin.as_ref(), network, paused).await?;
     Ok((outcome, t.json))
 }
 
@@ -164,12 +165,12 @@ async fn oracle(args: &ClusterArgs, command: OracleSetCommand) -> Result<(Outcom
     };
     let network = address(&t.target.network, "--network")?;
     let key = wallet(&t.wallet, "WALLET")?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let outcome = if add {
-        operate::add_oracle(&mut cluster, &admin, network, key).await?
+        operate::add_oracle(&mut cluster, admin.as_ref(), network, key).await?
     } else {
-        operate::remove_oracle(&mut cluster, &admin, network, key).await?
+        operate::remove_oracle(&mut cluster, admin.as_ref(), network, key).await?
     };
     Ok((outcome, t.target.json))
 }
@@ -181,12 +182,12 @@ async fn admin(args: &ClusterArgs, command: AdminCommand) -> Result<(Outcome, bo
         AdminCommand::Accept(t) => (None, t, true),
     };
     let network = address(&t.network, "--network")?;
-    let keypair = signer(args)?;
+    let keypair = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let outcome = if accept {
-        operate::accept_admin(&mut cluster, &keypair, network).await?
+        operate::accept_admin(&mut cluster, keypair.as_ref(), network).await?
     } else {
-        operate::propose_admin(&mut cluster, &keypair, network, proposed).await?
+        operate::propose_admin(&mut cluster, keypair.as_ref(), network, proposed).await?
     };
     Ok((outcome, t.json))
 }
@@ -262,7 +263,7 @@ async fn model(args: &ClusterArgs, command: ModelCommand) -> Result<(Outcome, bo
         ModelCommand::Update(f) => (true, f),
     };
     let network = address(&flags.target.network, "--network")?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let request = operate::ModelRequest {
         name: &flags.name,
@@ -270,7 +271,7 @@ async fn model(args: &ClusterArgs, command: ModelCommand) -> Result<(Outcome, bo
         min_tier: &flags.min_tier,
         update,
     };
-    let outcome = operate::set_model(&mut cluster, &admin, network, request).await?;
+    let outcome = operate::set_model(&mut cluster, admin.as_ref(), network, request).await?;
     Ok((outcome, flags.target.json))
 }
 
@@ -287,7 +288,7 @@ async fn ledger(args: &ClusterArgs, command: LedgerCommand) -> Result<(Outcome, 
         } => {
             let network = address(&target.network, "--network")?;
             let mint = mint.map(|m| address(&m, "--mint")).transpose()?;
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
             let request = operate::LedgerRequest {
                 name: &name,
@@ -296,7 +297,8 @@ async fn ledger(args: &ClusterArgs, command: LedgerCommand) -> Result<(Outcome, 
                 breaker: breaker.as_deref(),
                 allow_freeze_authority,
             };
-            let outcome = operate::add_ledger(&mut cluster, &admin, network, request).await?;
+            let outcome =
+                operate::add_ledger(&mut cluster, admin.as_ref(), network, request).await?;
             Ok((outcome, target.json))
         }
         LedgerCommand::Update {
@@ -306,10 +308,11 @@ async fn ledger(args: &ClusterArgs, command: LedgerCommand) -> Result<(Outcome, 
             target,
         } => {
             let network = address(&target.network, "--network")?;
-            let admin = signer(args)?;
+            let admin = admin_signer(args)?;
             let mut cluster = connect(args).await?;
             let change = (ledger.as_str(), min.as_deref(), breaker.as_deref());
-            let outcome = operate::update_ledger(&mut cluster, &admin, network, change).await?;
+            let outcome =
+                operate::update_ledger(&mut cluster, admin.as_ref(), network, change).await?;
             Ok((outcome, target.json))
         }
     }

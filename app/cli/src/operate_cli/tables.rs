@@ -2,7 +2,7 @@
 //! unless `--yes`, refuses without a terminal and without `--yes`.
 
 use super::NetworkTarget;
-use crate::commands::{address, connect, signer};
+use crate::commands::{address, admin_signer, connect};
 use crate::ClusterArgs;
 use clap::Subcommand;
 use std::io::{BufRead, IsTerminal, Write};
@@ -46,7 +46,7 @@ pub async fn run(
         .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
     let preset =
         Preset::parse(&text, &file.display().to_string()).map_err(|e| Failure::input(e.0))?;
-    let admin = signer(args)?;
+    let admin = admin_signer(args)?;
     let mut cluster = connect(args).await?;
     let plan = operate::plan_tables(&mut cluster, network, &preset).await?;
     if let Some(outcome) = plan.unchanged() {
@@ -69,5 +69,5 @@ pub async fn run(
             return Ok((plan.not_applied(), target.json));
         }
     }
-    Ok((plan.apply(&mut cluster, &admin).await?, target.json))
+    Ok((plan.apply(&mut cluster, admin.as_ref()).await?, target.json))
 }

@@ -259,3 +259,63 @@ impl Drop for Browser {
         let _ = std::fs::remove_dir_all(&self.profile);
     }
 }
+
+/// Scripts, window size and screenshots, for the claim page's test.
+impl Browser {
+    /// Run `script` in the page (W3C "Execute Script": `arguments` are
+    /// `args`; a returned promise is awaited); its result.
+    pub fn execute(&self, script: &str, args: Value) -> Value {
+        self.command(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": args})),
+        )
+    }
+
+    /// Resize the window (headless chromium starts at 800 × 600).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.command(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// A PNG of the element matching `css` (W3C "Take Element Screenshot").
+    pub fn screenshot(&self, css: &str, path: &std::path::Path) {
+        use base64::Engine;
+        let element = self.find(css).unwrap_or_else(|| panic!("no {css}"));
+        let png = self.command("GET", &format!("/element/{element}/screenshot"), None);
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(png.as_str().unwrap_or_default())
+            .expect("a base64 PNG");
+        std::fs::write(path, bytes).expect("write the screenshot");
+    }
+
+    /// The text of the first element matching `css` once it contains
+    /// `needle`, waiting up to 60 s (a claim is confirmed on the cluster).
+    pub fn text_containing(&self, css: &str, needle: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            // The page redraws as the claim goes on: an element found may be
+            // gone (stale) by the time its text is asked for; ask again.
+            let path = |e: &str| format!("/session/{}/element/{e}/text", self.session);
+            let text = self
+                .find(css)
+                .map(|e| http(&self.base, "GET", &path(&e), None))
+                .filter(|(status, _)| *status == 200)
+                .and_then(|(_, body)| serde_json::from_str::<Value>(&body).ok())
+                .and_then(|v| v["value"].as_str().map(str::to_string));
+            if let Some(text) = &text {
+                if text.contains(needle) {
+                    return text.clone();
+                }
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {needle:?} (last: {text:?})"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}

@@ -403,5 +403,9 @@ pub fn withdraw(
     )
 }
 
+pub mod batch;
+mod names;
+pub use names::instruction_name;
 mod oracle;
+pub use batch::coalesce;
 pub use oracle::*;

@@ -11,13 +11,14 @@ use solana_program_test::{processor, BanksClientError, ProgramTest, ProgramTestC
 use solana_signer::Signer;
 use solana_transaction::Transaction;
 
+use crate::client::Cluster;
 pub use crate::client::TxFailure;
-use crate::client::{AccountState, Cluster};
 use crate::events::UplineEvent;
 use crate::sandbox::journal::{InnerInstruction, Recorded, Simulated};
+use crate::sandbox::ledger::{AccountBalance, Extras};
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::TransactionError;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Adapter from the runtime's processor shape to Anchor's `entry`, which ties
 /// every argument to one lifetime. The copies share the accounts' `RefCell`s,
@@ -47,6 +48,17 @@ pub struct Chain {
     sent: HashSet<Vec<u8>>,
     /// Instructions sent in the current slot.
     in_slot: usize,
+    /// Record balances and fees beside each transaction (as a served cluster does).
+    pub detailed: bool,
+    /// What the ledger keeps beside each journal entry, by signature.
+    extras: HashMap<String, Extras>,
+    /// Each account's balances as the last transaction naming it left them:
+    /// a served chain changes only through [`Chain::commit`], so they are
+    /// the next transaction's balances before, without reading them again.
+    pub(super) last_balances: HashMap<Pubkey, AccountBalance>,
+    /// Every account a transaction named, and the genesis accounts: the bank
+    /// cannot list its accounts, so `getProgramAccounts` reads these.
+    pub touched: BTreeSet<Pubkey>,
 }
 
 /// Instructions per slot before the chain moves to the next one. A bank caps
@@ -73,7 +85,20 @@ impl Chain {
             by_signature: HashMap::new(),
             sent: HashSet::new(),
             in_slot: 0,
+            detailed: false,
+            extras: HashMap::new(),
+            last_balances: HashMap::new(),
+            touched: BTreeSet::new(),
         };
+        let genesis = [
+            chain.ctx.payer.pubkey(),
+            upline::ID,
+            anchor_spl::token::ID,
+            anchor_spl::token_2022::ID,
+            anchor_spl::associated_token::ID,
+            solana_system_interface::program::ID,
+        ];
+        chain.touched.extend(genesis);
         chain.warp_to(START).await;
         chain
     }
@@ -114,7 +139,7 @@ impl Chain {
 
     /// Sign `instructions` with `payer` as fee payer, in a new slot if this one is
     /// full or has seen the same message.
-    async fn sign_paid_by(
+    pub(super) async fn sign_paid_by(
         &mut self,
         payer: &Keypair,
         instructions: &[Instruction],
@@ -178,7 +203,7 @@ impl Chain {
         self.process(tx).await
     }
 
-    async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
+    pub(super) async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
         let tx = VersionedTransaction::from(tx);
         let simulated = self.simulate(&tx).await?;
         match self.commit(tx, simulated).await? {
@@ -200,13 +225,16 @@ impl Chain {
             .await
             .map_err(|e| TxFailure::Other(e.to_string()))?;
         let err = result.result.and_then(Result::err);
-        let (logs, inner, units_consumed) = match result.simulation_details {
+        let (logs, inner, units_consumed, return_data) = match result.simulation_details {
             Some(d) => (
                 d.logs,
                 d.inner_instructions.unwrap_or_default(),
                 d.units_consumed,
+                d.return_data
+                    .filter(|r| !r.data.is_empty())
+                    .map(|r| (r.program_id, r.data)),
             ),
-            None => (Vec::new(), Vec::new(), 0),
+            None => (Vec::new(), Vec::new(), 0, None),
         };
         let inner_instructions = inner
             .into_iter()
@@ -230,6 +258,7 @@ impl Chain {
             logs,
             inner_instructions,
             units_consumed,
+            return_data,
         })
     }
 
@@ -246,6 +275,18 @@ impl Chain {
             .first()
             .map(ToString::to_string)
             .unwrap_or_default();
+        // Processing a transaction over a blockhash too old for the bank
+        // panics inside the bank server: refuse it here, as the runtime's
+        // age check (which the simulation ran) refuses it.
+        if simulated.err == Some(TransactionError::BlockhashNotFound) {
+            return Ok(Err(TransactionError::BlockhashNotFound));
+        }
+        let loaded = self.loaded_addresses(&tx).await;
+        let keys = Chain::all_keys(&tx, &loaded);
+        let before = match self.detailed {
+            true => Some(self.balances_before(&keys).await),
+            false => None,
+        };
         let err = match self.ctx.banks_client.process_transaction(tx.clone()).await {
             Ok(()) => None,
             Err(BanksClientError::TransactionError(err)) => Some(err),
@@ -265,6 +306,21 @@ impl Chain {
             None => simulated.inner_instructions,
             Some(_) => Vec::new(),
         };
+        self.touched.extend(keys.iter().copied());
+        let mut extras = Extras {
+            loaded,
+            return_data: simulated.return_data.clone(),
+            ..Extras::default()
+        };
+        if let Some(before) = before {
+            let after = self.balances(&keys).await;
+            extras.fee = self.fee(&tx.message).await;
+            extras.pre_balances = before.lamports;
+            extras.pre_token_balances = before.tokens;
+            extras.post_balances = after.lamports;
+            extras.post_token_balances = after.tokens;
+        }
+        self.extras.insert(signature.clone(), extras);
         self.by_signature
             .insert(signature.clone(), self.journal.len());
         self.journal.push(Recorded {
@@ -288,6 +344,11 @@ impl Chain {
         self.by_signature
             .get(signature)
             .and_then(|i| self.journal.get(*i))
+    }
+
+    /// What the ledger keeps beside the transaction with this signature.
+    pub fn extras(&self, signature: &str) -> Option<&Extras> {
+        self.extras.get(signature)
     }
 
     /// Raw account data, if the account exists.
@@ -348,51 +409,5 @@ impl Chain {
             .into_iter()
             .map(|a| a.map(|a| (a.lamports, a.data)))
             .collect()
-    }
-}
-
-impl Cluster for Chain {
-    async fn send(
-        &mut self,
-        instructions: &[Instruction],
-        signers: &[&Keypair],
-    ) -> Result<(), TxFailure> {
-        let (payer, rest) = signers
-            .split_first()
-            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
-        let tx = self.sign_paid_by(payer, instructions, rest).await?;
-        self.process(tx).await
-    }
-
-    async fn accounts(&mut self, keys: &[Pubkey]) -> Result<Vec<Option<AccountState>>, TxFailure> {
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            let account = self
-                .ctx
-                .banks_client
-                .get_account(*key)
-                .await
-                .map_err(|e| TxFailure::Transport(e.to_string()))?;
-            out.push(account.map(|a| AccountState {
-                lamports: a.lamports,
-                owner: a.owner,
-                data: a.data,
-            }));
-        }
-        Ok(out)
-    }
-
-    async fn rent_exempt(&mut self, len: usize) -> Result<u64, TxFailure> {
-        let rent = self
-            .ctx
-            .banks_client
-            .get_rent()
-            .await
-            .map_err(|e| TxFailure::Transport(e.to_string()))?;
-        Ok(rent.minimum_balance(len))
-    }
-
-    async fn now(&mut self) -> Result<i64, TxFailure> {
-        Ok(self.now)
     }
 }

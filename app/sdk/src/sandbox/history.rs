@@ -1,10 +1,11 @@
-//! The two history methods of the sandbox endpoint, answered from the chain's
-//! journal in the shapes validators use: `getSignaturesForAddress` (newest
-//! first, paged with `before`, `until` and `limit`) and `getTransaction`.
+//! `getSignaturesForAddress`, answered from the chain's journal as
+//! validators answer it: newest first, paged with `before`, `until` and
+//! `limit`; a transaction mentions the accounts it names and those it loads
+//! through lookup tables.
 
 use super::journal::Recorded;
+use super::ledger::Extras;
 use anchor_lang::prelude::Pubkey;
-use base64::Engine;
 use serde_json::{json, Value};
 
 /// Most signatures one `getSignaturesForAddress` call returns, as on validators.
@@ -12,8 +13,9 @@ const MAX_SIGNATURES: usize = 1_000;
 
 /// `getSignaturesForAddress`: the journal's transactions that mention
 /// `address`, newest first, strictly before `before` and strictly after `until`.
-pub fn signatures_for_address(
-    journal: &[Recorded],
+pub fn signatures_for_address<'a>(
+    journal: &'a [Recorded],
+    extras: impl Fn(&str) -> Option<&'a Extras>,
     address: &Pubkey,
     config: &Value,
 ) -> Result<Value, String> {
@@ -45,7 +47,12 @@ pub fn signatures_for_address(
         if Some(&recorded.signature) == until.as_ref() || out.len() == limit {
             break;
         }
-        if recorded.mentions(address) {
+        let loaded = || {
+            extras(&recorded.signature).is_some_and(|e| {
+                e.loaded.writable.contains(address) || e.loaded.readonly.contains(address)
+            })
+        };
+        if recorded.mentions(address) || loaded() {
             out.push(json!({
                 "signature": recorded.signature,
                 "slot": recorded.slot,
@@ -59,73 +66,13 @@ pub fn signatures_for_address(
     Ok(Value::Array(out))
 }
 
-/// `getTransaction` with `base64` encoding (the only one the sandbox speaks).
-/// Balances before and after are not tracked and come back empty.
-pub fn transaction_json(recorded: &Recorded, config: &Value) -> Result<Value, String> {
-    let encoding = config
-        .get("encoding")
-        .and_then(Value::as_str)
-        .unwrap_or("json");
-    if encoding != "base64" {
-        return Err(format!(
-            "encoding {encoding:?}: the sandbox returns transactions as \"base64\""
-        ));
-    }
-    let versioned =
-        recorded.transaction.version() != solana_transaction::versioned::TransactionVersion::LEGACY;
-    let supported = config
-        .get("maxSupportedTransactionVersion")
-        .and_then(Value::as_u64);
-    if versioned && supported.is_none() {
-        return Err("Transaction version (0) is not supported by the requesting client. Please try the request again with the following configuration parameter: \"maxSupportedTransactionVersion\": 0".into());
-    }
-    let bytes = bincode::serialize(&recorded.transaction).map_err(|e| e.to_string())?;
-    let inner: Vec<Value> = recorded
-        .inner_instructions
-        .iter()
-        .map(|(index, list)| {
-            let instructions: Vec<Value> = list
-                .iter()
-                .map(|i| {
-                    json!({
-                        "programIdIndex": i.program_id_index,
-                        "accounts": i.accounts,
-                        "data": bs58::encode(&i.data).into_string(),
-                        "stackHeight": i.stack_height,
-                    })
-                })
-                .collect();
-            json!({"index": index, "instructions": instructions})
-        })
-        .collect();
-    let err = &recorded.err;
-    let fee = 5_000 * recorded.transaction.signatures.len() as u64;
-    Ok(json!({
-        "slot": recorded.slot,
-        "blockTime": recorded.block_time,
-        "transaction": [base64::engine::general_purpose::STANDARD.encode(bytes), "base64"],
-        "meta": {
-            "err": err,
-            "status": match err { None => json!({"Ok": null}), Some(e) => json!({"Err": e}) },
-            "fee": fee,
-            "preBalances": [],
-            "postBalances": [],
-            "innerInstructions": inner,
-            "logMessages": recorded.logs,
-            "preTokenBalances": [],
-            "postTokenBalances": [],
-            "rewards": [],
-            "loadedAddresses": {"writable": [], "readonly": []},
-            "computeUnitsConsumed": recorded.units_consumed,
-        },
-        "version": if versioned { json!(0) } else { json!("legacy") },
-    }))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sandbox::confirmed::transaction_json;
     use anchor_lang::solana_program::instruction::Instruction;
+    use base64::Engine;
+    use solana_rpc_client_api::config::RpcTransactionConfig;
     use solana_transaction::Transaction;
 
     /// A journal of `n` transactions, every other one naming `key`.
@@ -153,7 +100,7 @@ mod tests {
     }
 
     fn signatures(journal: &[Recorded], key: &Pubkey, config: Value) -> Vec<String> {
-        signatures_for_address(journal, key, &config)
+        signatures_for_address(journal, |_| None, key, &config)
             .expect("answers")
             .as_array()
             .expect("an array")
@@ -182,27 +129,44 @@ mod tests {
             signatures(&journal, &key, json!({"until": "sig4"})),
             ["sig8", "sig6"]
         );
-        assert!(signatures_for_address(&journal, &key, &json!({"limit": 0})).is_err());
-        assert!(signatures_for_address(&journal, &key, &json!({"before": 7})).is_err());
+        assert!(signatures_for_address(&journal, |_| None, &key, &json!({"limit": 0})).is_err());
+        assert!(signatures_for_address(&journal, |_| None, &key, &json!({"before": 7})).is_err());
     }
 
     #[test]
-    fn transactions_come_as_base64_with_their_status() {
+    fn transactions_come_in_the_requested_encoding_with_their_status() {
         let key = Pubkey::new_unique();
         let journal = journal(key, 1);
-        let tx = transaction_json(&journal[0], &json!({"encoding": "base64"})).expect("answers");
+        let config =
+            |v: Value| serde_json::from_value::<RpcTransactionConfig>(v).expect("a config");
+        let tx = transaction_json(&journal[0], None, &config(json!({"encoding": "base64"})))
+            .expect("answers");
         assert_eq!(
             (tx["slot"].clone(), tx["blockTime"].clone()),
             (json!(0), json!(1_000))
         );
         assert_eq!(tx["meta"]["status"], json!({"Ok": null}));
-        assert_eq!(tx["version"], "legacy");
+        assert_eq!(
+            tx.get("version"),
+            None,
+            "no version without maxSupportedTransactionVersion"
+        );
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(tx["transaction"][0].as_str().expect("base64"))
             .expect("decodes");
         let back: solana_transaction::versioned::VersionedTransaction =
             bincode::deserialize(&bytes).expect("a transaction");
         assert_eq!(back, journal[0].transaction);
-        assert!(transaction_json(&journal[0], &json!({"encoding": "json"})).is_err());
+        let tx = transaction_json(
+            &journal[0],
+            None,
+            &config(json!({"encoding": "json", "maxSupportedTransactionVersion": 0})),
+        )
+        .expect("answers");
+        assert_eq!(tx["version"], "legacy");
+        assert_eq!(
+            tx["transaction"]["message"]["accountKeys"][0],
+            journal[0].transaction.message.static_account_keys()[0].to_string()
+        );
     }
 }

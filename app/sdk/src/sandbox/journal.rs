@@ -33,12 +33,14 @@ pub struct Recorded {
     pub units_consumed: u64,
 }
 
-/// What a simulation saw: the outcome, logs, inner instructions and units.
+/// What a simulation saw: the outcome, logs, inner instructions, units and return data.
 pub struct Simulated {
     pub err: Option<TransactionError>,
     pub logs: Vec<String>,
     pub inner_instructions: Vec<(u8, Vec<InnerInstruction>)>,
     pub units_consumed: u64,
+    /// What the program set with `set_return_data`: the program and the bytes.
+    pub return_data: Option<(Pubkey, Vec<u8>)>,
 }
 
 impl Recorded {

@@ -5,9 +5,16 @@
 // solana-program-test 3.1 marks its whole API deprecated (unstable from 4.0).
 #[allow(deprecated)]
 pub mod chain;
+#[allow(deprecated)]
+mod cluster;
+mod confirmed;
 mod history;
 pub mod journal;
+#[allow(deprecated)]
+pub mod ledger;
 pub mod network;
+#[allow(deprecated)]
+mod rpc;
 #[allow(deprecated)]
 pub mod server;
 #[allow(deprecated)]

@@ -82,12 +82,41 @@ impl<'a, 'info> Approvals<'a, 'info> {
     }
 }
 
+/// What every report reads once per instruction: the clock, the network
+/// and its tables, and the signing oracle (a batch shares it across reports).
+pub struct ReportSession<'s> {
+    pub now: i64,
+    pub network_key: Pubkey,
+    pub network: &'s Network,
+    pub tables: &'s RewardTables,
+    pub oracle_authority: Pubkey,
+}
+
+impl ReportSession<'_> {
+    /// Refuse a report kind the network's tables switch off (`ReportKindDisabled`).
+    pub fn require_enabled(&self, enabled: bool) -> Result<()> {
+        require!(enabled, UplineError::ReportKindDisabled);
+        Ok(())
+    }
+}
+
 impl<'info> OracleContext<'info> {
     /// The network is active, the signer is a registered oracle of it and,
     /// with the co-signers in `co_signers`, at least the quorum of distinct
     /// registered oracles approved.
     pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
         self.approvals(co_signers).map(|_| ())
+    }
+
+    /// The clock and what this context reads, for the reports it carries.
+    pub fn session(&self) -> Result<ReportSession<'_>> {
+        Ok(ReportSession {
+            now: Clock::get()?.unix_timestamp,
+            network_key: self.network.key(),
+            network: &self.network,
+            tables: &self.reward_tables,
+            oracle_authority: self.oracle_authority.key(),
+        })
     }
 
     /// Who approved, checked: `NotOracle` for a key or registration that is

@@ -67,12 +67,9 @@ fn steps<const N: usize>(table: &[BonusStep; N]) -> [Step; N] {
 }
 
 impl<'info> ReportBandwidth<'info> {
-    pub fn validate(
-        &self,
-        args: &BandwidthReportArgs,
-        co_signers: &[AccountInfo<'info>],
-    ) -> Result<()> {
-        self.oracle.validate(co_signers)?;
+    /// The report's kind and arguments, once the approvals are checked (the
+    /// handler checks them first, once: `NotOracle` … `QuorumNotMet`).
+    pub fn validate(&self, args: &BandwidthReportArgs) -> Result<()> {
         require!(
             self.oracle.reward_tables.data.bandwidth.enabled,
             UplineError::ReportKindDisabled
@@ -94,12 +91,13 @@ impl<'info> ReportBandwidth<'info> {
     ) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &ctx.accounts;
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
+        accounts.validate(&args)?;
         let network_key = accounts.oracle.network.key();
         let network = &accounts.oracle.network;
         let tables = &accounts.oracle.reward_tables;
         let bw = &tables.data.bandwidth;
 
-        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
         let mut node = load_reported(&accounts.node, &network_key, bw.node_class)?;
         require!(
             node.member.flags.has(MemberFlags::ATTESTED),

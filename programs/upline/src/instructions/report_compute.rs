@@ -2,8 +2,9 @@
 
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
+use crate::constants::MAX_REFERRAL_DEPTH;
 use crate::errors::{OrMathError, UplineError};
-use crate::events::ComputeReported;
+use crate::events::{ComputeReported, DirectBonusCredited};
 use crate::rewards::compute::{compute_reward, performance, LatencyRule};
 use crate::state::{CreditSource, Model, Service};
 use anchor_lang::prelude::*;
@@ -33,105 +34,118 @@ pub struct ReportCompute<'info> {
 }
 
 impl<'info> ReportCompute<'info> {
-    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
-        self.oracle.validate(co_signers)?;
-        require!(
-            self.oracle.reward_tables.data.compute.enabled,
-            UplineError::ReportKindDisabled
-        );
-        Ok(())
-    }
-
+    /// Approvals first (`NotOracle` … `QuorumNotMet`), then the kind
+    /// (`ReportKindDisabled`), then the report itself; the approvals are read
+    /// once, here, not again in a separate validation.
     pub fn report_compute(
         ctx: Context<'info, ReportCompute<'info>>,
         args: ComputeReportArgs,
     ) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
         let accounts = &ctx.accounts;
-        let network_key = accounts.oracle.network.key();
-        let network = &accounts.oracle.network;
-        let tables = &accounts.oracle.reward_tables;
-        let compute = &tables.data.compute;
-        let model = &accounts.model;
-
         let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
-        let mut provider = load_reported(&accounts.provider, &network_key, compute.provider_class)?;
-        let stamp = ReportStamp {
-            id: args.id,
-            work_time: args.work_time,
-            now,
-        };
-        record_report(&mut provider.member, stamp, network)?;
-        let tier = provider.member.device_tier;
-        require!(tier > 0, UplineError::UnattestedProvider);
-        require!(tier >= model.min_tier, UplineError::TierTooLow);
-        let rates = compute
-            .tiers
-            .get(usize::from(tier - 1))
-            .ok_or(UplineError::InvalidTables)?;
-
-        let rule = LatencyRule {
-            fast_below_ms: compute.fast_below_ms,
-            fast: compute.fast_multiplier,
-            slow_above_ms: compute.slow_above_ms,
-            slow: compute.slow_multiplier,
-        };
-        let perf = performance(args.latency_ms, &rule);
-        let service = compute.services[args.service as usize];
-        let reward = compute_reward(
-            rates.base,
-            rates.per_token,
-            service,
-            model.complexity,
-            args.tokens,
-            perf,
-        )
-        .or_math_error()?;
-        provider
-            .member
-            .credit(compute.ledger, CreditSource::Own, reward, args.work_time)?;
-
-        let payout = pay_up_the_chain(
-            &network_key,
-            network,
-            &mut provider,
+        let session = accounts.oracle.session()?;
+        session.require_enabled(session.tables.data.compute.enabled)?;
+        let (event, bonus) = record_compute(
+            &session,
+            &mut approvals,
+            &accounts.provider,
+            &accounts.model,
             accounts.upline.above(),
-            compute.ledger,
-            reward,
-            args.work_time,
+            &args,
         )?;
-
-        let credits = credits_of(
-            compute.ledger,
-            reward,
-            &payout.commissions,
-            payout.bonus.as_ref(),
-        )?;
-        approvals.charge(&credits, now)?;
-
-        emit_cpi!(ComputeReported {
-            network: network_key,
-            oracle: accounts.oracle.oracle_authority.key(),
-            co_signers: approvals.co_signers(),
-            id: args.id,
-            provider: accounts.provider.key(),
-            service: args.service,
-            model: model.name,
-            complexity: model.complexity,
-            tier,
-            tokens: args.tokens,
-            latency_ms: args.latency_ms,
-            performance: perf,
-            ledger_index: compute.ledger,
-            tables_version: tables.version,
-            reward,
-            commissions: payout.commissions,
-            work_time: args.work_time,
-            at: now,
-        });
-        if let Some(bonus) = payout.bonus {
+        emit_cpi!(event);
+        if let Some(bonus) = bonus {
             emit_cpi!(bonus);
         }
         Ok(())
     }
+}
+
+/// Record one compute report about `provider` for `model` and pay its upline
+/// `above`: what `report_compute` and each compute entry of `report_batch` do
+/// once the approvals are settled. Returns the events to emit.
+pub fn record_compute<'a, 'info>(
+    session: &ReportSession,
+    approvals: &mut Approvals<'_, 'info>,
+    provider: &'a AccountInfo<'info>,
+    model: &Model,
+    above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
+    args: &ComputeReportArgs,
+) -> Result<(ComputeReported, Option<DirectBonusCredited>)> {
+    let (network_key, network, tables) = (session.network_key, session.network, session.tables);
+    let compute = &tables.data.compute;
+    let mut loaded = load_reported(provider, &network_key, compute.provider_class)?;
+    let stamp = ReportStamp {
+        id: args.id,
+        work_time: args.work_time,
+        now: session.now,
+    };
+    record_report(&mut loaded.member, stamp, network)?;
+    let tier = loaded.member.device_tier;
+    require!(tier > 0, UplineError::UnattestedProvider);
+    require!(tier >= model.min_tier, UplineError::TierTooLow);
+    let rates = compute
+        .tiers
+        .get(usize::from(tier - 1))
+        .ok_or(UplineError::InvalidTables)?;
+
+    let rule = LatencyRule {
+        fast_below_ms: compute.fast_below_ms,
+        fast: compute.fast_multiplier,
+        slow_above_ms: compute.slow_above_ms,
+        slow: compute.slow_multiplier,
+    };
+    let perf = performance(args.latency_ms, &rule);
+    let service = compute.services[args.service as usize];
+    let reward = compute_reward(
+        rates.base,
+        rates.per_token,
+        service,
+        model.complexity,
+        args.tokens,
+        perf,
+    )
+    .or_math_error()?;
+    loaded
+        .member
+        .credit(compute.ledger, CreditSource::Own, reward, args.work_time)?;
+
+    let payout = pay_up_the_chain(
+        &network_key,
+        network,
+        &mut loaded,
+        above,
+        compute.ledger,
+        reward,
+        args.work_time,
+    )?;
+    let credits = credits_of(
+        compute.ledger,
+        reward,
+        &payout.commissions,
+        payout.bonus.as_ref(),
+    )?;
+    approvals.charge(&credits, session.now)?;
+
+    let event = ComputeReported {
+        network: network_key,
+        oracle: session.oracle_authority,
+        co_signers: approvals.co_signers(),
+        id: args.id,
+        provider: *provider.key,
+        service: args.service,
+        model: model.name,
+        complexity: model.complexity,
+        tier,
+        tokens: args.tokens,
+        latency_ms: args.latency_ms,
+        performance: perf,
+        ledger_index: compute.ledger,
+        tables_version: tables.version,
+        reward,
+        commissions: payout.commissions,
+        work_time: args.work_time,
+        at: session.now,
+    };
+    Ok((event, payout.bonus))
 }

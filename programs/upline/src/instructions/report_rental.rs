@@ -94,12 +94,9 @@ impl<'a, 'info> Members<'a, 'info> {
 }
 
 impl<'info> ReportRental<'info> {
-    pub fn validate(
-        &self,
-        args: &RentalReportArgs,
-        co_signers: &[AccountInfo<'info>],
-    ) -> Result<()> {
-        self.oracle.validate(co_signers)?;
+    /// The report's kind and arguments, once the approvals are checked (the
+    /// handler checks them first, once: `NotOracle` … `QuorumNotMet`).
+    pub fn validate(&self, args: &RentalReportArgs) -> Result<()> {
         require!(
             self.oracle.reward_tables.data.rental.enabled,
             UplineError::ReportKindDisabled
@@ -117,6 +114,8 @@ impl<'info> ReportRental<'info> {
     ) -> Result<()> {
         let now = Clock::get()?.unix_timestamp;
         let accounts = &ctx.accounts;
+        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
+        accounts.validate(&args)?;
         let network_key = accounts.oracle.network.key();
         let network = &accounts.oracle.network;
         // "Rentals made during the promotion": decided by when the rental
@@ -129,7 +128,6 @@ impl<'info> ReportRental<'info> {
         let mut members = Members {
             loaded: Vec::with_capacity(4),
         };
-        let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
         let renter = members.load(&accounts.renter, &network_key, UplineError::UnknownMember)?;
         let host = members.load(&accounts.host, &network_key, UplineError::UnknownMember)?;
         members.member(renter).require_not_frozen()?;

@@ -2,8 +2,9 @@
 
 // The composite `OracleContext` needs its generated client and bump types in scope.
 use super::report::*;
-use crate::errors::{OrMathError, UplineError};
-use crate::events::UsageReported;
+use crate::constants::MAX_REFERRAL_DEPTH;
+use crate::errors::OrMathError;
+use crate::events::{DirectBonusCredited, UsageReported};
 use crate::rewards::usage::usage_points;
 use crate::state::{CreditSource, Endpoint};
 use anchor_lang::prelude::*;
@@ -30,76 +31,86 @@ pub struct ReportUsage<'info> {
 }
 
 impl<'info> ReportUsage<'info> {
-    pub fn validate(&self, co_signers: &[AccountInfo<'info>]) -> Result<()> {
-        self.oracle.validate(co_signers)?;
-        require!(
-            self.oracle.reward_tables.data.usage.enabled,
-            UplineError::ReportKindDisabled
-        );
-        Ok(())
-    }
-
+    /// Approvals first, then the kind (`ReportKindDisabled`), then the report.
     pub fn report_usage(
         ctx: Context<'info, ReportUsage<'info>>,
         args: UsageReportArgs,
     ) -> Result<()> {
-        let now = Clock::get()?.unix_timestamp;
         let accounts = &ctx.accounts;
-        let network_key = accounts.oracle.network.key();
-        let network = &accounts.oracle.network;
-        let tables = &accounts.oracle.reward_tables;
-        let usage = &tables.data.usage;
-
         let mut approvals = accounts.oracle.approvals(ctx.remaining_accounts)?;
-        let mut user = load_reported(&accounts.user, &network_key, usage.user_class)?;
-        let stamp = ReportStamp {
-            id: args.id,
-            work_time: args.work_time,
-            now,
-        };
-        record_report(&mut user.member, stamp, network)?;
-        let endpoint = usage.endpoints[args.endpoint as usize];
-        let points =
-            usage_points(endpoint.base, endpoint.per_token, args.tokens).or_math_error()?;
-        user.member
-            .credit(usage.ledger, CreditSource::Own, points, args.work_time)?;
-
-        let payout = pay_up_the_chain(
-            &network_key,
-            network,
-            &mut user,
+        let session = accounts.oracle.session()?;
+        session.require_enabled(session.tables.data.usage.enabled)?;
+        let (event, bonus) = record_usage(
+            &session,
+            &mut approvals,
+            &accounts.user,
             accounts.upline.above(),
-            usage.ledger,
-            points,
-            args.work_time,
+            &args,
         )?;
-
-        let credits = credits_of(
-            usage.ledger,
-            points,
-            &payout.commissions,
-            payout.bonus.as_ref(),
-        )?;
-        approvals.charge(&credits, now)?;
-
-        emit_cpi!(UsageReported {
-            network: network_key,
-            oracle: accounts.oracle.oracle_authority.key(),
-            co_signers: approvals.co_signers(),
-            id: args.id,
-            user: accounts.user.key(),
-            endpoint: args.endpoint,
-            tokens: args.tokens,
-            ledger_index: usage.ledger,
-            tables_version: tables.version,
-            points,
-            commissions: payout.commissions,
-            work_time: args.work_time,
-            at: now,
-        });
-        if let Some(bonus) = payout.bonus {
+        emit_cpi!(event);
+        if let Some(bonus) = bonus {
             emit_cpi!(bonus);
         }
         Ok(())
     }
+}
+
+/// Record one usage report about `user` and pay its upline `above`: what
+/// `report_usage` and each usage entry of `report_batch` do once the
+/// approvals are settled. Returns the events to emit.
+pub fn record_usage<'a, 'info>(
+    session: &ReportSession,
+    approvals: &mut Approvals<'_, 'info>,
+    user: &'a AccountInfo<'info>,
+    above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
+    args: &UsageReportArgs,
+) -> Result<(UsageReported, Option<DirectBonusCredited>)> {
+    let (network_key, network, tables) = (session.network_key, session.network, session.tables);
+    let usage = &tables.data.usage;
+    let mut loaded = load_reported(user, &network_key, usage.user_class)?;
+    let stamp = ReportStamp {
+        id: args.id,
+        work_time: args.work_time,
+        now: session.now,
+    };
+    record_report(&mut loaded.member, stamp, network)?;
+    let endpoint = usage.endpoints[args.endpoint as usize];
+    let points = usage_points(endpoint.base, endpoint.per_token, args.tokens).or_math_error()?;
+    loaded
+        .member
+        .credit(usage.ledger, CreditSource::Own, points, args.work_time)?;
+
+    let payout = pay_up_the_chain(
+        &network_key,
+        network,
+        &mut loaded,
+        above,
+        usage.ledger,
+        points,
+        args.work_time,
+    )?;
+    let credits = credits_of(
+        usage.ledger,
+        points,
+        &payout.commissions,
+        payout.bonus.as_ref(),
+    )?;
+    approvals.charge(&credits, session.now)?;
+
+    let event = UsageReported {
+        network: network_key,
+        oracle: session.oracle_authority,
+        co_signers: approvals.co_signers(),
+        id: args.id,
+        user: *user.key,
+        endpoint: args.endpoint,
+        tokens: args.tokens,
+        ledger_index: usage.ledger,
+        tables_version: tables.version,
+        points,
+        commissions: payout.commissions,
+        work_time: args.work_time,
+        at: session.now,
+    };
+    Ok((event, payout.bonus))
 }

@@ -22,12 +22,19 @@ use solana_signer::Signer;
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use upline_sdk::client::{Cluster, TxFailure};
+use upline_sdk::ix;
 use upline_sdk::rpc::{RpcCluster, SignedV0};
 
 /// How long a transaction that has not landed waits before it is sent again.
 pub const REBROADCAST: Duration = Duration::from_secs(2);
 
-/// How long the sender waits between looking at the transactions in flight.
+/// How long the sender waits between looking at the transactions in
+/// flight: not at all right after it sent or saw one land, then
+/// `POLL_FIRST`, doubling while nothing lands, up to `POLL`. A cluster that
+/// confirms fast (a local one, or within a slot) is seen at once; a slow one
+/// is asked a few times a second at most, in one request for every
+/// transaction in flight.
+const POLL_FIRST: Duration = Duration::from_millis(10);
 const POLL: Duration = Duration::from_millis(300);
 
 /// The default of `--max-in-flight`.
@@ -58,6 +65,10 @@ impl<T> Flights<T> {
     /// Whether another transaction may be sent.
     pub fn room(&self) -> bool {
         self.items.len() < self.limit
+    }
+
+    pub fn len(&self) -> usize {
+        self.items.len()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -98,6 +109,20 @@ impl<T> Flights<T> {
     }
 }
 
+/// Whether a refusal is the runtime's for a transaction that used up its
+/// compute-unit limit.
+fn out_of_compute(reason: &str) -> bool {
+    reason.contains("ComputationalBudgetExceeded") || reason.contains("exceeded CUs meter")
+}
+
+/// The report of `batch` that instruction `failed` of its coalesced
+/// transaction `coalesced` carried, when that instruction carried one alone.
+fn lone_report(coalesced: &[Instruction], failed: u8) -> Option<usize> {
+    let counts = ix::batch::reports_per_instruction(coalesced);
+    let failed = usize::from(failed).min(counts.len().checked_sub(1)?);
+    (counts[failed] == 1).then(|| counts[..failed].iter().sum())
+}
+
 /// A transaction in flight and the reports it carries.
 struct Sent {
     signed: SignedV0,
@@ -114,6 +139,10 @@ struct Run<'a> {
     stopped: bool,
     /// Transactions still to send one report each (after a refusal not tied to one report).
     singles: usize,
+    /// The most reports a transaction carries: halved each time a
+    /// transaction ran out of compute units, so that a per-report estimate
+    /// below the program's real cost corrects itself (README, compute units).
+    most_reports: usize,
 }
 
 impl Run<'_> {
@@ -137,8 +166,16 @@ impl Run<'_> {
                 self.stopped = true;
             }
             TxFailure::Custom { instruction, code } => {
-                let failed = usize::from(instruction).min(batch.len() - 1);
-                let report = batch.remove(failed);
+                // The failed instruction of the coalesced transaction: a lone
+                // report names itself; a batch could be any of its reports,
+                // so they go again one a transaction to find out which.
+                let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
+                let Some(failed) = lone_report(&ix::coalesce(&instructions), instruction) else {
+                    self.singles += batch.len();
+                    self.requeue(batch);
+                    return;
+                };
+                let report = batch.remove(failed.min(batch.len() - 1));
                 let failure = TxFailure::Custom { instruction, code };
                 let (cluster, builder, summary) =
                     (&mut *self.cluster, &mut self.builder, &mut self.summary);
@@ -154,6 +191,15 @@ impl Run<'_> {
             }
             TxFailure::Other(reason) if batch.len() == 1 => {
                 self.summary.rejected.push((batch[0].line, reason));
+            }
+            TxFailure::Other(reason) if out_of_compute(&reason) && batch.len() > 1 => {
+                self.most_reports = (batch.len() / 2).max(1);
+                eprintln!(
+                    "upline: a transaction of {} reports ran out of compute units; sending at most {} a transaction from now on",
+                    batch.len(),
+                    self.most_reports
+                );
+                self.requeue(batch);
             }
             TxFailure::Other(_) => {
                 // Not tied to one report: send them one a transaction.
@@ -186,7 +232,7 @@ impl Run<'_> {
             self.singles -= 1;
             1
         } else {
-            usize::MAX
+            self.most_reports
         };
         let mut batch: Vec<Queued> = Vec::new();
         let mut held: Vec<Queued> = Vec::new();
@@ -198,6 +244,7 @@ impl Run<'_> {
             let mut trial: Vec<Instruction> = self.cluster.budget_instructions(batch.len() + 1);
             trial.extend(batch.iter().map(|q| q.ix.clone()));
             trial.push(next.ix.clone());
+            let trial = ix::coalesce(&trial);
             if batch.len() >= most || !(batch.is_empty() || fits_v0(payer, &trial, tables)) {
                 self.queue.push_front(next);
                 break;
@@ -219,6 +266,7 @@ impl Run<'_> {
     ) -> Option<Sent> {
         self.summary.transactions += 1;
         let instructions: Vec<Instruction> = batch.iter().map(|q| q.ix.clone()).collect();
+        let instructions = ix::coalesce(&instructions);
         let sent = match self.cluster.sign_v0(&instructions, signers, tables).await {
             Ok(signed) => self.cluster.broadcast(&signed, true).await.map(|()| signed),
             Err(e) => Err(e),
@@ -289,8 +337,10 @@ pub async fn submit_in_flight(
         queue,
         stopped: false,
         singles: 0,
+        most_reports: usize::MAX,
     };
     let mut flights: Flights<Sent> = Flights::new(max_in_flight);
+    let mut wait = Duration::ZERO;
     loop {
         while flights.room() && !run.stopped && !run.queue.is_empty() {
             let batch = run.next_batch(&payer, tables, |m| flights.busy(m));
@@ -300,6 +350,7 @@ pub async fn submit_in_flight(
             let members = batch.iter().map(|q| q.member).collect();
             if let Some(sent) = run.send(batch, &signers, tables).await {
                 flights.push(sent, members, Instant::now());
+                wait = Duration::ZERO;
             }
             progress(&run.summary);
         }
@@ -309,8 +360,14 @@ pub async fn submit_in_flight(
             }
             continue;
         }
-        tokio::time::sleep(POLL).await;
+        tokio::time::sleep(wait).await;
+        let before = flights.len();
         poll(&mut run, &mut flights).await;
+        wait = if flights.len() < before {
+            Duration::ZERO
+        } else {
+            (wait * 2).clamp(POLL_FIRST, POLL)
+        };
         progress(&run.summary);
     }
     let mut summary = run.summary;
@@ -380,32 +437,4 @@ async fn poll(run: &mut Run<'_>, flights: &mut Flights<Sent>) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flights_bound_what_is_in_flight_and_keep_members_apart() {
-        let (a, b) = (Pubkey::new_unique(), Pubkey::new_unique());
-        let start = Instant::now();
-        let mut flights: Flights<u32> = Flights::new(2);
-        assert!(flights.room() && flights.is_empty());
-        flights.push(1, vec![a], start);
-        assert!(flights.busy(&a) && !flights.busy(&b) && flights.room());
-        flights.push(2, vec![b], start);
-        assert!(!flights.room());
-        assert_eq!(flights.take(0), 1);
-        assert!(!flights.busy(&a) && flights.room() && !flights.is_empty());
-    }
-
-    #[test]
-    fn a_flight_is_due_for_rebroadcast_every_two_seconds() {
-        let start = Instant::now();
-        let mut flights: Flights<u32> = Flights::new(0);
-        flights.push(7, vec![], start);
-        assert!(!flights.due(0, start + Duration::from_millis(1999)));
-        assert!(flights.due(0, start + REBROADCAST));
-        flights.resent(0, start + REBROADCAST);
-        assert!(!flights.due(0, start + Duration::from_secs(3)));
-        assert!(flights.due(0, start + 2 * REBROADCAST));
-    }
-}
+mod tests;
