@@ -122,6 +122,9 @@ pub(crate) fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
 }
 
 pub async fn sandbox(port: u16, drop_every: u64, out: &mut impl Write) -> Result<u8, Failure> {
+    // The program's log lines go into the transactions' logs, as on a validator.
+    upline_cli::quiet::capture_program_logs()
+        .map_err(|e| Failure::refused(format!("sandbox: standard output: {e}")))?;
     let bind = |port: u16, what: &'static str| async move {
         tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await

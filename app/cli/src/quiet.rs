@@ -18,3 +18,26 @@ pub fn silence_program_logs() -> io::Result<File> {
     }
     Ok(File::from(real))
 }
+
+/// Point standard output at a pipe whose lines the sandbox puts back into
+/// the transactions that printed them (`upline_sdk::sandbox::program_logs`),
+/// for `upline sandbox`, which serves one bank. The command's own output
+/// goes to the copy [`silence_program_logs`] returned.
+pub fn capture_program_logs() -> io::Result<()> {
+    let mut ends = [0; 2];
+    // SAFETY: `ends` has room for the two descriptors pipe(2) writes.
+    if unsafe { libc::pipe(ends.as_mut_ptr()) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: pipe(2) just opened both; each is owned by exactly one File.
+    let (read, write) = unsafe {
+        use std::os::fd::FromRawFd;
+        (File::from_raw_fd(ends[0]), File::from_raw_fd(ends[1]))
+    };
+    // SAFETY: as in `silence_program_logs`; descriptor 1 now writes to the pipe.
+    if unsafe { libc::dup2(write.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    upline_sdk::sandbox::program_logs::install(read);
+    Ok(())
+}

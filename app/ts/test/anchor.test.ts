@@ -234,6 +234,15 @@ test('.simulate() and .rpc() of a claim below the minimum fail with BelowMinimum
     const err = simulated.simulationResponse?.err as { InstructionError?: [number, { Custom?: number }] } | undefined;
     assert.equal(errorName({ code: err?.InstructionError?.[1]?.Custom }), 'BelowMinimum', JSON.stringify(simulated));
     assert.ok(simulated.simulationResponse?.logs?.some((l: string) => l.includes('custom program error: 0x177f')));
+    // The program's own log line, where a validator shows it.
+    assert.ok(
+        simulated.simulationResponse?.logs?.some(
+            (l: string) =>
+                l.startsWith('Program log: AnchorError ') &&
+                l.includes('Error Code: BelowMinimum. Error Number: 6015.'),
+        ),
+        JSON.stringify(simulated.simulationResponse?.logs),
+    );
 
     // .rpc() fails in preflight with the same error.
     const sent = await claimHalf()
@@ -243,4 +252,6 @@ test('.simulate() and .rpc() of a claim below the minimum fail with BelowMinimum
             (e: Parameters<typeof errorName>[0]) => e,
         );
     assert.equal(errorName(sent), 'BelowMinimum', String(sent));
+    // Anchor parses that line into its own AnchorError.
+    assert.equal(sent.error?.errorCode?.code, 'BelowMinimum', String(sent));
 });

@@ -16,6 +16,7 @@ pub use crate::client::TxFailure;
 use crate::events::UplineEvent;
 use crate::sandbox::journal::{InnerInstruction, Recorded, Simulated};
 use crate::sandbox::ledger::{AccountBalance, Extras};
+use crate::sandbox::program_logs;
 use solana_transaction::versioned::VersionedTransaction;
 use solana_transaction::TransactionError;
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -218,12 +219,15 @@ impl Chain {
     /// Run `tx` without committing it: its outcome, logs and inner instructions
     /// (the events a committed run will emit, since nothing runs in between).
     pub async fn simulate(&mut self, tx: &VersionedTransaction) -> Result<Simulated, TxFailure> {
+        // Lines printed since the last transaction belong to none.
+        program_logs::take();
         let result = self
             .ctx
             .banks_client
             .simulate_transaction(tx.clone())
             .await
             .map_err(|e| TxFailure::Other(e.to_string()))?;
+        let printed = program_logs::take();
         let err = result.result.and_then(Result::err);
         let (logs, inner, units_consumed, return_data) = match result.simulation_details {
             Some(d) => (
@@ -255,7 +259,7 @@ impl Chain {
             .collect();
         Ok(Simulated {
             err,
-            logs,
+            logs: program_logs::merged(logs, printed, &upline::ID.to_string()),
             inner_instructions,
             units_consumed,
             return_data,
@@ -293,6 +297,8 @@ impl Chain {
             Err(BanksClientError::SimulationError { err, .. }) => Some(err),
             Err(other) => return Err(TxFailure::Other(other.to_string())),
         };
+        // The run prints what the simulation printed, which the journal keeps.
+        program_logs::take();
         // A transaction refused before it ran (a stale blockhash, a fee payer
         // without SOL) never reaches a cluster's ledger; one that ran and
         // failed in an instruction does, with its error and no events.

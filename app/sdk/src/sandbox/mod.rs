@@ -13,6 +13,7 @@ pub mod journal;
 #[allow(deprecated)]
 pub mod ledger;
 pub mod network;
+pub mod program_logs;
 #[allow(deprecated)]
 mod rpc;
 #[allow(deprecated)]
