@@ -158,11 +158,13 @@ pub async fn tables_remembered_in(
         tables[index].1.extend(chunk);
         tables[index].2 = tables[index].1.len() < lookup::MAX_ADDRESSES;
         extended = true;
-    }
-    if extended {
+        // Remembered after every extension: a run that stops later (a lost
+        // transaction, a stopped node) keeps what it built.
         let keys: Vec<String> = tables.iter().map(|t| t.0.to_string()).collect();
         state.insert(network.to_string(), keys);
         save(state_path, &state).map_err(TxFailure::Other)?;
+    }
+    if extended {
         for (key, addresses, _) in &tables {
             note(format!("lookup table {key}: {} addresses", addresses.len()));
         }
