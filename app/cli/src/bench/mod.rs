@@ -2,6 +2,7 @@
 //! against the goals operators choose by. A benchmark that prints figures, not
 //! a test: nothing here passes or fails but the goals it reports against.
 
+pub mod api;
 mod layout;
 pub mod node;
 mod quorum;
@@ -67,7 +68,10 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
     progress("a generated network");
     let (network, mut generated) = speed::generated_network(options.members, baseline).await?;
     progress("the explorer's audit");
-    let audit = speed::audit_throughput(&mut generated).await?;
+    let (audit, index) = speed::audit_throughput(&mut generated).await?;
+    progress("the explorer's API");
+    let seconds = if options.provider_example { 1.5 } else { 0.3 };
+    let explorer_api = api::api_throughput(index, seconds).await?;
 
     let member = accounts
         .iter()
@@ -127,6 +131,15 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
             "the same reports in the same v0 report batches; over JSON-RPC through `oracle submit`'s in-flight sender and the sandbox's endpoint on 127.0.0.1, in-process one transaction after another",
         ),
         goal(
+            "explorer: referral stats at 50 clients against the static page (requests/s)",
+            ">= 30%",
+            json!(explorer_api["referral_stats_share_at_50"]),
+            explorer_api["referral_stats_share_at_50"]
+                .as_f64()
+                .is_some_and(|r| r >= 0.3),
+            "issue 16's baseline: one lock serialises the requests and each decodes the index's snapshots",
+        ),
+        goal(
             &format!("simulation of a {}-member network", options.members),
             "< 60 s for 10,000 members",
             json!(seconds),
@@ -150,6 +163,7 @@ pub async fn run(options: &BenchOptions, progress: &mut dyn FnMut(&str)) -> Resu
             "provider_example": provider_example,
             "generated_network": network,
             "explorer": audit,
+            "explorer_api": explorer_api,
         },
         "goals": goals,
     }))
@@ -243,6 +257,7 @@ pub fn render(result: &Value) -> String {
         text(&e["events"]),
         text(&e["verdict"])
     );
+    out += &api::render(&t["explorer_api"]);
     out += "\ngoals\n";
     for g in result["goals"].as_array().into_iter().flatten() {
         let mark = if g["met"] == true { "met   " } else { "MISSED" };

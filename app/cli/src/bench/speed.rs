@@ -138,7 +138,7 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
 }
 
 /// The explorer over `chain`: indexing, then the audit, in events per second.
-pub async fn audit_throughput(chain: &mut Chain) -> Result<Value, String> {
+pub async fn audit_throughput(chain: &mut Chain) -> Result<(Value, Store), String> {
     let mut store = Store::open(":memory:").await.map_err(|e| e.to_string())?;
     let started = Instant::now();
     let indexed = index_sandbox(&mut store, chain)
@@ -150,10 +150,11 @@ pub async fn audit_throughput(chain: &mut Chain) -> Result<Value, String> {
         .await
         .map_err(|e| e.to_string())?;
     let audit_seconds = started.elapsed().as_secs_f64();
-    Ok(json!({
+    let figures = json!({
         "events": verdict.events,
         "verdict": if verdict.passed() { "pass" } else { "fail" },
         "index_events_per_second": round(indexed.events as f64 / index_seconds.max(1e-9)),
         "audit_events_per_second": round(verdict.events as f64 / audit_seconds.max(1e-9)),
-    }))
+    });
+    Ok((figures, store))
 }
