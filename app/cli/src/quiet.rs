@@ -11,12 +11,18 @@ use std::os::fd::{AsFd, AsRawFd};
 pub fn silence_program_logs() -> io::Result<File> {
     let real = io::stdout().as_fd().try_clone_to_owned()?;
     let null = File::options().write(true).open("/dev/null")?;
+    point_stdout_at(&null)?;
+    Ok(File::from(real))
+}
+
+/// Make descriptor 1 write where `file` writes.
+fn point_stdout_at(file: &File) -> io::Result<()> {
     // SAFETY: both descriptors are open and owned for the duration of the call;
     // dup2 only replaces descriptor 1, which the process keeps for its lifetime.
-    if unsafe { libc::dup2(null.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
+    if unsafe { libc::dup2(file.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
         return Err(io::Error::last_os_error());
     }
-    Ok(File::from(real))
+    Ok(())
 }
 
 /// Point standard output at a pipe whose lines the sandbox puts back into
@@ -34,10 +40,7 @@ pub fn capture_program_logs() -> io::Result<()> {
         use std::os::fd::FromRawFd;
         (File::from_raw_fd(ends[0]), File::from_raw_fd(ends[1]))
     };
-    // SAFETY: as in `silence_program_logs`; descriptor 1 now writes to the pipe.
-    if unsafe { libc::dup2(write.as_raw_fd(), libc::STDOUT_FILENO) } < 0 {
-        return Err(io::Error::last_os_error());
-    }
+    point_stdout_at(&write)?;
     upline_sdk::sandbox::program_logs::install(read);
     Ok(())
 }

@@ -300,13 +300,16 @@ pub fn next_batch(payer: &Pubkey, queue: &mut VecDeque<Queued>) -> Vec<Queued> {
 }
 
 /// Whether `instructions` fit one v0 transaction paid by `payer` that looks
-/// accounts up in `tables`.
+/// accounts up in `tables`, sent as v0 transactions send them: their reports
+/// coalesced into `report_batch` instructions.
 pub(crate) fn fits_v0(
     payer: &Pubkey,
     instructions: &[Instruction],
     tables: &[AddressLookupTableAccount],
 ) -> bool {
-    let Ok(message) = v0::Message::try_compile(payer, instructions, tables, Hash::default()) else {
+    let instructions = ix::coalesce(instructions);
+    let Ok(message) = v0::Message::try_compile(payer, &instructions, tables, Hash::default())
+    else {
         return false;
     };
     let signatures = usize::from(message.header.num_required_signatures);
@@ -336,7 +339,7 @@ pub fn next_batch_v0(
     tables: &[AddressLookupTableAccount],
     budget: &ComputeBudget,
 ) -> Vec<Queued> {
-    let fit = |trial: &[Instruction]| fits_v0(payer, &ix::coalesce(trial), tables);
+    let fit = |trial: &[Instruction]| fits_v0(payer, trial, tables);
     next_batch_fitting(queue, |n| budget.instructions(n), fit)
 }
 

@@ -44,11 +44,28 @@ impl RpcCluster {
         instructions: &[Instruction],
         signers: &[&dyn Signer],
     ) -> Result<(), TxFailure> {
+        let (blockhash, keep) = (self.offline.blockhash, self.offline.sign_only);
+        self.sign_and_send(instructions, signers, blockhash, keep)
+            .await
+    }
+
+    /// Sign `instructions` (after the compute budget's) with `signers`, the
+    /// first paying, over `blockhash` or the latest; with `keep`, sign what
+    /// can be signed here and keep the transaction, else send it and wait
+    /// for its confirmation. [`crate::client::Cluster::send`] is this with
+    /// keypairs, the latest blockhash and no keeping.
+    pub(crate) async fn sign_and_send(
+        &mut self,
+        instructions: &[Instruction],
+        signers: &[&dyn Signer],
+        blockhash: Option<Hash>,
+        keep: bool,
+    ) -> Result<(), TxFailure> {
         let payer = signers
             .first()
             .map(|s| s.pubkey())
             .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
-        let blockhash = match self.offline.blockhash {
+        let blockhash = match blockhash {
             Some(hash) => hash,
             None => self.blockhash().await?,
         };
@@ -56,7 +73,7 @@ impl RpcCluster {
         let prefix = all.len();
         all.extend_from_slice(instructions);
         let mut tx = Transaction::new_with_payer(&all, Some(&payer));
-        if self.offline.sign_only {
+        if keep {
             // A key held elsewhere (a null signer) leaves its signature empty.
             tx.try_partial_sign(signers, blockhash)
                 .map_err(signing_failure)?;

@@ -352,23 +352,11 @@ impl Cluster for RpcCluster {
         instructions: &[Instruction],
         signers: &[&Keypair],
     ) -> Result<(), TxFailure> {
-        let payer = signers
-            .first()
-            .ok_or_else(|| TxFailure::Other("no fee payer".into()))?;
-        let blockhash = self.blockhash().await?;
-        let mut all = self.budget.instructions(instructions.len());
-        let prefix = all.len();
-        all.extend_from_slice(instructions);
-        let mut tx = Transaction::new_with_payer(&all, Some(&payer.pubkey()));
-        tx.try_sign(signers, blockhash)
-            .map_err(|e| TxFailure::Other(format!("signing: {e}")))?;
-        let result = self
-            .client
-            .send_and_confirm_transaction(&tx)
+        // Never kept, never over a given blockhash: the offline flags are
+        // for the commands that print what they kept (`send_with`).
+        let signers: Vec<&dyn Signer> = signers.iter().map(|k| *k as &dyn Signer).collect();
+        self.sign_and_send(instructions, &signers, None, false)
             .await
-            .map(|signature| self.landed.push(signature.to_string()))
-            .map_err(failure);
-        unprefixed(result, prefix)
     }
 
     async fn send_with(

@@ -263,15 +263,10 @@ async fn in_process(
             .map_err(|e| format!("v0 message: {e}"))?;
         let tx = VersionedTransaction::try_new(VersionedMessage::V0(message), &[&net.oracle])
             .map_err(|e| format!("signing: {e}"))?;
-        let simulated = chain.simulate(&tx).await.map_err(|e| e.name())?;
-        if let Some(err) = &simulated.err {
-            return Err(format!("in-process: {err:?}"));
-        }
         chain
-            .commit(tx, simulated)
+            .process(tx)
             .await
-            .map_err(|e| e.name())?
-            .map_err(|e| format!("{e:?}"))?;
+            .map_err(|e| format!("in-process: {}", e.name()))?;
         summary.transactions += 1;
         summary.recorded += batch.len();
     }

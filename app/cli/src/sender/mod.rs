@@ -244,7 +244,6 @@ impl Run<'_> {
             let mut trial: Vec<Instruction> = self.cluster.budget_instructions(batch.len() + 1);
             trial.extend(batch.iter().map(|q| q.ix.clone()));
             trial.push(next.ix.clone());
-            let trial = ix::coalesce(&trial);
             if batch.len() >= most || !(batch.is_empty() || fits_v0(payer, &trial, tables)) {
                 self.queue.push_front(next);
                 break;

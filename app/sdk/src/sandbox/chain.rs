@@ -204,8 +204,9 @@ impl Chain {
         self.process(tx).await
     }
 
-    pub(super) async fn process(&mut self, tx: Transaction) -> Result<(), TxFailure> {
-        let tx = VersionedTransaction::from(tx);
+    /// Simulate `tx` (for its logs and events), then process and journal it.
+    pub async fn process(&mut self, tx: impl Into<VersionedTransaction>) -> Result<(), TxFailure> {
+        let tx = tx.into();
         let simulated = self.simulate(&tx).await?;
         match self.commit(tx, simulated).await? {
             Ok(recorded) => match &recorded.err {

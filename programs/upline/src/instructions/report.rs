@@ -362,6 +362,52 @@ pub fn pay_up_the_chain<'a, 'info>(
     Ok(UplinePayout { commissions, bonus })
 }
 
+/// The member a compute or usage report is about, loaded as
+/// [`load_reported`] loads it, with the report's id and work time recorded
+/// ([`record_report`]).
+pub fn load_and_stamp<'a, 'info>(
+    session: &ReportSession,
+    account: &'a AccountInfo<'info>,
+    class: u8,
+    (id, work_time): (u64, i64),
+) -> Result<LoadedMember<'a, 'info>> {
+    let mut loaded = load_reported(account, &session.network_key, class)?;
+    let stamp = ReportStamp {
+        id,
+        work_time,
+        now: session.now,
+    };
+    record_report(&mut loaded.member, stamp, session.network)?;
+    Ok(loaded)
+}
+
+/// Credit `earner` its own `amount` of work on `ledger` at `time`, pay its
+/// stored upline `above` ([`pay_up_the_chain`]) and count all of it against
+/// the approving oracles' caps: the end of every compute and usage report.
+pub fn pay_work<'a, 'info>(
+    session: &ReportSession,
+    approvals: &mut Approvals<'_, 'info>,
+    earner: &mut LoadedMember<'a, 'info>,
+    above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
+    (ledger, amount, time): (u8, Wad, i64),
+) -> Result<UplinePayout> {
+    earner
+        .member
+        .credit(ledger, CreditSource::Own, amount, time)?;
+    let payout = pay_up_the_chain(
+        &session.network_key,
+        session.network,
+        earner,
+        above,
+        ledger,
+        amount,
+        time,
+    )?;
+    let credits = credits_of(ledger, amount, &payout.commissions, payout.bonus.as_ref())?;
+    approvals.charge(&credits, session.now)?;
+    Ok(payout)
+}
+
 /// Levels of upline a report must pass: the schedule's depth, and at least the
 /// referrer (for the first-work bonus) when the member has one.
 pub fn upline_depth(schedule_depth: usize, member: &Member) -> usize {

@@ -6,7 +6,7 @@ use crate::constants::MAX_REFERRAL_DEPTH;
 use crate::errors::{OrMathError, UplineError};
 use crate::events::{ComputeReported, DirectBonusCredited};
 use crate::rewards::compute::{compute_reward, performance, LatencyRule};
-use crate::state::{CreditSource, Model, Service};
+use crate::state::{Model, Service};
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -72,15 +72,10 @@ pub fn record_compute<'a, 'info>(
     above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
     args: &ComputeReportArgs,
 ) -> Result<(ComputeReported, Option<DirectBonusCredited>)> {
-    let (network_key, network, tables) = (session.network_key, session.network, session.tables);
+    let tables = session.tables;
     let compute = &tables.data.compute;
-    let mut loaded = load_reported(provider, &network_key, compute.provider_class)?;
-    let stamp = ReportStamp {
-        id: args.id,
-        work_time: args.work_time,
-        now: session.now,
-    };
-    record_report(&mut loaded.member, stamp, network)?;
+    let work = (args.id, args.work_time);
+    let mut loaded = load_and_stamp(session, provider, compute.provider_class, work)?;
     let tier = loaded.member.device_tier;
     require!(tier > 0, UplineError::UnattestedProvider);
     require!(tier >= model.min_tier, UplineError::TierTooLow);
@@ -106,29 +101,11 @@ pub fn record_compute<'a, 'info>(
         perf,
     )
     .or_math_error()?;
-    loaded
-        .member
-        .credit(compute.ledger, CreditSource::Own, reward, args.work_time)?;
-
-    let payout = pay_up_the_chain(
-        &network_key,
-        network,
-        &mut loaded,
-        above,
-        compute.ledger,
-        reward,
-        args.work_time,
-    )?;
-    let credits = credits_of(
-        compute.ledger,
-        reward,
-        &payout.commissions,
-        payout.bonus.as_ref(),
-    )?;
-    approvals.charge(&credits, session.now)?;
+    let credit = (compute.ledger, reward, args.work_time);
+    let payout = pay_work(session, approvals, &mut loaded, above, credit)?;
 
     let event = ComputeReported {
-        network: network_key,
+        network: session.network_key,
         oracle: session.oracle_authority,
         co_signers: approvals.co_signers(),
         id: args.id,

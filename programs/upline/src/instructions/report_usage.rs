@@ -6,7 +6,7 @@ use crate::constants::MAX_REFERRAL_DEPTH;
 use crate::errors::OrMathError;
 use crate::events::{DirectBonusCredited, UsageReported};
 use crate::rewards::usage::usage_points;
-use crate::state::{CreditSource, Endpoint};
+use crate::state::Endpoint;
 use anchor_lang::prelude::*;
 
 #[derive(AnchorSerialize, AnchorDeserialize, Clone, Copy, Debug)]
@@ -65,40 +65,17 @@ pub fn record_usage<'a, 'info>(
     above: [Option<&'a AccountInfo<'info>>; MAX_REFERRAL_DEPTH],
     args: &UsageReportArgs,
 ) -> Result<(UsageReported, Option<DirectBonusCredited>)> {
-    let (network_key, network, tables) = (session.network_key, session.network, session.tables);
+    let tables = session.tables;
     let usage = &tables.data.usage;
-    let mut loaded = load_reported(user, &network_key, usage.user_class)?;
-    let stamp = ReportStamp {
-        id: args.id,
-        work_time: args.work_time,
-        now: session.now,
-    };
-    record_report(&mut loaded.member, stamp, network)?;
+    let work = (args.id, args.work_time);
+    let mut loaded = load_and_stamp(session, user, usage.user_class, work)?;
     let endpoint = usage.endpoints[args.endpoint as usize];
     let points = usage_points(endpoint.base, endpoint.per_token, args.tokens).or_math_error()?;
-    loaded
-        .member
-        .credit(usage.ledger, CreditSource::Own, points, args.work_time)?;
-
-    let payout = pay_up_the_chain(
-        &network_key,
-        network,
-        &mut loaded,
-        above,
-        usage.ledger,
-        points,
-        args.work_time,
-    )?;
-    let credits = credits_of(
-        usage.ledger,
-        points,
-        &payout.commissions,
-        payout.bonus.as_ref(),
-    )?;
-    approvals.charge(&credits, session.now)?;
+    let credit = (usage.ledger, points, args.work_time);
+    let payout = pay_work(session, approvals, &mut loaded, above, credit)?;
 
     let event = UsageReported {
-        network: network_key,
+        network: session.network_key,
         oracle: session.oracle_authority,
         co_signers: approvals.co_signers(),
         id: args.id,
