@@ -641,15 +641,13 @@ pub async fn attempt(
 /// in-memory index and run the explorer's audit on it.
 pub async fn audit_sequence(chain: &mut Chain, start: usize, ctx: &str) -> usize {
     let fetched = from_journal(&chain.journal[start..]);
-    let mut store = upline_explorer::Store::open(":memory:")
+    let store = upline_explorer::Store::open(":memory:")
         .await
         .expect("index");
-    record(&mut store, "fuzz", &fetched).await.expect("record");
+    record(&store, "fuzz", &fetched).await.expect("record");
     let slot = chain.slot;
-    snapshot(&mut store, chain, slot).await.expect("snapshot");
-    let verdict = upline_explorer::audit::audit(&mut store)
-        .await
-        .expect("audit");
+    snapshot(&store, chain, slot).await.expect("snapshot");
+    let verdict = upline_explorer::audit::audit(&store).await.expect("audit");
     assert!(
         verdict.passed(),
         "{ctx}: the audit disagrees\n{}",

@@ -121,7 +121,32 @@ pub(crate) fn address(text: &str, flag: &str) -> Result<Pubkey, Failure> {
         .map_err(|_| Failure::input(format!("{flag} {text:?}: not a base-58 address")))
 }
 
-pub async fn sandbox(port: u16, drop_every: u64, out: &mut impl Write) -> Result<u8, Failure> {
+/// Where `upline sandbox` serves Yellowstone gRPC.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GrpcPort {
+    /// Two after the JSON-RPC port (any free port with `--port 0`).
+    AfterPubSub,
+    /// This port (0: any free port).
+    At(u16),
+    Off,
+}
+
+impl GrpcPort {
+    pub fn from_flags(port: Option<u16>, off: bool) -> GrpcPort {
+        match (port, off) {
+            (_, true) => GrpcPort::Off,
+            (Some(port), false) => GrpcPort::At(port),
+            (None, false) => GrpcPort::AfterPubSub,
+        }
+    }
+}
+
+pub async fn sandbox(
+    port: u16,
+    grpc: GrpcPort,
+    drop_every: u64,
+    out: &mut impl Write,
+) -> Result<u8, Failure> {
     // The program's log lines go into the transactions' logs, as on a validator.
     upline_cli::quiet::capture_program_logs()
         .map_err(|e| Failure::refused(format!("sandbox: standard output: {e}")))?;
@@ -145,11 +170,47 @@ pub async fn sandbox(port: u16, drop_every: u64, out: &mut impl Write) -> Result
     };
     let pubsub = bind(pubsub_port, "PubSub").await?;
     let pubsub_port = pubsub.local_addr().map(|a| a.port()).unwrap_or(pubsub_port);
+    let grpc_port = match (grpc, requested) {
+        (GrpcPort::Off, _) => None,
+        (GrpcPort::At(port), _) => Some(port),
+        (GrpcPort::AfterPubSub, 0) => Some(0),
+        (GrpcPort::AfterPubSub, _) => Some(port.checked_add(2).ok_or_else(|| {
+            Failure::input(format!(
+                "--port {port}: the gRPC port two after it does not exist; give --grpc-port"
+            ))
+        })?),
+    };
+    let grpc = match grpc_port {
+        Some(wanted) => {
+            let bound = tokio::net::TcpListener::bind(("127.0.0.1", wanted)).await;
+            Some(match (bound, grpc) {
+                (Ok(listener), _) => listener,
+                // The default port is taken (tools that look for two free
+                // ports know nothing of the third): any free one, printed.
+                (Err(_), GrpcPort::AfterPubSub) => {
+                    tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                        .await
+                        .map_err(|e| Failure::input(format!("Yellowstone gRPC: {e}")))?
+                }
+                (Err(e), _) => {
+                    return Err(Failure::input(format!(
+                        "--grpc-port: Yellowstone gRPC port {wanted}: {e} (choose another, or --no-grpc)"
+                    )))
+                }
+            })
+        }
+        None => None,
+    };
+    let grpc_url = grpc
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .map(|a| format!(", Yellowstone gRPC on http://127.0.0.1:{}", a.port()))
+        .unwrap_or_default();
     let chain = Chain::start().await;
     let _ = writeln!(
         out,
         "upline sandbox: JSON-RPC on http://127.0.0.1:{port} (use --url http://127.0.0.1:{port}{}), \
-         PubSub on ws://127.0.0.1:{pubsub_port}; airdrops come from the sandbox's faucet. \
+         PubSub on ws://127.0.0.1:{pubsub_port}{grpc_url}; airdrops come from the sandbox's faucet. \
          Ctrl-C ends it; nothing is kept.",
         if port == 8899 { " or --url localhost" } else { "" }
     );
@@ -164,7 +225,7 @@ pub async fn sandbox(port: u16, drop_every: u64, out: &mut impl Write) -> Result
     let _ = out.flush();
     let faults = Faults { drop_every };
     SandboxServer::with_faults(chain, faults)
-        .serve_with_pubsub(http, pubsub)
+        .serve_all(http, pubsub, grpc)
         .await
         .map_err(|e| Failure::refused(format!("sandbox: {e}")))?;
     Ok(0)

@@ -105,12 +105,20 @@ enum Command {
         message: String,
     },
     /// Serve the sandbox as a local cluster (JSON-RPC on 127.0.0.1, PubSub
-    /// WebSocket on the next port, as solana-test-validator), for `--url localhost`
-    /// and any Solana client (web3.js, @solana/kit, Anchor).
+    /// WebSocket on the next port, as solana-test-validator; Yellowstone gRPC
+    /// after it), for `--url localhost` and any Solana client (web3.js,
+    /// @solana/kit, Anchor, Yellowstone gRPC clients).
     Sandbox {
         /// JSON-RPC port (PubSub: the next one; 0: any free ports, printed).
         #[arg(long, default_value_t = 8899)]
         port: u16,
+        /// Yellowstone gRPC (Geyser) port (default: the JSON-RPC port + 2,
+        /// or any free port if that one is taken; 0: any free port; printed).
+        #[arg(long, value_name = "PORT", conflicts_with = "no_grpc")]
+        grpc_port: Option<u16>,
+        /// Serve no Yellowstone gRPC.
+        #[arg(long)]
+        no_grpc: bool,
         /// For tests of retry logic: every Nth transaction sendTransaction
         /// accepts is answered with its signature but never executed, as a
         /// cluster that loses it (0: off).
@@ -158,6 +166,13 @@ enum Command {
         /// Members of the generated network (default 10,000; 300 with --quick).
         #[arg(long)]
         members: Option<usize>,
+        /// Members of each network the explorer is measured on
+        /// (default 10000,100000; 300 with --quick).
+        #[arg(long, value_delimiter = ',', value_name = "N,N")]
+        explorer_members: Vec<usize>,
+        /// Measure only the explorer at scale.
+        #[arg(long)]
+        explorer_only: bool,
     },
 }
 
@@ -168,6 +183,9 @@ pub enum ExplorerCommand {
         /// The index: a SQLite file, or a postgres:// URL.
         #[arg(long, default_value = explorer::DEFAULT_DB)]
         db: String,
+        /// Transactions fetched at once (lower it for an endpoint that rate-limits).
+        #[arg(long, default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=256))]
+        concurrency: u16,
     },
     /// Recompute every credit from the index and check the balances (exit 1 on any mismatch).
     Audit {
@@ -177,18 +195,34 @@ pub enum ExplorerCommand {
         /// Print the verdict as JSON.
         #[arg(long)]
         json: bool,
+        /// Replay every network from its creation instead of resuming from
+        /// the last audit's checkpoint (re-reads what the checkpoint passed,
+        /// e.g. an index row rewritten since; rewrites the checkpoints).
+        #[arg(long)]
+        full: bool,
     },
-    /// Serve the referral-stats API and the dashboard on 127.0.0.1.
+    /// Serve the referral-stats API, the dashboard and the network and
+    /// member pages.
     Serve {
-        /// The index: a SQLite file, or a postgres:// URL.
+        /// The index: a SQLite file, or a postgres:// URL (TLS as libpq's
+        /// sslmode asks: ?sslmode=require for managed databases).
         #[arg(long, default_value = explorer::DEFAULT_DB)]
         db: String,
+        /// Address to listen on (0.0.0.0: every interface).
+        #[arg(long, default_value = "127.0.0.1")]
+        bind: std::net::IpAddr,
         /// Port to listen on (0: any free port; the URL is printed).
         #[arg(long, default_value_t = 8080)]
         port: u16,
         /// Index the --url cluster at start and then every this many seconds (0: serve the index as it is).
         #[arg(long, default_value_t = 0)]
         follow: u64,
+        /// Follow the cluster live through this Yellowstone gRPC endpoint
+        /// (`upline sandbox` serves one; providers' URLs need the token in
+        /// UPLINE_GRPC_X_TOKEN): the --url cluster is backfilled over JSON-RPC
+        /// first, then new transactions and the program's accounts stream in.
+        #[arg(long, value_name = "URL")]
+        grpc: Option<String>,
     },
 }
 
@@ -365,7 +399,15 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             port,
             sandbox_port,
         } => run_demo(out, serve.then_some((port, sandbox_port))).await,
-        Command::Sandbox { port, drop_every } => commands::sandbox(port, drop_every, out).await,
+        Command::Sandbox {
+            port,
+            grpc_port,
+            no_grpc,
+            drop_every,
+        } => {
+            let grpc = commands::GrpcPort::from_flags(grpc_port, no_grpc);
+            commands::sandbox(port, grpc, drop_every, out).await
+        }
         Command::Keygen { outfile } => commands::keygen(&cluster, outfile, out),
         Command::Sign { message } => commands::sign(&cluster, &message, out),
         Command::Airdrop { sol, to } => commands::airdrop(&cluster, &sol, to, out).await,
@@ -378,7 +420,12 @@ async fn run(cli: Cli, out: &mut std::fs::File) -> Result<u8, Failure> {
             json,
             quick,
             members,
-        } => run_bench(out, json, quick, members).await,
+            explorer_members,
+            explorer_only,
+        } => {
+            let options = bench_options(quick, members, explorer_members, explorer_only)?;
+            run_bench(out, json, &options).await
+        }
     }
 }
 
@@ -429,16 +476,17 @@ async fn run_demo(out: &mut impl Write, serve: Option<(u16, u16)>) -> Result<u8,
     explorer::serve_demo(chains, port, sandbox_port, out).await
 }
 
-async fn run_bench(
-    out: &mut impl Write,
-    json: bool,
+/// What `upline bench`'s flags ask for.
+fn bench_options(
     quick: bool,
     members: Option<usize>,
-) -> Result<u8, Failure> {
+    explorer_members: Vec<usize>,
+    explorer_only: bool,
+) -> Result<upline_cli::bench::BenchOptions, Failure> {
     let mut options = if quick {
-        upline_cli::bench::BenchOptions::QUICK
+        upline_cli::bench::BenchOptions::quick()
     } else {
-        upline_cli::bench::BenchOptions::FULL
+        upline_cli::bench::BenchOptions::full()
     };
     if let Some(n) = members {
         if n < 1 {
@@ -446,8 +494,23 @@ async fn run_bench(
         }
         options.members = n;
     }
+    if !explorer_members.is_empty() {
+        if explorer_members.contains(&0) {
+            return Err(Failure::input("--explorer-members: each size at least 1"));
+        }
+        options.explorer_members = explorer_members;
+    }
+    options.explorer_only = explorer_only;
+    Ok(options)
+}
+
+async fn run_bench(
+    out: &mut impl Write,
+    json: bool,
+    options: &upline_cli::bench::BenchOptions,
+) -> Result<u8, Failure> {
     let mut progress = |part: &str| eprintln!("bench: {part}...");
-    let result = upline_cli::bench::run(&options, &mut progress)
+    let result = upline_cli::bench::run(options, &mut progress)
         .await
         .map_err(|e| Failure::refused(format!("bench: {e}")))?;
     if json {

@@ -124,9 +124,9 @@ pub async fn result(world: &mut World) -> Value {
 /// Member accounts and wallets in the mismatches read as the scenario's names.
 async fn audit(world: &mut World, names: &[(Pubkey, String)]) -> Value {
     let verdict = async {
-        let mut store = Store::open(":memory:").await?;
-        index_sandbox(&mut store, &mut world.chain).await?;
-        upline_explorer::audit::audit(&mut store).await
+        let store = Store::open(":memory:").await?;
+        index_sandbox(&store, &mut world.chain).await?;
+        upline_explorer::audit::audit(&store).await
     }
     .await;
     match verdict {

@@ -2,6 +2,8 @@
 //! (and what it catches in a tampered index), the referral-stats API with
 //! exact values, and the same index on PostgreSQL.
 
+mod common;
+
 use anchor_lang::{AnchorDeserialize, AnchorSerialize, Discriminator};
 use base64::Engine;
 use serde_json::{json, Value};
@@ -42,8 +44,8 @@ async fn indexed(url: &str) -> (World, Store) {
     let scenario = Scenario::parse(SCENARIO, "explorer test").expect("scenario");
     let (mut world, result) = simulate_world(&scenario).await.expect("runs");
     assert_eq!(result["rejected"], json!([]), "{result}");
-    let mut store = Store::open(url).await.expect("open the index");
-    let summary = index_sandbox(&mut store, &mut world.chain)
+    let store = Store::open(url).await.expect("open the index");
+    let summary = index_sandbox(&store, &mut world.chain)
         .await
         .expect("index");
     assert!(summary.events > 0 && summary.accounts > 0, "{summary:?}");
@@ -59,7 +61,7 @@ fn wallet(world: &World, name: &str) -> String {
         .expect("member")
 }
 
-async fn get(store: &mut Store, path: &str) -> (u16, Value) {
+async fn get(store: &Store, path: &str) -> (u16, Value) {
     let head = format!("GET {path} HTTP/1.1\r\nHost: test\r\n\r\n");
     let request = upline_explorer::api::parse_request(&head).expect("request");
     let response = route(store, request).await;
@@ -79,20 +81,20 @@ fn mismatches(verdict: &Value, check: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn audit_passes_and_the_api_gives_exact_referral_stats() {
-    let (world, mut store) = indexed(":memory:").await;
-    let verdict = audit(&mut store).await.expect("audit");
+    let (world, store) = indexed(":memory:").await;
+    let verdict = audit(&store).await.expect("audit");
     assert!(verdict.passed(), "{}", verdict.render());
     // 3 compute + 1 usage reports recomputed; 6 members; one network.
     assert_eq!(
         (verdict.reports, verdict.members, verdict.networks),
         (4, 6, 1)
     );
-    upline_explorer::audit::save(&mut store, &verdict, 1)
+    upline_explorer::audit::save(&store, &verdict, 1)
         .await
         .expect("save");
 
     let p3 = wallet(&world, "p3");
-    let (status, stats) = get(&mut store, &format!("/api/providers/{p3}/referral-stats")).await;
+    let (status, stats) = get(&store, &format!("/api/providers/{p3}/referral-stats")).await;
     assert_eq!(status, 200, "{stats}");
     let m = &stats["memberships"][0];
     assert_eq!(m["network_name"], "cxmpute");
@@ -115,7 +117,7 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
     assert_eq!(history[28]["credited"], "0");
 
     let p0 = wallet(&world, "p0");
-    let (_, stats) = get(&mut store, &format!("/api/providers/{p0}/referral-stats")).await;
+    let (_, stats) = get(&store, &format!("/api/providers/{p0}/referral-stats")).await;
     let m = &stats["memberships"][0];
     assert_eq!(
         m["downline"],
@@ -126,14 +128,14 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
     assert_eq!(m["ledgers"][1]["rewards_by_level"]["direct_bonus"], "50");
 
     let p2 = wallet(&world, "p2");
-    let (_, stats) = get(&mut store, &format!("/api/providers/{p2}/referral-stats")).await;
+    let (_, stats) = get(&store, &format!("/api/providers/{p2}/referral-stats")).await;
     assert_eq!(
         stats["memberships"][0]["ledgers"][0]["totals"]["referral"],
         "0.1125"
     );
 
     let u0 = wallet(&world, "u0");
-    let (status, stats) = get(&mut store, &format!("/api/user/{u0}/referral-stats")).await;
+    let (status, stats) = get(&store, &format!("/api/user/{u0}/referral-stats")).await;
     assert_eq!(status, 200);
     let points = &stats["memberships"][0]["ledgers"][1];
     assert_eq!(points["rewards_by_level"]["level1"], "0.3");
@@ -141,7 +143,7 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
     assert_eq!(points["totals"]["referral"], "25.3");
 
     // A provider asked for as a user, a stranger, a bad address, a bad network.
-    let (status, body) = get(&mut store, &format!("/api/user/{p0}/referral-stats")).await;
+    let (status, body) = get(&store, &format!("/api/user/{p0}/referral-stats")).await;
     assert_eq!(status, 404);
     assert!(
         body["error"]
@@ -151,7 +153,7 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
         "{body}"
     );
     let stranger = anchor_lang::prelude::Pubkey::new_unique();
-    let (status, body) = get(&mut store, &format!("/api/user/{stranger}/referral-stats")).await;
+    let (status, body) = get(&store, &format!("/api/user/{stranger}/referral-stats")).await;
     assert_eq!(
         (
             status,
@@ -159,17 +161,17 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
         ),
         (404, Some(true))
     );
-    let (status, _) = get(&mut store, "/api/user/not-a-wallet/referral-stats").await;
+    let (status, _) = get(&store, "/api/user/not-a-wallet/referral-stats").await;
     assert_eq!(status, 400);
     let (status, _) = get(
-        &mut store,
+        &store,
         &format!("/api/user/{u0}/referral-stats?network={stranger}"),
     )
     .await;
     assert_eq!(status, 404);
 
     // Networks and a page of members.
-    let (_, networks) = get(&mut store, "/api/networks").await;
+    let (_, networks) = get(&store, "/api/networks").await;
     let network = &networks["networks"][0];
     assert_eq!(network["name"], "cxmpute");
     assert_eq!(network["members"], 6);
@@ -178,7 +180,7 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
     assert_eq!(network["ledgers"][1]["kind"], "points");
     let address = network["address"].as_str().expect("address").to_string();
     let (status, page) = get(
-        &mut store,
+        &store,
         &format!("/api/networks/{address}/members?page=2&per_page=4"),
     )
     .await;
@@ -195,24 +197,20 @@ async fn audit_passes_and_the_api_gives_exact_referral_stats() {
         .collect();
     assert_eq!(names, [wallet(&world, "u0"), wallet(&world, "u1")]);
     assert_eq!(page["members"][1]["balances"]["POINTS"], "2");
-    let (status, _) = get(
-        &mut store,
-        &format!("/api/networks/{address}/members?page=0"),
-    )
-    .await;
+    let (status, _) = get(&store, &format!("/api/networks/{address}/members?page=0")).await;
     assert_eq!(status, 400);
 
-    let (status, audit) = get(&mut store, "/api/audit").await;
+    let (status, audit) = get(&store, "/api/audit").await;
     assert_eq!(
         (status, audit["verdict"].clone(), audit["at"].clone()),
         (200, json!("pass"), json!(1))
     );
-    let (status, _) = get(&mut store, "/api/nothing-here").await;
+    let (status, _) = get(&store, "/api/nothing-here").await;
     assert_eq!(status, 404);
 }
 
 /// The `n`th compute report's stored row (0-based), decoded.
-async fn compute_row(store: &mut Store, n: i64) -> (String, i64, ComputeReported) {
+async fn compute_row(store: &Store, n: i64) -> (String, i64, ComputeReported) {
     let rows = store
         .query(
             "SELECT signature, ordinal, data FROM events WHERE kind = $1 ORDER BY position LIMIT 1 OFFSET $2",
@@ -233,7 +231,7 @@ async fn compute_row(store: &mut Store, n: i64) -> (String, i64, ComputeReported
 }
 
 /// Overwrite a stored compute report, as someone with write access to the index could.
-async fn rewrite(store: &mut Store, signature: &str, ordinal: i64, event: &ComputeReported) {
+async fn rewrite(store: &Store, signature: &str, ordinal: i64, event: &ComputeReported) {
     let mut data = ComputeReported::DISCRIMINATOR.to_vec();
     event.serialize(&mut data).expect("encode");
     store
@@ -253,12 +251,12 @@ async fn rewrite(store: &mut Store, signature: &str, ordinal: i64, event: &Compu
 
 #[tokio::test]
 async fn audit_catches_a_corrupted_index_row() {
-    let (world, mut store) = indexed(":memory:").await;
-    let (signature, ordinal, mut event) = compute_row(&mut store, 0).await;
+    let (world, store) = indexed(":memory:").await;
+    let (signature, ordinal, mut event) = compute_row(&store, 0).await;
     // One WAD unit more for the provider than its formula gives.
     event.reward.0 += 1;
-    rewrite(&mut store, &signature, ordinal, &event).await;
-    let verdict = audit(&mut store).await.expect("audit").to_json();
+    rewrite(&store, &signature, ordinal, &event).await;
+    let verdict = audit(&store).await.expect("audit").to_json();
     assert_eq!(verdict["verdict"], "fail");
     let rewards = mismatches(&verdict, "rewards");
     assert_eq!(rewards.len(), 1, "{verdict}");
@@ -289,7 +287,7 @@ async fn audit_catches_a_corrupted_index_row() {
         )
         .await
         .expect("drop");
-    let verdict = audit(&mut store).await.expect("audit").to_json();
+    let verdict = audit(&store).await.expect("audit").to_json();
     let vault = mismatches(&verdict, "vault");
     assert!(
         vault
@@ -301,13 +299,13 @@ async fn audit_catches_a_corrupted_index_row() {
 
 #[tokio::test]
 async fn an_index_is_resumed_without_counting_anything_twice() {
-    let (mut world, mut store) = indexed(":memory:").await;
-    let before = audit(&mut store).await.expect("audit");
-    let again = index_sandbox(&mut store, &mut world.chain)
+    let (mut world, store) = indexed(":memory:").await;
+    let before = audit(&store).await.expect("audit");
+    let again = index_sandbox(&store, &mut world.chain)
         .await
         .expect("re-index");
     assert_eq!((again.transactions, again.events), (0, 0));
-    let after = audit(&mut store).await.expect("audit");
+    let after = audit(&store).await.expect("audit");
     assert_eq!(
         (after.events, after.reports),
         (before.events, before.reports)
@@ -319,47 +317,28 @@ async fn an_index_is_resumed_without_counting_anything_twice() {
 /// and gives the same audit and the same answers as SQLite.
 #[tokio::test]
 async fn postgres_holds_the_same_index_as_sqlite() {
-    let Ok(url) = std::env::var("UPLINE_TEST_POSTGRES") else {
-        assert!(
-            std::env::var_os("UPLINE_REQUIRE_SERVICES").is_none(),
-            "UPLINE_REQUIRE_SERVICES is set but UPLINE_TEST_POSTGRES is not"
-        );
-        eprintln!("skipped: set UPLINE_TEST_POSTGRES=postgres://… to run against PostgreSQL");
+    let Some(url) = common::pg::postgres_url() else {
         return;
     };
-    let mut fresh = Store::open(&url).await.expect("connect to PostgreSQL");
-    for table in [
-        "events",
-        "transactions",
-        "accounts",
-        "cursors",
-        "audits",
-        "schema_migrations",
-    ] {
-        fresh
-            .execute(&format!("DROP TABLE IF EXISTS {table}"), vec![])
-            .await
-            .expect("drop");
-    }
-    drop(fresh);
-    let (mut world, mut pg) = indexed(&url).await;
+    let url = common::pg::fresh_schema_url(&url, "explorer_same_index").await;
+    let (mut world, pg) = indexed(&url).await;
     assert_eq!(pg.backend(), "postgresql");
-    let mut sqlite = Store::open(":memory:").await.expect("sqlite");
-    index_sandbox(&mut sqlite, &mut world.chain)
+    let sqlite = Store::open(":memory:").await.expect("sqlite");
+    index_sandbox(&sqlite, &mut world.chain)
         .await
         .expect("index");
-    let on_pg = audit(&mut pg).await.expect("audit").to_json();
-    let on_sqlite = audit(&mut sqlite).await.expect("audit").to_json();
+    let on_pg = audit(&pg).await.expect("audit").to_json();
+    let on_sqlite = audit(&sqlite).await.expect("audit").to_json();
     assert_eq!(on_pg, on_sqlite);
     assert_eq!(on_pg["verdict"], "pass", "{on_pg}");
     let p0 = wallet(&world, "p0");
     let path = format!("/api/providers/{p0}/referral-stats");
-    assert_eq!(get(&mut pg, &path).await, get(&mut sqlite, &path).await);
+    assert_eq!(get(&pg, &path).await, get(&sqlite, &path).await);
     assert_eq!(
-        get(&mut pg, "/api/networks").await,
-        get(&mut sqlite, "/api/networks").await
+        get(&pg, "/api/networks").await,
+        get(&sqlite, "/api/networks").await
     );
-    let again = index_sandbox(&mut pg, &mut world.chain)
+    let again = index_sandbox(&pg, &mut world.chain)
         .await
         .expect("re-index");
     assert_eq!(again.transactions, 0);
@@ -384,14 +363,14 @@ async fn audit_names_each_kind_of_tampering() {
         ("rewards", |e, _| e.tokens += 1, "compute reward"),
     ];
     for (check, tamper, needle) in cases {
-        let (world, mut store) = indexed(":memory:").await;
+        let (world, store) = indexed(":memory:").await;
         // The second report: its id can also be made to repeat the first's.
-        let (signature, ordinal, mut event) = compute_row(&mut store, 1).await;
+        let (signature, ordinal, mut event) = compute_row(&store, 1).await;
         // Commissions name member accounts, as the report names its provider.
         let provider = world.member("p3").expect("p3").account;
         tamper(&mut event, &provider);
-        rewrite(&mut store, &signature, ordinal, &event).await;
-        let verdict = audit(&mut store).await.expect("audit").to_json();
+        rewrite(&store, &signature, ordinal, &event).await;
+        let verdict = audit(&store).await.expect("audit").to_json();
         let found = mismatches(&verdict, check);
         assert!(
             found.iter().any(|m| m["signature"] == signature.as_str()

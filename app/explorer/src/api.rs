@@ -9,7 +9,9 @@
 //!   or the bandwidth node class of its network), every other is a user
 //!   membership, and each endpoint answers from the wallet's memberships of
 //!   its role, so a wallet that holds both gets an answer from both.
-//! - `GET /api/networks`, `GET /api/networks/{network}/members?page=&per_page=`
+//! - `GET /api/networks`; each network's own pages and endpoints
+//!   (`/networks/{network}`, its members, leaderboard and solvency) are in
+//!   `pages`.
 //! - `GET /api/audit`: the latest verdict.
 //! - `GET /`: the dashboard.
 //! - The claim page's endpoints (`/api/wallet/{wallet}/claims`,
@@ -19,177 +21,44 @@ use crate::audit;
 use crate::claim::{self, Claims};
 use crate::http;
 pub use crate::http::{Request, Response};
-use crate::index::{snapshots, Snapshot};
-use crate::store::{Cell, Store};
+use crate::networks::{decode, load_networks, snapshot_of, NetworkState};
+use crate::pages;
+use crate::store::{text_at, Store};
 use crate::ExplorerError;
 use anchor_lang::prelude::Pubkey;
-use anchor_lang::AccountDeserialize;
-use serde_json::{json, Value};
-use std::collections::HashMap;
+use serde_json::json;
 use std::str::FromStr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
-use tokio::sync::Mutex;
-use upline::math::decimal::format_fixed;
-use upline::state::{label_text, Ledger, LedgerKind, Member, Network, RewardTables};
+use upline::state::{label_text, Member};
 use upline_sdk::stats::{referral_stats, StatsSubject};
 
 /// The dashboard page (static; it calls the API).
 pub const DASHBOARD: &str = include_str!("dashboard.html");
 
-/// Members per page unless `per_page` says otherwise, and at most.
-const PER_PAGE: usize = 50;
-const MAX_PER_PAGE: usize = 500;
-
-/// One network as the snapshots hold it.
-struct NetworkState {
-    address: Pubkey,
-    network: Network,
-    ledgers: Vec<Ledger>,
-    tables: Option<RewardTables>,
-    /// Members in join order: join ordinal (from the join events), member account, member.
-    members: Vec<(u32, Pubkey, Member)>,
-    /// Member account → wallet, for naming referrers without a scan per row.
-    wallets: HashMap<Pubkey, Pubkey>,
-    /// The time of the network's newest indexed event.
-    now: i64,
-}
-
-impl NetworkState {
-    /// Classes whose members earn work rewards (providers, nodes).
-    fn provider_classes(&self) -> Vec<u8> {
-        let Some(t) = &self.tables else { return vec![] };
-        let mut out = Vec::new();
-        if t.data.compute.enabled {
-            out.push(t.data.compute.provider_class);
-        }
-        if t.data.bandwidth.enabled {
-            out.push(t.data.bandwidth.node_class);
-        }
-        out
-    }
-
-    /// The wallet holding the membership at `member`, if it is indexed.
-    fn wallet_of(&self, member: &Pubkey) -> Option<Pubkey> {
-        self.wallets.get(member).copied()
-    }
-
-    fn summary(&self) -> Value {
-        let ledgers: Vec<Value> = self
-            .ledgers
-            .iter()
-            .map(|l| {
-                let token = l.kind == LedgerKind::Token;
-                json!({
-                    "index": l.index,
-                    "name": label_text(&l.name),
-                    "kind": if token { "token" } else { "points" },
-                    "mint": token.then(|| l.mint.to_string()),
-                    "vault": token.then(|| l.vault.to_string()),
-                    "decimals": l.decimals,
-                    "min_withdrawal": format_fixed(u128::from(l.min_withdrawal), l.decimals),
-                    "funded": format_fixed(l.funded, l.decimals),
-                    "withdrawn": format_fixed(l.withdrawn, l.decimals),
-                    // Whoever holds it can freeze the vault (accepted by the admin).
-                    "freeze_authority": (l.accepted_freeze_authority != Pubkey::default())
-                        .then(|| l.accepted_freeze_authority.to_string()),
-                })
-            })
-            .collect();
-        let classes: Vec<&str> = self
-            .network
-            .tables
-            .active_classes()
-            .iter()
-            .map(|c| label_text(&c.name))
-            .collect();
-        json!({
-            "address": self.address.to_string(),
-            "name": label_text(&self.network.name),
-            "admin": self.network.admin.to_string(),
-            "paused": self.network.paused,
-            "members": self.network.member_count,
-            "classes": classes,
-            "ledgers": ledgers,
-        })
-    }
-}
-
-fn decode<T: AccountDeserialize>(s: &Snapshot) -> Result<T, ExplorerError> {
-    T::try_deserialize(&mut s.data.as_slice())
-        .map_err(|e| ExplorerError::Corrupt(format!("{} {}: {e}", s.kind, s.address)))
-}
-
-/// Every network in the index, from its snapshots.
-async fn load_networks(store: &mut Store) -> Result<Vec<NetworkState>, ExplorerError> {
-    let all = snapshots(store).await?;
-    let times = store
+/// A wallet's memberships: (network, member account, referrer's wallet),
+/// from the members table; with their snapshots.
+async fn memberships_of(
+    store: &Store,
+    wallet: &Pubkey,
+) -> Result<Vec<(Pubkey, Pubkey, Option<Pubkey>, Member)>, ExplorerError> {
+    let rows = store
         .query(
-            "SELECT network, MAX(block_time) FROM events GROUP BY network",
-            vec![],
+            "SELECT m.network, m.member, m.referrer_wallet, a.address, a.kind, a.network, a.data FROM members m JOIN accounts a ON a.address = m.member WHERE m.wallet = $1 ORDER BY m.network, m.class",
+            vec![wallet.to_string().into()],
         )
         .await?;
-    // Join ordinals live in the join events, not the member accounts.
-    let joins = store
-        .query(
-            "SELECT network, member FROM events WHERE kind = 'MemberJoined' ORDER BY position, ordinal",
-            vec![],
-        )
-        .await?;
-    let mut ordinals: HashMap<(String, String), u32> = HashMap::new();
-    let mut counts: HashMap<String, u32> = HashMap::new();
-    for row in &joins {
-        let (Some(network), Some(member)) = (
-            row.first().and_then(Cell::text),
-            row.get(1).and_then(Cell::text),
-        ) else {
-            continue;
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let key = |i: usize| Pubkey::from_str(&text_at(&row, i)).ok();
+        let (Some(network), Some(member)) = (key(0), key(1)) else {
+            return Err(ExplorerError::Corrupt(format!(
+                "members: bad row for {wallet}"
+            )));
         };
-        let count = counts.entry(network.to_string()).or_default();
-        *count += 1;
-        ordinals.insert((network.to_string(), member.to_string()), *count);
+        let snapshot = snapshot_of(&row[3..])?;
+        out.push((network, member, key(2), decode::<Member>(&snapshot)?));
     }
-    let mut out = Vec::new();
-    for s in all.iter().filter(|s| s.kind == "network") {
-        let mut ledgers: Vec<Ledger> = Vec::new();
-        let mut members = Vec::new();
-        let mut tables = None;
-        for other in all.iter().filter(|o| o.network == s.address) {
-            match other.kind.as_str() {
-                "ledger" => ledgers.push(decode(other)?),
-                "member" => {
-                    let member = decode::<Member>(other)?;
-                    let key = (s.address.to_string(), other.address.to_string());
-                    let ordinal = ordinals.get(&key).copied().unwrap_or(u32::MAX);
-                    members.push((ordinal, other.address, member));
-                }
-                "reward_tables" => tables = Some(decode(other)?),
-                _ => {}
-            }
-        }
-        ledgers.sort_by_key(|l| l.index);
-        members.sort_by_key(|(ordinal, _, _)| *ordinal);
-        let now = times
-            .iter()
-            .find(|r| r.first().and_then(Cell::text) == Some(&s.address.to_string()))
-            .and_then(|r| r.get(1).and_then(Cell::int))
-            .unwrap_or_default();
-        let wallets = members.iter().map(|(_, a, m)| (*a, m.wallet)).collect();
-        out.push(NetworkState {
-            address: s.address,
-            network: decode(s)?,
-            ledgers,
-            tables,
-            members,
-            wallets,
-            now,
-        });
-    }
-    out.sort_by(|a, b| {
-        label_text(&a.network.name)
-            .cmp(label_text(&b.network.name))
-            .then(a.address.cmp(&b.address))
-    });
     Ok(out)
 }
 
@@ -199,12 +68,7 @@ enum Role {
     Provider,
 }
 
-async fn referral_stats_of(
-    store: &mut Store,
-    wallet: &str,
-    role: Role,
-    request: &Request,
-) -> Response {
+async fn referral_stats_of(store: &Store, wallet: &str, role: Role, request: &Request) -> Response {
     let Ok(wallet) = Pubkey::from_str(wallet) else {
         return Response::error(400, format!("{wallet:?} is not a wallet address"));
     };
@@ -213,7 +77,11 @@ async fn referral_stats_of(
         Some(Ok(n)) => Some(n),
         Some(Err(_)) => return Response::error(400, "?network= is not a network address"),
     };
-    let networks = match load_networks(store).await {
+    let held = match memberships_of(store, &wallet).await {
+        Ok(held) => held,
+        Err(e) => return Response::error(500, e.to_string()),
+    };
+    let networks = match load_networks(store, only.as_ref()).await {
         Ok(n) => n,
         Err(e) => return Response::error(500, e.to_string()),
     };
@@ -224,13 +92,12 @@ async fn referral_stats_of(
     }
     let mut memberships = Vec::new();
     let mut other_role = Vec::new();
-    for state in networks
-        .iter()
-        .filter(|s| only.is_none_or(|n| n == s.address))
-    {
+    for state in networks.iter() {
         let providers = state.provider_classes();
-        let held = state.members.iter().filter(|(_, _, m)| m.wallet == wallet);
-        for (_, address, member) in held {
+        for (_, address, referrer_wallet, member) in held
+            .iter()
+            .filter(|(network, ..)| *network == state.address)
+        {
             let is_provider = providers.contains(&member.class);
             let wanted = match role {
                 Role::Provider => is_provider,
@@ -242,7 +109,7 @@ async fn referral_stats_of(
             }
             let subject = StatsSubject {
                 member: *address,
-                referrer_wallet: state.wallet_of(&member.referrer),
+                referrer_wallet: *referrer_wallet,
             };
             memberships.push(referral_stats(
                 &state.address,
@@ -281,83 +148,16 @@ async fn referral_stats_of(
     )
 }
 
-async fn members_of(store: &mut Store, network: &str, request: &Request) -> Response {
-    let Ok(address) = Pubkey::from_str(network) else {
-        return Response::error(400, format!("{network:?} is not a network address"));
-    };
-    let number = |name: &str, default: usize| -> Result<usize, Response> {
-        match request.param(name) {
-            None => Ok(default),
-            Some(text) => text
-                .parse::<usize>()
-                .ok()
-                .filter(|n| *n >= 1)
-                .ok_or_else(|| {
-                    Response::error(400, format!("?{name}= must be a whole number from 1"))
-                }),
-        }
-    };
-    let (page, per_page) = match (number("page", 1), number("per_page", PER_PAGE)) {
-        (Ok(p), Ok(n)) => (p, n.min(MAX_PER_PAGE)),
-        (Err(r), _) | (_, Err(r)) => return r,
-    };
-    let networks = match load_networks(store).await {
-        Ok(n) => n,
-        Err(e) => return Response::error(500, e.to_string()),
-    };
-    let Some(state) = networks.iter().find(|s| s.address == address) else {
-        return Response::error(404, format!("network {address} is not in the index"));
-    };
-    let classes = state.network.tables.active_classes();
-    let members: Vec<Value> = state
-        .members
-        .iter()
-        .skip((page - 1).saturating_mul(per_page))
-        .take(per_page)
-        .map(|(join_ordinal, address, m)| {
-            let balances: serde_json::Map<String, Value> = state
-                .ledgers
-                .iter()
-                .filter_map(|l| {
-                    let slot = m.ledgers.get(usize::from(l.index))?;
-                    let balance = slot
-                        .balance()
-                        .map(|b| format_fixed(b.0, 18))
-                        .unwrap_or_default();
-                    Some((label_text(&l.name).to_string(), json!(balance)))
-                })
-                .collect();
-            json!({
-                "wallet": m.wallet.to_string(),
-                "member": address.to_string(),
-                "join_ordinal": join_ordinal,
-                "class": classes.get(usize::from(m.class)).map_or("?", |c| label_text(&c.name)),
-                "referrer": state.wallet_of(&m.referrer).map(|w| w.to_string()),
-                "referrer_member": (m.referrer != Pubkey::default()).then(|| m.referrer.to_string()),
-                "downline": m.downline,
-                "balances": balances,
-            })
-        })
-        .collect();
-    Response::json(
-        200,
-        &json!({
-            "network": address.to_string(),
-            "page": page,
-            "per_page": per_page,
-            "total": state.members.len(),
-            "members": members,
-        }),
-    )
-}
-
 /// Parse a request head, for callers that route without a socket.
 pub fn parse_request(head: &str) -> Option<Request> {
     http::parse_head(head)
 }
 
 /// Answer one request from the index.
-pub async fn route(store: &mut Store, request: Request) -> Response {
+pub async fn route(store: &Store, request: Request) -> Response {
+    if let Some(response) = pages::route(store, &request).await {
+        return response;
+    }
     if request.method != "GET" {
         return Response::error(
             405,
@@ -371,14 +171,13 @@ pub async fn route(store: &mut Store, request: Request) -> Response {
             content_type: "text/html",
             body: DASHBOARD.to_string(),
         },
-        ["api", "networks"] => match load_networks(store).await {
+        ["api", "networks"] => match load_networks(store, None).await {
             Ok(networks) => Response::json(
                 200,
                 &json!({"networks": networks.iter().map(NetworkState::summary).collect::<Vec<_>>()}),
             ),
             Err(e) => Response::error(500, e.to_string()),
         },
-        ["api", "networks", network, "members"] => members_of(store, network, &request).await,
         ["api", "user", wallet, "referral-stats"] => {
             referral_stats_of(store, wallet, Role::User, &request).await
         }
@@ -394,32 +193,35 @@ pub async fn route(store: &mut Store, request: Request) -> Response {
     }
 }
 
+/// Answer one request: the claim page's, then the others.
+async fn answer(store: &Store, claims: &Claims, request: Request) -> Response {
+    if let Some(response) = claim::route(claims, store, &request).await {
+        return response;
+    }
+    route(store, request).await
+}
+
 /// Serve the API and dashboard from `store` on `listener` until the process
-/// ends (the store is shared with whatever keeps the index up to date).
-/// Without a cluster the claim endpoints say so.
-pub async fn serve(store: Arc<Mutex<Store>>, listener: TcpListener) -> std::io::Result<()> {
+/// ends. Requests run concurrently, each on a pooled connection; whatever
+/// keeps the index up to date writes beside them. Without a cluster the
+/// claim endpoints say so.
+pub async fn serve(store: Store, listener: TcpListener) -> std::io::Result<()> {
     serve_with_clusters(store, listener, Vec::new()).await
 }
 
 /// [`serve`], claiming on `clusters` (JSON-RPC URLs: the one each network
-/// is on is found by asking them). Claims do not hold the index: a claim
-/// waiting for its confirmation leaves the other requests be.
+/// is on is found by asking them).
 pub async fn serve_with_clusters(
-    store: Arc<Mutex<Store>>,
+    store: Store,
     listener: TcpListener,
     clusters: Vec<String>,
 ) -> std::io::Result<()> {
     let claims = Arc::new(Claims::new(clusters));
-    http::serve(listener, move |request| {
-        let store = Arc::clone(&store);
+    let routes = pages::router(store.clone());
+    http::serve(listener, routes, move |request| {
+        let store = store.clone();
         let claims = Arc::clone(&claims);
-        async move {
-            if let Some(response) = claim::route(&claims, &store, &request).await {
-                return response;
-            }
-            let mut store = store.lock().await;
-            route(&mut store, request).await
-        }
+        async move { answer(&store, &claims, request).await }
     })
     .await
 }

@@ -193,10 +193,8 @@ pub fn claimable(network: &Network, ledger: &Ledger, member: &Member, now: i64) 
 }
 
 /// The networks in the index.
-async fn indexed_networks(store: &Mutex<Store>) -> Answer<Vec<Pubkey>> {
+async fn indexed_networks(store: &Store) -> Answer<Vec<Pubkey>> {
     let rows = store
-        .lock()
-        .await
         .query(
             "SELECT address FROM accounts WHERE kind = 'network' ORDER BY address",
             vec![],
@@ -274,7 +272,7 @@ async fn membership_claims(
 }
 
 /// `GET /api/wallet/{wallet}/claims`.
-pub async fn wallet_claims(claims: &Claims, store: &Mutex<Store>, wallet: &str) -> Response {
+pub async fn wallet_claims(claims: &Claims, store: &Store, wallet: &str) -> Response {
     let Ok(wallet) = Pubkey::from_str(wallet) else {
         return Response::error(400, format!("{wallet:?} is not a wallet address"));
     };
@@ -305,7 +303,7 @@ pub async fn wallet_claims(claims: &Claims, store: &Mutex<Store>, wallet: &str) 
 }
 
 /// Route the claim page's requests; `None` for every other path.
-pub async fn route(claims: &Claims, store: &Mutex<Store>, request: &Request) -> Option<Response> {
+pub async fn route(claims: &Claims, store: &Store, request: &Request) -> Option<Response> {
     let parts: Vec<&str> = request.path.trim_matches('/').split('/').collect();
     let method = request.method.as_str();
     Some(match (method, parts.as_slice()) {

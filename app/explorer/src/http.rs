@@ -7,7 +7,10 @@ use axum::http::{header, Method, StatusCode, Uri};
 use axum::Router;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::cors::{Any, CorsLayer};
 
 /// Largest request body accepted (a signed claim transaction is at most
 /// 1,232 bytes; base64 and JSON around it stay far below this).
@@ -103,17 +106,24 @@ fn status_code(status: u16) -> StatusCode {
     StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
 }
 
-/// Answer requests on `listener` with `handler` until the process ends.
-/// axum (hyper) speaks HTTP: keep-alive, bodies and concurrent connections
-/// are its business; the explorer routes on the path it hands over, so the
-/// request and response types stay the small ones above.
-pub async fn serve<H, F>(listener: TcpListener, handler: H) -> std::io::Result<()>
+/// How long one request may take before it is answered 503 (a claim waits
+/// for its confirmation; nothing else comes near).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Answer requests on `listener` with `routes` (axum routes of their own,
+/// such as the event stream), then `handler` for every other path, until
+/// the process ends. axum (hyper) speaks HTTP: keep-alive, bodies and
+/// concurrent connections are its business; tower-http compresses answers
+/// (never the event stream) and lets any page GET the API (CORS); the
+/// explorer routes on the path it hands over, so the request and response
+/// types stay the small ones above.
+pub async fn serve<H, F>(listener: TcpListener, routes: Router, handler: H) -> std::io::Result<()>
 where
     H: Fn(Request) -> F + Send + Sync + 'static,
     F: Future<Output = Response> + Send + 'static,
 {
     let handler = Arc::new(handler);
-    let app = Router::new()
+    let app = routes
         .fallback(move |method: Method, uri: Uri, body: Bytes| {
             let handler = Arc::clone(&handler);
             async move {
@@ -122,7 +132,18 @@ where
                     None => Response::error(400, "malformed HTTP request"),
                     Some(mut request) => {
                         request.body = body.to_vec();
-                        handler(request).await
+                        let path = request.path.clone();
+                        tokio::time::timeout(REQUEST_TIMEOUT, handler(request))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Response::error(
+                                    503,
+                                    format!(
+                                        "{path}: no answer within {}s",
+                                        REQUEST_TIMEOUT.as_secs()
+                                    ),
+                                )
+                            })
                     }
                 };
                 (
@@ -138,7 +159,13 @@ where
                 )
             }
         })
-        .layer(DefaultBodyLimit::max(MAX_BODY));
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(CompressionLayer::new())
+        .layer(
+            CorsLayer::new()
+                .allow_methods([Method::GET])
+                .allow_origin(Any),
+        );
     axum::serve(listener, app).await
 }
 

@@ -8,8 +8,12 @@ mod claim;
 #[cfg(test)]
 mod claim_tests;
 mod claim_tx;
+pub mod geyser;
 mod http;
 pub mod index;
+mod networks;
+pub mod pages;
+pub mod project;
 pub mod source;
 pub mod store;
 mod subject;

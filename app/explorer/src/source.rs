@@ -1,19 +1,27 @@
 //! Where transactions come from: the in-process sandbox's journal, or a
 //! cluster over JSON-RPC (`getSignaturesForAddress` for the program, newest
-//! first down to the cursor, then `getTransaction` for each, oldest first).
+//! first down to the cursor, then `getTransaction` for each, oldest first,
+//! several at once, recorded a chunk at a time so that a run that stops
+//! part-way resumes after its last recorded chunk).
+
+mod endpoint;
 
 use crate::index::{self, Fetched, IndexSummary};
 use crate::store::Store;
 use crate::ExplorerError;
+use anchor_lang::event::EVENT_IX_TAG_LE;
 use anchor_lang::prelude::Pubkey;
+pub use endpoint::Retry;
+use endpoint::{Endpoint, Reader};
+use futures_util::{stream, StreamExt};
 use solana_commitment_config::CommitmentConfig;
-use solana_rpc_client::nonblocking::rpc_client::RpcClient;
 use solana_rpc_client::rpc_client::GetConfirmedSignaturesForAddress2Config;
 use solana_rpc_client_api::config::RpcTransactionConfig;
 use solana_transaction_status_client_types::{
     option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
 };
 use std::str::FromStr;
+use upline_sdk::events::{decode_event, UplineEvent};
 use upline_sdk::rpc::RpcCluster;
 use upline_sdk::sandbox::{Chain, Recorded};
 
@@ -42,7 +50,7 @@ pub fn from_journal(journal: &[Recorded]) -> Vec<Fetched> {
 
 /// Index the sandbox's journal (from its cursor on), then snapshot.
 pub async fn index_sandbox(
-    store: &mut Store,
+    store: &Store,
     chain: &mut Chain,
 ) -> Result<IndexSummary, ExplorerError> {
     index_journal(store, chain, SANDBOX).await
@@ -52,7 +60,7 @@ pub async fn index_sandbox(
 /// be followed by later (`rpc:URL` of its endpoint), so that following it
 /// starts where the journal left off.
 pub async fn index_journal(
-    store: &mut Store,
+    store: &Store,
     chain: &mut Chain,
     source: &str,
 ) -> Result<IndexSummary, ExplorerError> {
@@ -66,15 +74,29 @@ pub async fn index_journal(
             .map_or(0, |i| i + 1),
     };
     let new = from_journal(&chain.journal[start..]);
-    let mut summary = index::record(store, source, &new).await?;
     let slot = chain.slot;
-    summary.accounts = index::snapshot(store, chain, slot).await?;
+    let accounts = index::snapshot_named(store, chain, slot, &named_by(&new)).await?;
+    let mut summary = index::record(store, source, &new).await?;
+    summary.accounts = accounts;
     Ok(summary)
+}
+
+/// The accounts the events of `fetched` name (an event that does not
+/// decode names none here; recording refuses it).
+fn named_by(fetched: &[Fetched]) -> Vec<index::NamedAccount> {
+    let events: Vec<UplineEvent> = fetched
+        .iter()
+        .filter(|tx| !tx.failed)
+        .flat_map(|tx| &tx.inner_data)
+        .filter(|data| data.starts_with(EVENT_IX_TAG_LE))
+        .filter_map(|data| decode_event(data))
+        .collect();
+    index::named_accounts(events.iter())
 }
 
 /// Signatures of the program newer than `until`, oldest first.
 async fn new_signatures(
-    client: &RpcClient,
+    endpoint: &Endpoint,
     until: Option<&str>,
 ) -> Result<Vec<(String, u64)>, ExplorerError> {
     let until = until
@@ -86,7 +108,8 @@ async fn new_signatures(
     let mut newest_first = Vec::new();
     let mut before = None;
     loop {
-        let page = client
+        let page = endpoint
+            .client
             .get_signatures_for_address_with_config(
                 &upline::ID,
                 GetConfirmedSignaturesForAddress2Config {
@@ -97,11 +120,17 @@ async fn new_signatures(
                 },
             )
             .await
-            .map_err(|e| ExplorerError::Source(format!("getSignaturesForAddress: {e}")))?;
+            .map_err(|e| {
+                ExplorerError::Source(endpoint.failure("getSignaturesForAddress", "", &e))
+            })?;
         let Some(last) = page.last() else { break };
         before = Some(
-            solana_transaction::Signature::from_str(&last.signature)
-                .map_err(|_| ExplorerError::Source(format!("bad signature {}", last.signature)))?,
+            solana_transaction::Signature::from_str(&last.signature).map_err(|_| {
+                ExplorerError::Source(format!(
+                    "{}: getSignaturesForAddress listed a bad signature {}",
+                    endpoint.url, last.signature
+                ))
+            })?,
         );
         let full = page.len() == 1_000;
         newest_first.extend(page.into_iter().map(|s| (s.signature, s.slot)));
@@ -114,10 +143,11 @@ async fn new_signatures(
 }
 
 /// One transaction by signature, with the program's inner instructions.
-async fn transaction(client: &RpcClient, signature: &str) -> Result<Fetched, ExplorerError> {
+async fn transaction(endpoint: &Endpoint, signature: &str) -> Result<Fetched, ExplorerError> {
     let sig = solana_transaction::Signature::from_str(signature)
         .map_err(|_| ExplorerError::Source(format!("bad signature {signature}")))?;
-    let tx = client
+    let tx = endpoint
+        .client
         .get_transaction_with_config(
             &sig,
             RpcTransactionConfig {
@@ -127,7 +157,7 @@ async fn transaction(client: &RpcClient, signature: &str) -> Result<Fetched, Exp
             },
         )
         .await
-        .map_err(|e| ExplorerError::Source(format!("getTransaction {signature}: {e}")))?;
+        .map_err(|e| ExplorerError::Source(endpoint.failure("getTransaction", signature, &e)))?;
     let meta = tx.transaction.meta.ok_or_else(|| {
         ExplorerError::Source(format!("{signature}: the cluster returned no status meta"))
     })?;
@@ -175,42 +205,96 @@ pub fn rpc_source(url: &str) -> String {
     format!("rpc:{url}")
 }
 
-/// How many times to re-check for transactions that landed while snapshotting.
+/// How a cluster is backfilled over JSON-RPC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Backfill {
+    /// `getTransaction` requests in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Transactions recorded per database transaction: a run that stops
+    /// part-way loses at most the chunk it was fetching.
+    pub chunk: usize,
+    /// How patiently the endpoint is read.
+    pub retry: Retry,
+}
+
+impl Default for Backfill {
+    fn default() -> Backfill {
+        Backfill {
+            concurrency: 8,
+            chunk: 200,
+            retry: Retry::default(),
+        }
+    }
+}
+
+/// How many times to re-list transactions that landed during a run.
 const SETTLE_ROUNDS: usize = 5;
 
-/// Index a cluster from its cursor on, then snapshot the named accounts; if
-/// transactions landed meanwhile, index those and snapshot again, so that the
-/// snapshot and the events describe the same moment.
+/// [`backfill`] of `cluster` with the default [`Backfill`].
 pub async fn index_rpc(
-    store: &mut Store,
+    store: &Store,
     cluster: &mut RpcCluster,
     progress: &mut (dyn FnMut(usize, usize) + Send),
 ) -> Result<IndexSummary, ExplorerError> {
-    let source = rpc_source(cluster.url());
+    backfill(store, cluster.url(), &Backfill::default(), progress).await
+}
+
+/// Index the cluster at `url` from its cursor on, snapshotting the accounts
+/// the new events name; then index what landed meanwhile, until nothing
+/// did, so that the snapshots and the events describe the same moment.
+/// `progress` hears (fetched, to fetch) as transactions come in.
+///
+/// Oldest first, a chunk per database transaction, which also moves the
+/// cursor to the chunk's newest: a run killed part-way resumes after the
+/// last chunk recorded, and records nothing twice. A chunk's accounts are
+/// snapshotted before it is recorded, so a run killed in between leaves
+/// snapshots newer than the events (which the re-run records), never events
+/// whose accounts were not snapshotted.
+pub async fn backfill(
+    store: &Store,
+    url: &str,
+    options: &Backfill,
+    progress: &mut (dyn FnMut(usize, usize) + Send),
+) -> Result<IndexSummary, ExplorerError> {
+    let endpoint = Endpoint::new(url, options.retry).map_err(ExplorerError::Source)?;
+    let source = rpc_source(url);
     let mut total = IndexSummary::default();
-    let mut snapshotted = false;
     for _ in 0..SETTLE_ROUNDS {
         let after = index::cursor(store, &source).await?;
-        let signatures = new_signatures(cluster.client(), after.as_deref()).await?;
-        if signatures.is_empty() && snapshotted {
-            return Ok(total);
+        let signatures = new_signatures(&endpoint, after.as_deref()).await?;
+        if signatures.is_empty() {
+            break;
         }
-        let mut fetched = Vec::with_capacity(signatures.len());
-        for (done, (signature, _)) in signatures.iter().enumerate() {
-            progress(done, signatures.len());
-            fetched.push(transaction(cluster.client(), signature).await?);
+        let mut done = 0;
+        progress(done, signatures.len());
+        for chunk in signatures.chunks(options.chunk.max(1)) {
+            let mut fetched = Vec::with_capacity(chunk.len());
+            // The requests are made up front, so that the stream's type
+            // holds no closure over borrowed signatures (a future that is
+            // spawned must be Send for any lifetime).
+            let requests: Vec<_> = chunk
+                .iter()
+                .map(|(signature, _)| transaction(&endpoint, signature))
+                .collect();
+            let mut arriving = stream::iter(requests).buffered(options.concurrency.max(1));
+            while let Some(tx) = arriving.next().await {
+                fetched.push(tx?);
+                done += 1;
+                progress(done, signatures.len());
+            }
+            let slot = endpoint
+                .client
+                .get_slot()
+                .await
+                .map_err(|e| ExplorerError::Source(endpoint.failure("getSlot", "", &e)))?;
+            let named = named_by(&fetched);
+            let reader = &mut Reader(&endpoint);
+            total.accounts += index::snapshot_named(store, reader, slot, &named).await?;
+            let summary = index::record(store, &source, &fetched).await?;
+            total.transactions += summary.transactions;
+            total.events += summary.events;
+            total.named.extend(summary.named);
         }
-        progress(signatures.len(), signatures.len());
-        let summary = index::record(store, &source, &fetched).await?;
-        total.transactions += summary.transactions;
-        total.events += summary.events;
-        let slot = cluster
-            .client()
-            .get_slot()
-            .await
-            .map_err(|e| ExplorerError::Source(format!("getSlot: {e}")))?;
-        total.accounts = index::snapshot(store, cluster, slot).await?;
-        snapshotted = true;
     }
     Ok(total)
 }

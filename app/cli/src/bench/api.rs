@@ -5,23 +5,30 @@
 //! dashboard's static page as the baseline of the same server.
 
 use serde_json::{json, Value};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Mutex;
 use upline_explorer::Store;
 
 /// Concurrent clients measured.
 const CLIENTS: [usize; 3] = [1, 10, 50];
 
 /// One endpoint at one concurrency for `seconds`: requests/s, p50, p99 (ms).
-async fn load(url: &str, clients: usize, seconds: f64) -> Result<Value, String> {
+/// `gzip`: the clients ask for compressed answers, as browsers do (the
+/// server then compresses each answer); otherwise each endpoint's own work
+/// is measured.
+async fn load(url: &str, clients: usize, seconds: f64, gzip: bool) -> Result<Value, String> {
     let deadline = Instant::now() + Duration::from_secs_f64(seconds);
     let started = Instant::now();
     let mut tasks = Vec::with_capacity(clients);
     for _ in 0..clients {
         let url = url.to_string();
         tasks.push(tokio::spawn(async move {
-            let client = reqwest::Client::new();
+            let builder = reqwest::Client::builder()
+                .no_brotli()
+                .no_deflate()
+                .no_zstd();
+            let client = if gzip { builder } else { builder.no_gzip() }
+                .build()
+                .map_err(|e| e.to_string())?;
             let mut latencies = Vec::new();
             while Instant::now() < deadline {
                 let sent = Instant::now();
@@ -65,10 +72,7 @@ pub async fn api_throughput(store: Store, seconds: f64) -> Result<Value, String>
         "http://{}",
         listener.local_addr().map_err(|e| format!("bind: {e}"))?
     );
-    let served = tokio::spawn(upline_explorer::api::serve(
-        Arc::new(Mutex::new(store)),
-        listener,
-    ));
+    let served = tokio::spawn(upline_explorer::api::serve(store, listener));
     // A network and its first member (the root of the generated tree, with
     // the most referees), found through the API itself.
     let get = |path: String| {
@@ -108,10 +112,16 @@ pub async fn api_throughput(store: Store, seconds: f64) -> Result<Value, String>
     let mut rows = Vec::new();
     for (name, path) in &endpoints {
         for clients in CLIENTS {
-            let mut row = load(&format!("{base}{path}"), clients, seconds).await?;
+            let mut row = load(&format!("{base}{path}"), clients, seconds, false).await?;
             row["endpoint"] = json!(name);
             rows.push(row);
         }
+    }
+    // As a browser asks: compressed, each answer gzipped as it goes out.
+    for (name, path) in endpoints.iter().take(2) {
+        let mut row = load(&format!("{base}{path}"), 50, seconds, true).await?;
+        row["endpoint"] = json!(format!("{name}, gzip"));
+        rows.push(row);
     }
     served.abort();
     let rate = |name: &str, clients: usize| {
@@ -131,7 +141,7 @@ pub fn render(result: &Value) -> String {
     );
     for r in result["rows"].as_array().into_iter().flatten() {
         out += &format!(
-            "  {:<15} {:>2} clients {:>8} requests/s  p50 {:>8} ms  p99 {:>8} ms\n",
+            "  {:<21} {:>2} clients {:>8} requests/s  p50 {:>8} ms  p99 {:>8} ms\n",
             r["endpoint"].as_str().unwrap_or(""),
             r["clients"],
             r["requests_per_second"],

@@ -11,8 +11,6 @@ use solana_signer::Signer;
 use std::time::Instant;
 use upline::instructions::UsageReportArgs;
 use upline::state::Endpoint;
-use upline_explorer::source::index_sandbox;
-use upline_explorer::Store;
 use upline_sdk::ix;
 use upline_sdk::preset::Preset;
 use upline_sdk::sandbox::{Chain, SandboxNetwork};
@@ -79,6 +77,23 @@ pub async fn provider_example(baseline: f64) -> Result<Value, String> {
 /// earlier member (a random tree, so uplines run three deep), then one usage
 /// report per member paying up to three levels. Returns the run and the chain.
 pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, Chain), String> {
+    let (run, chain, _) = generated_network_with(members, baseline).await?;
+    Ok((run, chain))
+}
+
+/// What a generated network's chain needs to take one more report.
+pub struct Generated {
+    pub network: Pubkey,
+    pub oracle: Keypair,
+    /// The root of the tree (no upline), which has reported once (id 1).
+    pub first_member: Pubkey,
+}
+
+/// [`generated_network`], with what it takes to report on it again.
+pub async fn generated_network_with(
+    members: usize,
+    baseline: f64,
+) -> Result<(Value, Chain, Generated), String> {
     let mut chain = Chain::start().await;
     let preset = Preset::builtin("cxmpute").map_err(|e| e.to_string())?;
     let net = SandboxNetwork::from_preset(&mut chain, &preset)
@@ -134,27 +149,10 @@ pub async fn generated_network(members: usize, baseline: f64) -> Result<(Value, 
     run["join_seconds"] = json!(round(joined));
     run["report_seconds"] = json!(round(seconds - joined));
     run["reports_per_second"] = json!(round(members as f64 / (seconds - joined).max(1e-9)));
-    Ok((run, chain))
-}
-
-/// The explorer over `chain`: indexing, then the audit, in events per second.
-pub async fn audit_throughput(chain: &mut Chain) -> Result<(Value, Store), String> {
-    let mut store = Store::open(":memory:").await.map_err(|e| e.to_string())?;
-    let started = Instant::now();
-    let indexed = index_sandbox(&mut store, chain)
-        .await
-        .map_err(|e| e.to_string())?;
-    let index_seconds = started.elapsed().as_secs_f64();
-    let started = Instant::now();
-    let verdict = upline_explorer::audit::audit(&mut store)
-        .await
-        .map_err(|e| e.to_string())?;
-    let audit_seconds = started.elapsed().as_secs_f64();
-    let figures = json!({
-        "events": verdict.events,
-        "verdict": if verdict.passed() { "pass" } else { "fail" },
-        "index_events_per_second": round(indexed.events as f64 / index_seconds.max(1e-9)),
-        "audit_events_per_second": round(verdict.events as f64 / audit_seconds.max(1e-9)),
-    });
-    Ok((figures, store))
+    let generated = Generated {
+        network: net.key,
+        oracle,
+        first_member: accounts.first().copied().unwrap_or_default(),
+    };
+    Ok((run, chain, generated))
 }

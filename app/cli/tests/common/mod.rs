@@ -5,6 +5,8 @@
 // Each test binary uses its own share of these helpers.
 #![allow(dead_code)]
 
+pub mod faulty_rpc;
+pub mod pg;
 pub mod web;
 
 use serde_json::Value;
@@ -69,7 +71,7 @@ impl Drop for Server {
 
 /// `upline sandbox --port 0`, killed when dropped.
 pub struct Sandbox {
-    server: Server,
+    pub server: Server,
     pub url: String,
     pub dir: PathBuf,
 }
@@ -247,4 +249,64 @@ pub fn network_address(init_output: &str) -> String {
         .expect("the network's address")
         .trim()
         .to_string()
+}
+
+/// Tables of the index that are not its content: what an audit concluded,
+/// where each source stopped, the migrations applied.
+const NOT_CONTENT: [&str; 5] = [
+    "audits",
+    "cursors",
+    "audit_checkpoints",
+    "audit_members",
+    "schema_migrations",
+];
+
+/// Every content table of the index, one line per row (`table: v1 | v2 …`,
+/// every column as text), sorted: two indexes of the same chain give the
+/// same lines whichever database holds them and however they were filled.
+pub async fn index_dump(store: &upline_explorer::Store) -> Vec<String> {
+    let tables_sql = match store.backend() {
+        "sqlite" => "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+        _ => "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+    };
+    let cell = |c: &upline_explorer::store::Cell| match c {
+        upline_explorer::store::Cell::Int(n) => n.to_string(),
+        upline_explorer::store::Cell::Text(t) => t.clone(),
+        upline_explorer::store::Cell::Null => "NULL".to_string(),
+    };
+    let mut lines = Vec::new();
+    for table in store.query(tables_sql, vec![]).await.expect("tables") {
+        let table = cell(&table[0]);
+        if NOT_CONTENT.contains(&table.as_str()) {
+            continue;
+        }
+        let columns_sql = match store.backend() {
+            "sqlite" => format!("SELECT name FROM pragma_table_info('{table}') ORDER BY cid"),
+            _ => format!(
+                "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = '{table}' ORDER BY ordinal_position"
+            ),
+        };
+        let columns: Vec<String> = store
+            .query(&columns_sql, vec![])
+            .await
+            .expect("columns")
+            .iter()
+            .map(|row| cell(&row[0]))
+            .collect();
+        let select = columns
+            .iter()
+            .map(|c| format!("CAST({c} AS TEXT)"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = store
+            .query(&format!("SELECT {select} FROM {table}"), vec![])
+            .await
+            .unwrap_or_else(|e| panic!("{table}: {e}"));
+        for row in rows {
+            let values: Vec<String> = row.iter().map(cell).collect();
+            lines.push(format!("{table}: {}", values.join(" | ")));
+        }
+    }
+    lines.sort();
+    lines
 }

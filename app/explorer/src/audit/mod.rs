@@ -1,21 +1,31 @@
 //! `upline explorer audit`: recompute every credit from the indexed events
 //! and the tables in force when each happened, then hold the account
 //! snapshots to the events. The verdict is `pass` only if nothing disagrees.
+//!
+//! Each saved audit leaves a checkpoint of its replay per network; the next
+//! [`audit_incremental`] resumes from it, reading only the events indexed
+//! since and re-checking only the members they touch, for the same verdict
+//! a full audit would give. What it does not do is read again what came
+//! before the checkpoint: an index row rewritten since is caught only by a
+//! full audit ([`audit`], `upline explorer audit --full`).
 
 mod balances;
+mod checkpoint;
 pub mod exact;
 mod replay;
+mod run;
+#[cfg(test)]
+mod scale_tests;
 
-use crate::index::{self, IndexedEvent};
 use crate::store::{Cell, Store};
 use crate::ExplorerError;
-use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use serde_json::{json, Value};
-use std::collections::BTreeMap;
-use upline_sdk::events::UplineEvent;
+
+pub use run::Mode;
 
 /// What the audit checks; each mismatch names one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub enum Check {
     Rewards,
     Commissions,
@@ -78,7 +88,7 @@ impl Check {
 }
 
 /// One disagreement.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub struct Mismatch {
     pub check: Check,
     /// The transaction whose event disagrees, if one does.
@@ -94,6 +104,12 @@ pub struct Verdict {
     pub reports: usize,
     pub members: usize,
     pub mismatches: Vec<Mismatch>,
+    /// Events this run read and replayed: all of them in a full audit, those
+    /// indexed since the checkpoints in an incremental one (not in the JSON:
+    /// both give the same verdict).
+    pub replayed_events: usize,
+    /// The checkpoints [`save`] writes with the verdict.
+    pending: Vec<checkpoint::Pending>,
 }
 
 impl Verdict {
@@ -160,61 +176,45 @@ impl Verdict {
     }
 }
 
-/// Audit every network in the index.
-pub async fn audit(store: &mut Store) -> Result<Verdict, ExplorerError> {
-    let events = index::events(store).await?;
-    let snapshots = index::snapshots(store).await?;
-    let mut by_network: BTreeMap<Pubkey, Vec<IndexedEvent>> = BTreeMap::new();
-    for indexed in events {
-        let (network, _) = crate::subject::subject(&indexed.event);
-        by_network.entry(network).or_default().push(indexed);
-    }
-    let mut verdict = Verdict::default();
-    for (network, events) in &by_network {
-        verdict.networks += 1;
-        verdict.events += events.len();
-        if !matches!(
-            events.first().map(|e| &e.event),
-            Some(UplineEvent::NetworkCreated(_))
-        ) {
-            verdict.mismatches.push(Mismatch {
-                check: Check::Graph,
-                signature: None,
-                detail: format!("network {network}: the index does not start at its creation"),
-            });
-            continue;
-        }
-        let mut replay = replay::Replay::default();
-        for indexed in events {
-            replay.apply(indexed);
-        }
-        verdict.reports += replay.out.reports;
-        verdict.members += replay.out.members.len();
-        verdict.mismatches.append(&mut replay.mismatches);
-        let accounts: Vec<_> = snapshots.iter().filter(|s| s.network == *network).collect();
-        balances::check(network, &replay.out, &accounts, &mut verdict.mismatches);
-    }
-    Ok(verdict)
+/// Audit every network in the index from its creation (`--full`); saving
+/// the verdict rewrites the checkpoints.
+pub async fn audit(store: &Store) -> Result<Verdict, ExplorerError> {
+    run::run(store, Mode::Full).await
 }
 
-/// Keep `verdict` as the index's latest audit, at unix time `at`.
-pub async fn save(store: &mut Store, verdict: &Verdict, at: i64) -> Result<(), ExplorerError> {
+/// Audit what was indexed since each network's checkpoint, for the verdict
+/// a full audit gives (networks without a usable checkpoint are replayed in
+/// full); saving the verdict moves the checkpoints.
+pub async fn audit_incremental(store: &Store) -> Result<Verdict, ExplorerError> {
+    run::run(store, Mode::Incremental).await
+}
+
+/// [`audit`] or [`audit_incremental`].
+pub async fn audit_with(store: &Store, mode: Mode) -> Result<Verdict, ExplorerError> {
+    run::run(store, mode).await
+}
+
+/// Keep `verdict` as the index's latest audit, at unix time `at`, with the
+/// checkpoints it leaves: all in one database transaction.
+pub async fn save(store: &Store, verdict: &Verdict, at: i64) -> Result<(), ExplorerError> {
     let next = store.number("SELECT MAX(id) FROM audits").await? + 1;
-    store
-        .execute(
-            "INSERT INTO audits (id, at, verdict, report) VALUES ($1, $2, $3, $4)",
-            vec![
-                next.into(),
-                at.into(),
-                (if verdict.passed() { "pass" } else { "fail" }).into(),
-                verdict.to_json().to_string().into(),
-            ],
-        )
-        .await
+    let mut statements = vec![(
+        "INSERT INTO audits (id, at, verdict, report) VALUES ($1, $2, $3, $4)".to_string(),
+        vec![
+            next.into(),
+            at.into(),
+            (if verdict.passed() { "pass" } else { "fail" }).into(),
+            verdict.to_json().to_string().into(),
+        ],
+    )];
+    statements.extend(checkpoint::statements(&verdict.pending, at));
+    let (sql, params): (Vec<String>, Vec<Vec<Cell>>) = statements.into_iter().unzip();
+    let batch: Vec<(&str, Vec<Cell>)> = sql.iter().map(String::as_str).zip(params).collect();
+    store.atomically(&batch).await
 }
 
 /// The latest saved audit, with its time.
-pub async fn latest(store: &mut Store) -> Result<Option<Value>, ExplorerError> {
+pub async fn latest(store: &Store) -> Result<Option<Value>, ExplorerError> {
     let rows = store
         .query(
             "SELECT at, report FROM audits ORDER BY id DESC LIMIT 1",

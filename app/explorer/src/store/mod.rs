@@ -1,12 +1,19 @@
 //! The index: SQLite by default (a file, no set-up), PostgreSQL when given a
-//! `postgres://` URL. Both run the same SQL, written with `$1`-style
-//! parameters (rewritten to SQLite's `?1`) over two column types, BIGINT and
-//! TEXT.
+//! `postgres://` URL (over TLS when the URL asks: `sslmode=require`). Both
+//! sit behind a connection pool, so requests run concurrently and indexing
+//! never blocks them, and both run the same SQL ([`dialect`]).
 
+pub mod dialect;
+mod postgres;
 mod schema;
+mod sqlite;
 
 use crate::ExplorerError;
+use dialect::Dialect;
 use schema::MIGRATIONS;
+use std::sync::Arc;
+
+pub use postgres::redact;
 
 /// A parameter or a cell.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,185 +67,174 @@ pub fn text_at(row: &[Cell], i: usize) -> String {
         .to_string()
 }
 
-/// An open index.
-pub enum Store {
-    Sqlite(Box<rusqlite::Connection>),
-    Postgres(tokio_postgres::Client),
+/// Rows of a query, each a list of cells in column order.
+pub type Rows = Vec<Vec<Cell>>;
+/// One statement and its parameters.
+pub type Statement = (String, Vec<Cell>);
+
+enum Backend {
+    Sqlite(sqlite::Sqlite),
+    Postgres(deadpool_postgres::Pool),
 }
 
-fn db_error(e: impl std::fmt::Display) -> ExplorerError {
-    ExplorerError::Store(e.to_string())
-}
-
-/// `$1` → `?1`: SQLite's numbered parameters.
-fn sqlite_sql(sql: &str) -> String {
-    sql.replace('$', "?")
+/// An open index: a pool of connections; clones share it.
+#[derive(Clone)]
+pub struct Store {
+    backend: Arc<Backend>,
+    /// Bumped by every write through this store: what was read before a
+    /// bump may be stale (see [`Store::generation`]).
+    generation: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Store {
     /// Open (creating if needed) the index at `url` and bring its schema up to
-    /// date: `postgres://…` or `postgresql://…`, `:memory:`, or a file path
-    /// (optionally `sqlite://path`).
+    /// date: `postgres://…` or `postgresql://…` (with libpq's `sslmode`),
+    /// `:memory:`, or a file path (optionally `sqlite://path`).
     pub async fn open(url: &str) -> Result<Store, ExplorerError> {
-        let store = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-                .await
-                .map_err(|e| ExplorerError::Store(format!("{url}: {e}")))?;
-            tokio::spawn(async move {
-                // The connection ends when the client is dropped; an error
-                // shows up on the client's next query.
-                let _ = connection.await;
-            });
-            Store::Postgres(client)
+        let backend = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Backend::Postgres(postgres::open(url).await?)
         } else {
             let path = url.strip_prefix("sqlite://").unwrap_or(url);
-            let connection = if path == ":memory:" {
-                rusqlite::Connection::open_in_memory()
-            } else {
-                rusqlite::Connection::open(path)
-            }
-            .map_err(|e| ExplorerError::Store(format!("{path}: {e}")))?;
-            Store::Sqlite(Box::new(connection))
+            Backend::Sqlite(sqlite::Sqlite::open(path)?)
         };
-        let mut store = store;
+        let store = Store {
+            backend: Arc::new(backend),
+            generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+        };
+        let before = store.schema_version().await.unwrap_or(0);
         store.migrate().await?;
+        if (1..3).contains(&before) {
+            // An index from before the typed tables: fill them from its events.
+            crate::project::project_history(&store).await?;
+        }
         Ok(store)
     }
 
     /// Which database this is, for messages.
     pub fn backend(&self) -> &'static str {
-        match self {
-            Store::Sqlite(_) => "sqlite",
-            Store::Postgres(_) => "postgresql",
+        match *self.backend {
+            Backend::Sqlite(_) => "sqlite",
+            Backend::Postgres(_) => "postgresql",
         }
     }
 
-    /// Run the statements of one migration (or any batch) as one transaction.
-    async fn batch(&mut self, statements: &[(&str, Vec<Cell>)]) -> Result<(), ExplorerError> {
-        match self {
-            Store::Sqlite(connection) => {
-                let tx = connection.transaction().map_err(db_error)?;
-                for (sql, params) in statements {
-                    tx.execute(
-                        &sqlite_sql(sql),
-                        rusqlite::params_from_iter(params.iter().map(sqlite_param)),
-                    )
-                    .map_err(db_error)?;
-                }
-                tx.commit().map_err(db_error)
-            }
-            Store::Postgres(client) => {
-                let tx = client.transaction().await.map_err(db_error)?;
-                for (sql, params) in statements {
-                    let values = pg_params(params);
-                    let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                        values.iter().map(|v| v.as_ref() as _).collect();
-                    tx.execute(*sql, &refs).await.map_err(db_error)?;
-                }
-                tx.commit().await.map_err(db_error)
-            }
+    /// The SQL dialect statements are rewritten to.
+    pub fn dialect(&self) -> Dialect {
+        match *self.backend {
+            Backend::Sqlite(_) => Dialect::Sqlite,
+            Backend::Postgres(_) => Dialect::Postgres,
         }
     }
 
-    /// One statement.
-    pub async fn execute(&mut self, sql: &str, params: Vec<Cell>) -> Result<(), ExplorerError> {
-        self.batch(&[(sql, params)]).await
+    /// An ORDER BY fragment sorting an amount column by value (ascending).
+    pub fn amount_order(&self, column: &str) -> String {
+        self.dialect().amount_order(column)
+    }
+
+    /// An ORDER BY fragment sorting an amount column by value, descending.
+    pub fn amount_order_desc(&self, column: &str) -> String {
+        self.dialect().amount_order_desc(column)
     }
 
     /// Rows of a query, each a list of cells in column order.
-    pub async fn query(
-        &mut self,
-        sql: &str,
-        params: Vec<Cell>,
-    ) -> Result<Vec<Vec<Cell>>, ExplorerError> {
-        match self {
-            Store::Sqlite(connection) => {
-                let mut statement = connection.prepare(&sqlite_sql(sql)).map_err(db_error)?;
-                let columns = statement.column_count();
-                let mut rows = statement
-                    .query(rusqlite::params_from_iter(params.iter().map(sqlite_param)))
-                    .map_err(db_error)?;
-                let mut out = Vec::new();
-                while let Some(row) = rows.next().map_err(db_error)? {
-                    let mut cells = Vec::with_capacity(columns);
-                    for i in 0..columns {
-                        cells.push(match row.get_ref(i).map_err(db_error)? {
-                            rusqlite::types::ValueRef::Integer(n) => Cell::Int(n),
-                            rusqlite::types::ValueRef::Text(t) => {
-                                Cell::Text(String::from_utf8_lossy(t).into_owned())
-                            }
-                            rusqlite::types::ValueRef::Null => Cell::Null,
-                            other => {
-                                return Err(ExplorerError::Store(format!(
-                                    "unexpected column type {:?}",
-                                    other.data_type()
-                                )))
-                            }
-                        });
-                    }
-                    out.push(cells);
-                }
-                Ok(out)
-            }
-            Store::Postgres(client) => {
-                let values = pg_params(&params);
-                let refs: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
-                    values.iter().map(|v| v.as_ref() as _).collect();
-                let rows = client.query(sql, &refs).await.map_err(db_error)?;
-                let mut out = Vec::with_capacity(rows.len());
-                for row in rows {
-                    let mut cells = Vec::with_capacity(row.len());
-                    for (i, column) in row.columns().iter().enumerate() {
-                        let cell = if *column.type_() == tokio_postgres::types::Type::INT8 {
-                            row.try_get::<_, Option<i64>>(i)
-                                .map_err(db_error)?
-                                .map_or(Cell::Null, Cell::Int)
-                        } else {
-                            row.try_get::<_, Option<String>>(i)
-                                .map_err(db_error)?
-                                .map_or(Cell::Null, Cell::Text)
-                        };
-                        cells.push(cell);
-                    }
-                    out.push(cells);
-                }
-                Ok(out)
-            }
+    pub async fn query(&self, sql: &str, params: Vec<Cell>) -> Result<Rows, ExplorerError> {
+        match &*self.backend {
+            Backend::Sqlite(db) => db.query(sql, params).await,
+            Backend::Postgres(pool) => postgres::query(pool, sql, params).await,
         }
     }
 
+    /// Reads, then the writes `compute` makes of what they returned, as one
+    /// transaction that holds the index's write lock from its start: two
+    /// indexers (two processes even) never interleave their read-modify-writes.
+    pub async fn read_then_write<R, F>(
+        &self,
+        reads: Vec<Statement>,
+        compute: F,
+    ) -> Result<R, ExplorerError>
+    where
+        R: Send + 'static,
+        F: FnOnce(Vec<Rows>) -> Result<(Vec<Statement>, R), ExplorerError> + Send + 'static,
+    {
+        let written = match &*self.backend {
+            Backend::Sqlite(db) => db.read_then_write(reads, compute).await,
+            Backend::Postgres(pool) => postgres::read_then_write(pool, reads, compute).await,
+        };
+        self.generation
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+        written
+    }
+
+    /// This index (its pool) and how many writes this process has made to
+    /// it: a reader that keeps what it read may keep it while both are the
+    /// same (writes by other processes are not counted).
+    pub fn generation(&self) -> (usize, u64) {
+        (
+            Arc::as_ptr(&self.backend) as usize,
+            self.generation.load(std::sync::atomic::Ordering::Acquire),
+        )
+    }
+
+    /// Run several statements atomically.
+    pub async fn atomically(&self, statements: &[(&str, Vec<Cell>)]) -> Result<(), ExplorerError> {
+        let writes: Vec<Statement> = statements
+            .iter()
+            .map(|(sql, params)| (sql.to_string(), params.clone()))
+            .collect();
+        self.read_then_write(Vec::new(), move |_| Ok((writes, ())))
+            .await
+    }
+
+    /// One statement.
+    pub async fn execute(&self, sql: &str, params: Vec<Cell>) -> Result<(), ExplorerError> {
+        self.atomically(&[(sql, params)]).await
+    }
+
     /// Apply the migrations this index has not had yet; how many ran.
-    pub async fn migrate(&mut self) -> Result<usize, ExplorerError> {
+    pub async fn migrate(&self) -> Result<usize, ExplorerError> {
         self.execute(
             "CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, name TEXT NOT NULL)",
             vec![],
         )
         .await?;
-        let applied: Vec<i64> = self
-            .query("SELECT version FROM schema_migrations", vec![])
-            .await?
-            .iter()
-            .filter_map(|row| row.first().and_then(Cell::int))
-            .collect();
-        let mut ran = 0;
-        for (version, name, statements) in MIGRATIONS {
-            if applied.contains(version) {
-                continue;
-            }
-            let mut batch: Vec<(&str, Vec<Cell>)> =
-                statements.iter().map(|sql| (*sql, vec![])).collect();
-            batch.push((
-                "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)",
-                vec![Cell::Int(*version), Cell::from(*name)],
-            ));
-            self.batch(&batch).await?;
-            ran += 1;
-        }
-        Ok(ran)
+        let dialect = self.dialect();
+        // Read and applied under the write lock: two processes opening the
+        // same new index migrate it once.
+        self.read_then_write(
+            vec![("SELECT version FROM schema_migrations".to_string(), vec![])],
+            move |results| {
+                let applied: Vec<i64> = results
+                    .first()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|row| row.first().and_then(Cell::int))
+                    .collect();
+                let mut writes = Vec::new();
+                let mut ran = 0;
+                for (version, name, statements) in MIGRATIONS {
+                    if applied.contains(version) {
+                        continue;
+                    }
+                    writes.extend(
+                        statements
+                            .iter()
+                            .filter(|sql| dialect.runs(sql))
+                            .map(|sql| (sql.to_string(), vec![])),
+                    );
+                    writes.push((
+                        "INSERT INTO schema_migrations (version, name) VALUES ($1, $2)".to_string(),
+                        vec![Cell::Int(*version), Cell::from(*name)],
+                    ));
+                    ran += 1;
+                }
+                Ok((writes, ran))
+            },
+        )
+        .await
     }
 
     /// The whole number a one-value query (`SELECT MAX(...)`) returns; 0 for none.
-    pub async fn number(&mut self, sql: &str) -> Result<i64, ExplorerError> {
+    pub async fn number(&self, sql: &str) -> Result<i64, ExplorerError> {
         let rows = self.query(sql, vec![]).await?;
         Ok(rows
             .first()
@@ -248,58 +244,19 @@ impl Store {
     }
 
     /// The schema version this index is at.
-    pub async fn schema_version(&mut self) -> Result<i64, ExplorerError> {
+    pub async fn schema_version(&self) -> Result<i64, ExplorerError> {
         self.number("SELECT MAX(version) FROM schema_migrations")
             .await
     }
-
-    /// Run several statements atomically.
-    pub async fn atomically(
-        &mut self,
-        statements: &[(&str, Vec<Cell>)],
-    ) -> Result<(), ExplorerError> {
-        self.batch(statements).await
-    }
-}
-
-fn sqlite_param(cell: &Cell) -> rusqlite::types::Value {
-    match cell {
-        Cell::Int(n) => rusqlite::types::Value::Integer(*n),
-        Cell::Text(s) => rusqlite::types::Value::Text(s.clone()),
-        Cell::Null => rusqlite::types::Value::Null,
-    }
-}
-
-fn pg_params(cells: &[Cell]) -> Vec<Box<dyn tokio_postgres::types::ToSql + Sync + Send>> {
-    cells
-        .iter()
-        .map(
-            |cell| -> Box<dyn tokio_postgres::types::ToSql + Sync + Send> {
-                match cell {
-                    Cell::Int(n) => Box::new(*n),
-                    Cell::Text(s) => Box::new(s.clone()),
-                    Cell::Null => Box::new(Option::<String>::None),
-                }
-            },
-        )
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn parameters_are_numbered_for_sqlite() {
-        assert_eq!(
-            sqlite_sql("SELECT a FROM t WHERE b = $1 AND c = $12"),
-            "SELECT a FROM t WHERE b = ?1 AND c = ?12"
-        );
-    }
-
     #[tokio::test]
     async fn migrations_run_once_and_record_their_version() {
-        let mut store = Store::open(":memory:").await.expect("open");
+        let store = Store::open(":memory:").await.expect("open");
         assert_eq!(
             store.schema_version().await.expect("version"),
             MIGRATIONS.len() as i64
@@ -320,5 +277,85 @@ mod tests {
             .await
             .expect("select");
         assert_eq!(rows, vec![vec![Cell::from("sig"), Cell::Int(7)]]);
+    }
+
+    /// A reader is answered while a writer holds the index's write lock
+    /// (the writer waits for the reader's answer, and gives up after 20 s).
+    async fn reads_beside_a_write(store: Store) {
+        store
+            .execute(
+                "INSERT INTO cursors (source, signature, slot) VALUES ('a', 'x', 1)",
+                vec![],
+            )
+            .await
+            .expect("seed");
+        let (answered, heard) = std::sync::mpsc::channel::<String>();
+        let writer = store.clone();
+        let write = tokio::spawn(async move {
+            writer
+                .read_then_write(vec![], move |_| {
+                    let read = heard
+                        .recv_timeout(std::time::Duration::from_secs(20))
+                        .map_err(|_| ExplorerError::Store("no read while writing".into()))?;
+                    Ok((
+                        vec![("UPDATE cursors SET slot = 2".to_string(), vec![])],
+                        read,
+                    ))
+                })
+                .await
+        });
+        // The reader sees the state before the write, without waiting for it.
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        let rows = store
+            .query("SELECT signature, slot FROM cursors", vec![])
+            .await
+            .expect("read while the writer holds the lock");
+        let sent = answered.send(format!("{rows:?}"));
+        let read = write.await.expect("joined").expect("the write committed");
+        assert!(sent.is_ok(), "the writer was waiting for the read");
+        assert_eq!(
+            read,
+            format!("{:?}", vec![vec![Cell::from("x"), Cell::Int(1)]])
+        );
+        assert_eq!(
+            store
+                .number("SELECT slot FROM cursors")
+                .await
+                .expect("after"),
+            2
+        );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_files_answer_reads_while_indexing_writes() {
+        let dir = std::env::temp_dir().join(format!("upline-store-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let path = dir.join("concurrent.sqlite");
+        let _ = std::fs::remove_file(&path);
+        let store = Store::open(path.to_str().expect("path"))
+            .await
+            .expect("open");
+        reads_beside_a_write(store).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_answers_reads_while_indexing_writes() {
+        let Ok(url) = std::env::var("UPLINE_TEST_POSTGRES") else {
+            assert!(std::env::var_os("UPLINE_REQUIRE_SERVICES").is_none());
+            return;
+        };
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        client
+            .batch_execute(
+                "DROP SCHEMA IF EXISTS store_concurrency CASCADE; CREATE SCHEMA store_concurrency",
+            )
+            .await
+            .expect("schema");
+        let separator = if url.contains('?') { '&' } else { '?' };
+        let url = format!("{url}{separator}options=-csearch_path%3Dstore_concurrency");
+        reads_beside_a_write(Store::open(&url).await.expect("open")).await;
     }
 }

@@ -8,6 +8,9 @@ pub mod chain;
 #[allow(deprecated)]
 mod cluster;
 mod confirmed;
+#[cfg(feature = "geyser")]
+#[allow(deprecated)]
+pub mod geyser;
 mod history;
 pub mod journal;
 #[allow(deprecated)]

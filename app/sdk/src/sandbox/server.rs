@@ -32,7 +32,7 @@ pub struct Faults {
 /// The sandbox behind the endpoint.
 #[derive(Clone)]
 pub struct SandboxServer {
-    shared: Arc<Shared>,
+    pub(super) shared: Arc<Shared>,
 }
 
 impl SandboxServer {

@@ -6,11 +6,13 @@
 mod graph;
 mod oracles;
 mod reports;
+pub mod state;
 
 use super::exact::{base_units, floor_wad, ppm, wad};
 use super::{Check, Mismatch};
 use crate::index::IndexedEvent;
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use std::collections::{BTreeMap, HashMap};
 use upline::events::*;
 use upline::math::{Ppm, Wad};
@@ -21,7 +23,7 @@ use upline_sdk::events::UplineEvent;
 
 /// A member (one membership: the replay keys members by member account) as
 /// the replay knows it.
-#[derive(Default, Clone)]
+#[derive(Default, Clone, AnchorSerialize, AnchorDeserialize)]
 struct Known {
     wallet: Pubkey,
     class: u8,
@@ -46,7 +48,7 @@ struct Known {
 }
 
 /// Credits by source, in WAD units.
-#[derive(Default, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Default, Clone, Copy, Debug, PartialEq, Eq, AnchorSerialize, AnchorDeserialize)]
 pub struct Credits {
     pub own: u128,
     pub levels: [u128; 3],
@@ -78,6 +80,7 @@ pub struct Replayed {
 
 /// A report's transaction, earners and approvers, kept for the bonus event
 /// that may follow it.
+#[derive(AnchorSerialize, AnchorDeserialize)]
 struct LastReport {
     signature: String,
     earners: Vec<Pubkey>,
@@ -109,6 +112,8 @@ pub struct Replay {
     pub out: Replayed,
     pub mismatches: Vec<Mismatch>,
     signature: String,
+    /// Joins replayed before this replay resumed (from a checkpoint).
+    pub joined_before: u64,
 }
 
 fn steps_bonus(value: u64, steps: &[BonusStep]) -> Ppm {

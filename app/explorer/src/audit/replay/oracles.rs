@@ -3,10 +3,11 @@
 //! attestation is checked against them (DESIGN.md §5: M of N, caps).
 
 use anchor_lang::prelude::Pubkey;
+use anchor_lang::{AnchorDeserialize, AnchorSerialize};
 use std::collections::{HashMap, HashSet};
 
 /// One oracle's cap on one ledger, and what it approved in its window.
-#[derive(Default, Clone, Copy)]
+#[derive(Default, Clone, Copy, AnchorSerialize, AnchorDeserialize)]
 struct Cap {
     limit: u128,
     window_seconds: i64,
@@ -15,7 +16,7 @@ struct Cap {
 }
 
 /// The network's oracle set as the replay knows it.
-#[derive(Default)]
+#[derive(Default, AnchorSerialize, AnchorDeserialize)]
 pub struct OracleBook {
     registered: HashSet<Pubkey>,
     quorum: u8,
