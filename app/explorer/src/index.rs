@@ -75,24 +75,36 @@ pub async fn cursor(store: &Store, source: &str) -> Result<Option<String>, Explo
 
 /// The events of `tx` (none for a failed one), decoded.
 fn decode_events(tx: &Fetched) -> Result<Vec<(Vec<u8>, UplineEvent)>, ExplorerError> {
-    if tx.failed {
-        return Ok(Vec::new());
-    }
-    let events = tx
-        .inner_data
-        .iter()
-        .filter_map(|data| data.strip_prefix(EVENT_IX_TAG_LE).map(|body| (data, body)));
     let mut out = Vec::new();
-    for (ordinal, (data, body)) in events.enumerate() {
+    for (ordinal, data) in event_data(tx).enumerate() {
         let Some(event) = decode_event(data) else {
             return Err(ExplorerError::Corrupt(format!(
                 "{}: inner instruction {ordinal} is an event this explorer cannot decode (a newer program?)",
                 tx.signature
             )));
         };
-        out.push((body.to_vec(), event));
+        out.push((data[EVENT_IX_TAG_LE.len()..].to_vec(), event));
     }
     Ok(out)
+}
+
+/// The program's event instructions of `tx` (tag included), none for a
+/// failed transaction.
+fn event_data(tx: &Fetched) -> impl Iterator<Item = &Vec<u8>> {
+    tx.inner_data
+        .iter()
+        .filter(move |data| !tx.failed && data.starts_with(EVENT_IX_TAG_LE))
+}
+
+/// The accounts the events of `fetched` name, before they are recorded
+/// (an event that does not decode names none here; recording refuses it).
+pub fn named_by(fetched: &[Fetched]) -> Vec<NamedAccount> {
+    let events: Vec<UplineEvent> = fetched
+        .iter()
+        .flat_map(event_data)
+        .filter_map(|data| decode_event(data))
+        .collect();
+    named_accounts(events.iter())
 }
 
 /// Transactions per database transaction when recording: bounds the memory

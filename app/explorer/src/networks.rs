@@ -90,12 +90,7 @@ pub(crate) fn decode<T: AccountDeserialize>(s: &Snapshot) -> Result<T, ExplorerE
 const NETWORKS_KEPT: Duration = Duration::from_secs(1);
 
 /// The networks last decoded: for which index and write, when, and which.
-type KeptNetworks = (
-    (usize, u64),
-    Instant,
-    Option<Pubkey>,
-    Arc<Vec<NetworkState>>,
-);
+type KeptNetworks = ((u64, u64), Instant, Option<Pubkey>, Arc<Vec<NetworkState>>);
 
 static NETWORKS: std::sync::Mutex<Vec<KeptNetworks>> = std::sync::Mutex::new(Vec::new());
 

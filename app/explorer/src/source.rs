@@ -9,7 +9,6 @@ mod endpoint;
 use crate::index::{self, Fetched, IndexSummary};
 use crate::store::Store;
 use crate::ExplorerError;
-use anchor_lang::event::EVENT_IX_TAG_LE;
 use anchor_lang::prelude::Pubkey;
 pub use endpoint::Retry;
 use endpoint::{Endpoint, Reader};
@@ -21,7 +20,6 @@ use solana_transaction_status_client_types::{
     option_serializer::OptionSerializer, UiInstruction, UiTransactionEncoding,
 };
 use std::str::FromStr;
-use upline_sdk::events::{decode_event, UplineEvent};
 use upline_sdk::rpc::RpcCluster;
 use upline_sdk::sandbox::{Chain, Recorded};
 
@@ -75,23 +73,10 @@ pub async fn index_journal(
     };
     let new = from_journal(&chain.journal[start..]);
     let slot = chain.slot;
-    let accounts = index::snapshot_named(store, chain, slot, &named_by(&new)).await?;
+    let accounts = index::snapshot_named(store, chain, slot, &index::named_by(&new)).await?;
     let mut summary = index::record(store, source, &new).await?;
     summary.accounts = accounts;
     Ok(summary)
-}
-
-/// The accounts the events of `fetched` name (an event that does not
-/// decode names none here; recording refuses it).
-fn named_by(fetched: &[Fetched]) -> Vec<index::NamedAccount> {
-    let events: Vec<UplineEvent> = fetched
-        .iter()
-        .filter(|tx| !tx.failed)
-        .flat_map(|tx| &tx.inner_data)
-        .filter(|data| data.starts_with(EVENT_IX_TAG_LE))
-        .filter_map(|data| decode_event(data))
-        .collect();
-    index::named_accounts(events.iter())
 }
 
 /// Signatures of the program newer than `until`, oldest first.
@@ -287,7 +272,7 @@ pub async fn backfill(
                 .get_slot()
                 .await
                 .map_err(|e| ExplorerError::Source(endpoint.failure("getSlot", "", &e)))?;
-            let named = named_by(&fetched);
+            let named = index::named_by(&fetched);
             let reader = &mut Reader(&endpoint);
             total.accounts += index::snapshot_named(store, reader, slot, &named).await?;
             let summary = index::record(store, &source, &fetched).await?;

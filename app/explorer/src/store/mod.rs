@@ -81,10 +81,15 @@ enum Backend {
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<Backend>,
+    /// Which open index this is, unique in the process (see [`Store::generation`]).
+    id: u64,
     /// Bumped by every write through this store: what was read before a
     /// bump may be stale (see [`Store::generation`]).
     generation: Arc<std::sync::atomic::AtomicU64>,
 }
+
+/// The ids given to indexes opened in this process.
+static OPENED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Store {
     /// Open (creating if needed) the index at `url` and bring its schema up to
@@ -99,6 +104,7 @@ impl Store {
         };
         let store = Store {
             backend: Arc::new(backend),
+            id: OPENED.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             generation: Arc::new(std::sync::atomic::AtomicU64::new(0)),
         };
         let before = store.schema_version().await.unwrap_or(0);
@@ -165,12 +171,13 @@ impl Store {
         written
     }
 
-    /// This index (its pool) and how many writes this process has made to
-    /// it: a reader that keeps what it read may keep it while both are the
-    /// same (writes by other processes are not counted).
-    pub fn generation(&self) -> (usize, u64) {
+    /// This index (an id never reused in the process, unlike the address of
+    /// a dropped pool) and how many writes this process has made to it: a
+    /// reader that keeps what it read may keep it while both are the same
+    /// (writes by other processes are not counted).
+    pub fn generation(&self) -> (u64, u64) {
         (
-            Arc::as_ptr(&self.backend) as usize,
+            self.id,
             self.generation.load(std::sync::atomic::Ordering::Acquire),
         )
     }
